@@ -1,0 +1,119 @@
+"""Column types for raw tables: inferred from values, widened when a field changes type.
+
+Every value maps to one of a few logical types. A column keeps the narrowest type
+that holds every value it has seen: integer widens to number, and any other
+disagreement widens to text, so a later record never fails to load.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+BOOLEAN, INTEGER, NUMBER, TIMESTAMP, TEXT, JSON = (
+    "boolean",
+    "integer",
+    "number",
+    "timestamp",
+    "text",
+    "json",
+)
+
+SQL_TYPES: dict[str, sa.types.TypeEngine] = {
+    BOOLEAN: sa.Boolean(),
+    INTEGER: sa.BigInteger(),
+    NUMBER: sa.Double(),
+    TIMESTAMP: sa.DateTime(timezone=True),
+    TEXT: sa.Text(),
+    JSON: sa.Text(),
+}
+
+# Declared types read back from a live table; anything unrecognised is text.
+_REFLECTED = [
+    (re.compile(r"BOOL"), BOOLEAN),
+    (re.compile(r"INT"), INTEGER),
+    (re.compile(r"DOUBLE|FLOAT|REAL|NUMERIC|DECIMAL"), NUMBER),
+    (re.compile(r"TIMESTAMP|DATETIME"), TIMESTAMP),
+]
+
+
+def logical_type(value: Any) -> str | None:
+    """The logical type of a Python value; None for null (it decides nothing)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return BOOLEAN
+    if isinstance(value, int):
+        return INTEGER
+    if isinstance(value, float):
+        return NUMBER
+    if isinstance(value, datetime):
+        return TIMESTAMP
+    if isinstance(value, list | dict | tuple):
+        return JSON
+    return TEXT
+
+
+def widen(current: str | None, seen: str | None) -> str | None:
+    """The narrowest type that holds values of both types."""
+    if current is None or current == seen:
+        return seen if current is None else current
+    if seen is None:
+        return current
+    if {current, seen} == {INTEGER, NUMBER}:
+        return NUMBER
+    return TEXT
+
+
+def storage_type(logical: str) -> str:
+    """JSON is stored as text, so two logical types share one storage type."""
+    return TEXT if logical == JSON else logical
+
+
+def reflected_type(sql_type: Any) -> str:
+    name = str(sql_type).upper()
+    for pattern, logical in _REFLECTED:
+        if pattern.search(name):
+            return logical
+    return TEXT
+
+
+def to_storage(value: Any, column_type: str) -> Any:
+    """Convert a value for a column of `column_type` (after any widening)."""
+    if value is None:
+        return None
+    if column_type == TEXT:
+        if isinstance(value, list | dict | tuple):
+            return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, datetime):
+            return _utc(value).isoformat()
+        if isinstance(value, date):
+            return value.isoformat()
+        return str(value)
+    if column_type == NUMBER:
+        return float(value)
+    if column_type == TIMESTAMP:
+        return _utc(value)
+    return value
+
+
+def comparable(value: Any) -> Any:
+    """A form in which a written value and the same value read back compare equal."""
+    if isinstance(value, datetime):
+        return _utc(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands timestamps back without an offset; they were written in UTC.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -1,0 +1,321 @@
+"""Batched, idempotent upserts into one raw table, with schema evolution.
+
+Each batch runs in one transaction: widen or add columns, read the stored rows for
+the batch's keys in one SELECT, and upsert (`INSERT ... ON CONFLICT DO UPDATE`) only
+the rows that are new or changed, in one executemany. Unchanged rows are left alone,
+so `_synced_at` says when a row last changed and a re-run writes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import quoted_name
+
+from crm_assets.core import schema
+from crm_assets.core.ddl import add_column, widen_columns
+
+SYNCED_AT, DELETED = "_synced_at", "_deleted"
+# PostgreSQL truncates identifiers past 63 bytes, which could merge two columns.
+_MAX_IDENTIFIER_BYTES = 63
+_META = {SYNCED_AT: schema.TIMESTAMP, DELETED: schema.BOOLEAN}
+
+
+@dataclass
+class WriteStats:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+    def add(self, other: WriteStats) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.deleted += other.deleted
+
+
+class TableWriter:
+    def __init__(
+        self,
+        connection: Connection,
+        table: str,
+        primary_key: Sequence[str],
+        *,
+        column_types: dict[str, str],
+        synced_at: datetime,
+        batch_size: int,
+        track_seen: bool,
+    ):
+        self.connection = connection
+        self.name = table
+        self.primary_key = list(primary_key)
+        self.declared = column_types
+        self.synced_at = synced_at
+        self.batch_size = batch_size
+        self.stats = WriteStats()
+        self._columns: dict[str, str] | None = None
+        self._keys: dict[str, str] = {}
+        self._seen: sa.Table | None = None
+        self._seen_any = False
+        self._track_seen = track_seen
+
+    # -- writing -----------------------------------------------------------------
+
+    def write(self, rows: Iterable[dict[str, Any]]) -> WriteStats:
+        """Upsert rows; returns what this call did (also added to `self.stats`)."""
+        by_key: dict[tuple, dict[str, Any]] = {}
+        for row in rows:
+            row = {identifier(k): v for k, v in row.items()}
+            by_key[self._key_of(row)] = row
+        done = WriteStats()
+        batch = list(by_key.values())
+        for start in range(0, len(batch), self.batch_size):
+            with self._transaction():
+                done.add(self._write_batch(batch[start : start + self.batch_size]))
+        self.stats.add(done)
+        return done
+
+    def _write_batch(self, rows: list[dict[str, Any]]) -> WriteStats:
+        self._evolve(rows)
+        table = self._table()
+        write_columns = [c for c in self._columns if c in _union_keys(rows) or c in _META]
+        prepared = [self._prepare(row, write_columns) for row in rows]
+        stored = self._stored(table, prepared)
+        stats = WriteStats()
+        changed = []
+        for row in prepared:
+            before = stored.get(self._key_of(row))
+            if before is None:
+                stats.inserted += 1
+                changed.append(row)
+            elif _differs(before, row):
+                stats.updated += 1
+                changed.append(row)
+            else:
+                stats.unchanged += 1
+        if changed:
+            self.connection.execute(self._upsert(table, write_columns), [
+                {self._keys[c]: row[c] for c in write_columns} for row in changed
+            ])
+        if self._track_seen:
+            self._remember(prepared)
+        return stats
+
+    def _prepare(self, row: dict[str, Any], columns: list[str]) -> dict[str, Any]:
+        prepared = {c: schema.to_storage(row.get(c), self._columns[c]) for c in columns}
+        prepared[SYNCED_AT] = self.synced_at
+        prepared[DELETED] = False
+        return prepared
+
+    def _stored(self, table: sa.Table, rows: list[dict[str, Any]]) -> dict[tuple, dict]:
+        keys = [self._key_of(r) for r in rows]
+        key_columns = [table.c[self._keys[k]] for k in self.primary_key]
+        if len(key_columns) == 1:
+            where = key_columns[0].in_([k[0] for k in keys])
+        else:
+            where = sa.tuple_(*key_columns).in_(keys)
+        result = {}
+        for record in self.connection.execute(sa.select(table).where(where)):
+            values = {c.name: record._mapping[c] for c in table.columns}
+            result[self._key_of(values)] = values
+        return result
+
+    def _upsert(self, table: sa.Table, columns: list[str]) -> Any:
+        dialect = self.connection.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(table)
+        updates = {
+            table.c[self._keys[c]]: statement.excluded[self._keys[c]]
+            for c in columns
+            if c not in self.primary_key
+        }
+        index = [table.c[self._keys[k]] for k in self.primary_key]
+        return statement.on_conflict_do_update(index_elements=index, set_=updates)
+
+    def _key_of(self, row: dict[str, Any]) -> tuple:
+        try:
+            return tuple(row[k] for k in self.primary_key)
+        except KeyError as exc:
+            raise ValueError(f"{self.name}: a record has no primary key field {exc}") from None
+
+    # -- deletes -----------------------------------------------------------------
+
+    def mark_unseen_deleted(self) -> int:
+        """After a full read: flag live rows this writer never saw. Returns the count.
+
+        A full read that saw nothing marks nothing: an empty answer is far more often
+        a wrong account or a vendor fault than a source whose every record was deleted.
+        """
+        if not self._track_seen or not self._seen_any or not self._exists():
+            return 0
+        table = self._table()
+        seen = self._seen
+        matches = sa.and_(*[seen.c[k] == table.c[self._keys[k]] for k in self.primary_key])
+        statement = (
+            sa.update(table)
+            .where(table.c[self._keys[DELETED]].is_(False), ~sa.exists().where(matches))
+            .values({self._keys[DELETED]: True, self._keys[SYNCED_AT]: self.synced_at})
+        )
+        with self._transaction():
+            count = self.connection.execute(statement).rowcount
+        self.stats.deleted += count
+        return count
+
+    def replace_children(
+        self, parent_columns: list[str], parents: list[tuple], rows: list[dict[str, Any]]
+    ) -> WriteStats:
+        """Write the current child rows of `parents`; flag their live rows not among them."""
+        done = self.write(rows)
+        if not parents or not self._exists():
+            return done
+        table = self._table()
+        fks = [table.c[self._keys[c]] for c in parent_columns]
+        if len(fks) == 1:
+            of_parents = fks[0].in_([p[0] for p in parents])
+        else:
+            of_parents = sa.tuple_(*fks).in_(parents)
+        key_columns = [table.c[self._keys[k]] for k in self.primary_key]
+        live = table.c[self._keys[DELETED]].is_(False)
+        kept = {self._key_of({identifier(k): v for k, v in r.items()}) for r in rows}
+        with self._transaction():
+            found = self.connection.execute(sa.select(*key_columns).where(of_parents, live))
+            stale = [tuple(r) for r in found if tuple(r) not in kept]
+            for key in stale:
+                match = sa.and_(*[c == v for c, v in zip(key_columns, key, strict=True)])
+                self.connection.execute(
+                    sa.update(table)
+                    .where(match)
+                    .values({self._keys[DELETED]: True, self._keys[SYNCED_AT]: self.synced_at})
+                )
+        done.deleted += len(stale)
+        self.stats.deleted += len(stale)
+        return done
+
+    def _remember(self, rows: list[dict[str, Any]]) -> None:
+        if self._seen is None:
+            self._seen = self._create_seen_table()
+        keys = [{k: row[k] for k in self.primary_key} for row in rows]
+        if keys:
+            self.connection.execute(sa.insert(self._seen), keys)
+            self._seen_any = True
+
+    def _create_seen_table(self) -> sa.Table:
+        # A temporary table lives on this writer's connection only, so memory stays
+        # flat however many keys a full sync sees.
+        name = f"_seen_{abs(hash(self.name)) % 10**8}"
+        columns = [
+            sa.Column(quoted_name(k, True), schema.SQL_TYPES[self._columns[k]], key=k)
+            for k in self.primary_key
+        ]
+        seen = sa.Table(name, sa.MetaData(), *columns, prefixes=["TEMPORARY"])
+        seen.drop(self.connection, checkfirst=True)
+        seen.create(self.connection)
+        return seen
+
+    # -- schema ------------------------------------------------------------------
+
+    def _transaction(self) -> Any:
+        # Inspecting a table autobegins a transaction on the connection; close it so
+        # every batch gets a transaction of its own.
+        if self.connection.in_transaction():
+            self.connection.commit()
+        return self.connection.begin()
+
+    def _exists(self) -> bool:
+        return sa.inspect(self.connection).has_table(self.name)
+
+    def _current_columns(self) -> dict[str, str]:
+        if self._columns is None:
+            self._columns = {}
+            if self._exists():
+                for column in sa.inspect(self.connection).get_columns(self.name):
+                    self._columns[column["name"]] = schema.reflected_type(column["type"])
+        return self._columns
+
+    def _evolve(self, rows: list[dict[str, Any]]) -> None:
+        current = self._current_columns()
+        wanted: dict[str, str | None] = {}
+        for row in rows:
+            for name, value in row.items():
+                seen = schema.logical_type(value)
+                wanted[name] = schema.widen(wanted.get(name), seen and schema.storage_type(seen))
+        for name, declared in self.declared.items():
+            wanted[name] = schema.widen(schema.storage_type(declared), wanted.get(name))
+        if not current:
+            self._create(wanted)
+            return
+        widened = {}
+        for name, kind in wanted.items():
+            if kind is None:
+                continue
+            if name not in current:
+                add_column(self.connection, self.name, name, kind)
+                current[name] = kind
+            elif schema.widen(current[name], kind) != current[name]:
+                widened[name] = schema.widen(current[name], kind)
+        if widened:
+            widen_columns(self.connection, self.name, current, widened)
+            current.update(widened)
+
+    def _create(self, wanted: dict[str, str | None]) -> None:
+        missing = [k for k in self.primary_key if wanted.get(k) is None]
+        if missing:
+            raise ValueError(f"{self.name}: primary key {missing} has no value in any record")
+        ordered = self.primary_key + [c for c in wanted if c not in self.primary_key]
+        columns = {c: wanted[c] for c in ordered if wanted[c] is not None}
+        columns.update(_META)
+        self._columns = columns
+        self._table().create(self.connection)
+
+    def _table(self) -> sa.Table:
+        # Bind parameters are named c0, c1, ... so no field name ever reaches the
+        # driver's parameter syntax; the column names themselves are always quoted.
+        self._keys = {name: f"c{index}" for index, name in enumerate(self._columns)}
+        columns = []
+        for index, (name, kind) in enumerate(self._columns.items()):
+            columns.append(
+                sa.Column(
+                    quoted_name(name, True),
+                    schema.SQL_TYPES[kind],
+                    key=f"c{index}",
+                    primary_key=name in self.primary_key,
+                    nullable=name not in self.primary_key and name != DELETED,
+                    server_default=sa.false() if name == DELETED else None,
+                )
+            )
+        return sa.Table(quoted_name(self.name, True), sa.MetaData(), *columns)
+
+
+@functools.lru_cache(maxsize=4096)
+def identifier(name: str) -> str:
+    """A name safe to quote on every dialect: no NUL, at most 63 bytes, still unique."""
+    name = name.replace("\x00", "")
+    if len(name.encode()) <= _MAX_IDENTIFIER_BYTES:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:10]
+    head = name.encode()[: _MAX_IDENTIFIER_BYTES - 11].decode(errors="ignore")
+    return f"{head}_{digest}"
+
+
+def _union_keys(rows: list[dict[str, Any]]) -> set[str]:
+    keys: set[str] = set()
+    for row in rows:
+        keys.update(row)
+    return keys
+
+
+def _differs(stored: dict[str, Any], new: dict[str, Any]) -> bool:
+    return any(
+        schema.comparable(stored.get(c)) != schema.comparable(v)
+        for c, v in new.items()
+        if c != SYNCED_AT
+    )

@@ -1,0 +1,122 @@
+"""The warehouse: SQLite by default, PostgreSQL through CRM_WAREHOUSE_URL.
+
+All SQL identifiers are quoted here and nowhere else. Writes are batched upserts on
+the primary key; a row whose values did not change is not written, so re-running a
+partition leaves every table exactly as it was. Tables grow columns as fields
+appear and widen a column to text when a field changes type. Rows are never
+removed: `_deleted` marks what the source deleted or a full sync no longer saw.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from dagster import ConfigurableResource
+from pydantic import PrivateAttr
+from sqlalchemy.engine import Connection, Engine
+
+from crm_assets.core import schema
+from crm_assets.core.table_writer import TableWriter, identifier
+
+DEFAULT_URL = "sqlite:///data/warehouse.db"
+URL_VARIABLE = "CRM_WAREHOUSE_URL"
+DELETED = "_deleted"
+
+
+class Warehouse(ConfigurableResource):
+    """Where raw and modeled tables live. `url` is a SQLAlchemy URL."""
+
+    url: str = DEFAULT_URL
+    batch_size: int = 500
+
+    _engine: Engine | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_env(cls) -> Warehouse:
+        return cls(url=os.getenv(URL_VARIABLE) or DEFAULT_URL)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = create_engine(self.url)
+        return self._engine
+
+    def teardown_after_execution(self, context: Any) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    @contextmanager
+    def writer(
+        self,
+        table: str,
+        primary_key: Sequence[str],
+        *,
+        column_types: dict[str, str] | None = None,
+        track_seen: bool = False,
+    ):
+        """A TableWriter on one connection, for one table, for one sync."""
+        with self.engine.connect() as connection:
+            yield TableWriter(
+                connection,
+                identifier(table),
+                [identifier(k) for k in primary_key],
+                column_types={identifier(k): v for k, v in (column_types or {}).items()},
+                synced_at=datetime.now(UTC),
+                batch_size=self.batch_size,
+                track_seen=track_seen,
+            )
+
+    def table_names(self) -> list[str]:
+        return sorted(sa.inspect(self.engine).get_table_names())
+
+    def row_count(self, table: str, *, include_deleted: bool = False) -> int:
+        t = sa.table(table, sa.column(DELETED))
+        query = sa.select(sa.func.count()).select_from(t)
+        if not include_deleted:
+            query = query.where(t.c[DELETED].is_(False))
+        with self.engine.connect() as connection:
+            return connection.execute(query).scalar_one()
+
+    def columns(self, table: str) -> list[tuple[str, str]]:
+        """(name, logical type) for each column, in table order."""
+        inspected = sa.inspect(self.engine).get_columns(table)
+        return [(c["name"], schema.reflected_type(c["type"])) for c in inspected]
+
+    def rows(self, table: str, order_by: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Every row of a table as dicts; for tests and small reference tables."""
+        t = sa.Table(table, sa.MetaData(), autoload_with=self.engine)
+        query = sa.select(t).order_by(*[t.c[c] for c in order_by])
+        with self.engine.connect() as connection:
+            return [dict(r._mapping) for r in connection.execute(query)]
+
+    @contextmanager
+    def connect(self) -> Connection:
+        with self.engine.begin() as connection:
+            yield connection
+
+
+def create_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the UI and tests read while a sync writes; busy_timeout waits out
+    # another writer instead of failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
