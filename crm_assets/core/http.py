@@ -1,0 +1,311 @@
+"""The one HTTP client every source uses.
+
+A keep-alive `requests.Session` with a timeout on every call, a client-side rate
+limiter, bounded retries with exponential backoff and full jitter on 429, 5xx,
+connection errors and malformed bodies (honouring `Retry-After` and a vendor's
+reset header), and redaction of the credential from every log line and error.
+
+Retries live in this module's own loop (tenacity), not in a mounted urllib3
+`Retry`, because demo mode swaps the transport for an in-process WSGI adapter
+and both paths must behave alike.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+from pyrate_limiter import Duration, Limiter, Rate
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from crm_assets.core.redaction import Redactor
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class ApiError(Exception):
+    """A vendor call failed. The message is already redacted and says what to do."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class AuthenticationError(ApiError):
+    """The vendor rejected the credential."""
+
+
+class MalformedResponseError(ApiError):
+    """A 2xx answer whose body could not be decoded, even after retries."""
+
+
+class RetriesExhaustedError(ApiError):
+    """A transient failure (429, 5xx, network) outlived every retry."""
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A secret and where it travels: a header, a query parameter, or both."""
+
+    secret: str
+    header: str | None = None
+    header_prefix: str = ""
+    query_param: str | None = None
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `requests` calls in any `per_seconds` window."""
+
+    requests: int
+    per_seconds: float = 1.0
+
+    @classmethod
+    def per_second(cls, rate: float) -> RateLimit:
+        if rate >= 1:
+            return cls(int(rate), 1.0)
+        return cls(1, 1.0 / rate)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    # A Retry-After longer than this is not slept through: the run fails with a
+    # clear message instead, and the next scheduled run resumes.
+    max_wait: float = 900.0
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    waited_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """What differs between sources; everything else is shared behaviour."""
+
+    source: str
+    base_url: str
+    credential: Credential | None = None
+    rate_limit: RateLimit | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: float = 30.0
+    # The page size to ask for; a vendor may serve fewer, so never use it as a stop signal.
+    page_size: int = 100
+    user_agent: str = "crm_assets"
+    # Turns a non-retryable error response into a clear ApiError (or None for the default).
+    classify_error: Callable[[requests.Response, Redactor], ApiError | None] | None = None
+    # Seconds until the vendor's budget resets, read from its own headers.
+    reset_after: Callable[[requests.Response], float | None] | None = None
+
+
+class _Transient(Exception):
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ApiClient:
+    """A source's HTTP client. Use as a context manager so the session closes."""
+
+    def __init__(self, config: ClientConfig, *, logger: Any = None):
+        self.config = config
+        self.log = logger or logging.getLogger(f"crm_assets.{config.source}")
+        self.stats = ClientStats()
+        self.redactor = Redactor([config.credential.secret] if config.credential else [])
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = config.user_agent
+        self.session.headers["Accept"] = "application/json"
+        self._limiter = _limiter(config.rate_limit)
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def mount(self, prefix: str, adapter: requests.adapters.BaseAdapter) -> None:
+        self.session.mount(prefix, adapter)
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET `path` (relative to the base URL) and return the decoded JSON body."""
+        return self.request_json("GET", path, params=params)
+
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> Any:
+        """Send one logical request, retrying transient failures; return decoded JSON.
+
+        Raises AuthenticationError, ApiError (with the vendor's status), RetriesExhaustedError
+        or MalformedResponseError, each with a redacted message. A 204 decodes to None.
+        """
+        url = urljoin(self.config.base_url, path.lstrip("/"))
+        retrying = Retrying(
+            stop=stop_after_attempt(self.config.retry.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Transient),
+            before_sleep=self._log_retry,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        failure: _Transient | None = None
+        try:
+            return retrying(self._attempt, method, url, params, json_body)
+        except _Transient as exc:
+            # Raised outside the handler so the original exception (whose text may carry
+            # the URL and so a query-string token) is not chained onto ours.
+            failure = exc
+        raise RetriesExhaustedError(
+            f"{self.config.source}: {method} {self._show(url)} still failing after "
+            f"{self.config.retry.max_attempts} attempts: {failure}. Nothing was lost: rows "
+            f"already written stay, and re-running the partition resumes."
+        )
+
+    def _attempt(self, method: str, url: str, params: Any, json_body: Any) -> Any:
+        response = self._send(method, url, params, json_body)
+        if response.status_code in RETRY_STATUSES:
+            raise _Transient(
+                f"HTTP {response.status_code} {self._excerpt(response)}",
+                retry_after=self._retry_after(response),
+            )
+        if response.status_code >= 400:
+            raise self._error(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+            raise _Transient(
+                f"HTTP {response.status_code} with a body that is not valid JSON "
+                f"({len(response.content)} bytes, starts {self._excerpt(response, 60)})"
+            ) from None
+
+    def _send(self, method: str, url: str, params: Any, json_body: Any) -> requests.Response:
+        credential = self.config.credential
+        headers: dict[str, str] = {}
+        params = dict(params or {})
+        if credential and credential.header:
+            headers[credential.header] = credential.header_prefix + credential.secret
+        if credential and credential.query_param:
+            params[credential.query_param] = credential.secret
+        if self._limiter is not None:
+            self._limiter.try_acquire(self.config.source)
+        self.stats.requests += 1
+        self.log.debug(self.redactor.redact(f"{method} {url} {_without(params, credential)}"))
+        error: str | None = None
+        try:
+            return self.session.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=headers,
+                timeout=self.config.timeout,
+            )
+        except requests.Timeout:
+            error = f"no answer within {self.config.timeout:g}s"
+        except requests.ConnectionError as exc:
+            error = f"connection failed ({type(exc).__name__}: {self.redactor.redact(str(exc))})"
+        raise _Transient(error)
+
+    def _error(self, response: requests.Response) -> ApiError:
+        if self.config.classify_error:
+            classified = self.config.classify_error(response, self.redactor)
+            if classified is not None:
+                return classified
+        status = response.status_code
+        where = f"{response.request.method} {self._show(response.url)}"
+        if status in (401, 403):
+            return AuthenticationError(
+                f"{self.config.source}: HTTP {status} on {where}: the credential was rejected "
+                f"({self._excerpt(response)}). Check the token and its permissions.",
+                status=status,
+            )
+        return ApiError(
+            f"{self.config.source}: HTTP {status} on {where}: {self._excerpt(response)}",
+            status=status,
+        )
+
+    def _retry_after(self, response: requests.Response) -> float | None:
+        header = response.headers.get("Retry-After")
+        if header:
+            try:
+                return max(0.0, float(header))
+            except ValueError:
+                try:
+                    return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
+                except (TypeError, ValueError):
+                    pass
+        if self.config.reset_after:
+            return self.config.reset_after(response)
+        return None
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hinted = getattr(exc, "retry_after", None)
+        if hinted is not None:
+            if hinted > self.config.retry.max_wait:
+                raise RetriesExhaustedError(
+                    f"{self.config.source}: the API asked to wait {hinted:.0f}s, more than the "
+                    f"{self.config.retry.max_wait:.0f}s this run may wait ({exc}). The budget "
+                    f"resets by itself: the next run resumes with nothing lost."
+                )
+            return hinted
+        ceiling = min(
+            self.config.retry.backoff_max,
+            self.config.retry.backoff_base * 2 ** (state.attempt_number - 1),
+        )
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _sleep(self, seconds: float) -> None:
+        self.stats.waited_seconds += seconds
+        time.sleep(seconds)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        self.stats.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        self.log.warning(
+            self.redactor.redact(
+                f"{self.config.source}: {exc}; retry {state.attempt_number} of "
+                f"{self.config.retry.max_attempts - 1} in {wait:.1f}s"
+            )
+        )
+
+    def _show(self, url: str) -> str:
+        return self.redactor.redact(url)
+
+    def _excerpt(self, response: requests.Response, limit: int = 200) -> str:
+        text = response.text[:limit].strip().replace("\n", " ")
+        return repr(self.redactor.redact(text))
+
+
+def _limiter(rate: RateLimit | None) -> Limiter | None:
+    if rate is None:
+        return None
+    return Limiter(Rate(rate.requests, int(rate.per_seconds * Duration.SECOND)))
+
+
+def _without(params: Mapping[str, Any], credential: Credential | None) -> dict[str, Any]:
+    hidden = credential.query_param if credential else None
+    return {k: v for k, v in params.items() if k != hidden}
