@@ -1,0 +1,1 @@
+"""Shared machinery every source uses; no vendor names in here."""

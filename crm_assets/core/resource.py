@@ -1,0 +1,131 @@
+"""The base of every `<Source>Resource`: configuration and a client factory.
+
+Secrets are optional fields bound from `EnvVar` only when the variable is set, so
+definitions load with an empty environment; a run that needs a missing secret fails
+in resource setup with a message naming the variable (and the demo switch), which
+also reaches failure sensors, unlike a config error that never creates a run.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from typing import Any, ClassVar
+
+from dagster import ConfigurableResource, EnvVar, Failure, InitResourceContext
+from pydantic import Field, PrivateAttr
+
+from crm_assets.core.demo import DEMO_VARIABLE, demo_host, demo_mode, is_demo_url
+from crm_assets.core.http import ApiClient, ClientConfig, Credential, RateLimit, RetryPolicy
+from crm_assets.core.streams import StreamSpec, SyncMode
+
+
+class SourceResource(ConfigurableResource):
+    """Settings every source shares. Subclasses add their secret and vendor details."""
+
+    SOURCE: ClassVar[str]
+    TITLE: ClassVar[str]
+    SECRET_FIELD: ClassVar[str] = "api_token"
+    SECRET_VARIABLE: ClassVar[str]
+    START_DATE_VARIABLE: ClassVar[str]
+    DEFAULT_START_DATE: ClassVar[str] = "2025-01-01"
+    DEMO_PATH: ClassVar[str] = ""
+
+    base_url: str
+    start_date: str = Field(default=DEFAULT_START_DATE, description="YYYY-MM-DD, UTC.")
+    table_prefix: str
+    requests_per_second: float = Field(description="Client-side limit for this source.")
+    timeout_seconds: float = 30.0
+    max_attempts: int = Field(default=6, description="Tries per request, first included.")
+    backoff_seconds: float = Field(default=1.0, description="First retry's backoff ceiling.")
+    sync_modes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per-stream override of the sync mode: INCREMENTAL or FULL_TABLE.",
+    )
+
+    _demo_app: Any = PrivateAttr(default=None)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> SourceResource:
+        """The resource as `definitions.py` binds it: demo, or secrets from the environment."""
+        settings: dict[str, Any] = {"start_date": start_date_from_env(cls)}
+        if demo_mode():
+            settings["base_url"] = demo_host(cls.SOURCE) + cls.DEMO_PATH
+        elif os.getenv(cls.SECRET_VARIABLE):
+            settings[cls.SECRET_FIELD] = EnvVar(cls.SECRET_VARIABLE)
+        return cls(**{**settings, **overrides})
+
+    @property
+    def is_demo(self) -> bool:
+        return is_demo_url(self.SOURCE, self.base_url)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # Cheap and side-effect free: `dagster job execute` sets resources up twice.
+        self.require(self.SECRET_FIELD, self.SECRET_VARIABLE)
+        for stream, mode in self.sync_modes.items():
+            if mode not in SyncMode.__members__:
+                raise Failure(
+                    f"{self.TITLE}: sync_modes[{stream!r}] is {mode!r}; use INCREMENTAL or FULL_TABLE."
+                )
+
+    def require(self, field: str, variable: str) -> None:
+        if not self.is_demo and not getattr(self, field):
+            raise Failure(
+                f"{self.TITLE} needs {variable}, which is not set. Export it and restart "
+                f"Dagster, or set {DEMO_VARIABLE}=1 to run on the built-in demo data."
+            )
+
+    def secret(self) -> str:
+        value = getattr(self, self.SECRET_FIELD)
+        if not value and self.is_demo:
+            return self.emulator().token
+        self.require(self.SECRET_FIELD, self.SECRET_VARIABLE)
+        return value
+
+    def sync_mode(self, stream: StreamSpec) -> SyncMode:
+        return SyncMode(self.sync_modes.get(stream.name, stream.sync_mode))
+
+    def start(self) -> date:
+        return date.fromisoformat(self.start_date)
+
+    def client(self, logger: Any = None) -> ApiClient:
+        """A new client for one run; close it (use `with`)."""
+        client = ApiClient(self.client_config(), logger=logger)
+        if self.is_demo:
+            from crm_assets.core.emulation import WSGIAdapter
+
+            client.mount(demo_host(self.SOURCE), WSGIAdapter(self.emulator()))
+        return client
+
+    def emulator(self) -> Any:
+        if self._demo_app is None:
+            self._demo_app = self.build_emulator()
+        return self._demo_app
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_attempts=self.max_attempts, backoff_base=self.backoff_seconds)
+
+    def rate_limit(self) -> RateLimit:
+        return RateLimit.per_second(self.requests_per_second)
+
+    # -- what each source supplies ---------------------------------------------
+
+    def client_config(self) -> ClientConfig:
+        raise NotImplementedError
+
+    def credential(self) -> Credential:
+        raise NotImplementedError
+
+    def build_emulator(self) -> Any:
+        raise NotImplementedError
+
+
+def start_date_from_env(resource: type[SourceResource]) -> str:
+    value = os.getenv(resource.START_DATE_VARIABLE) or resource.DEFAULT_START_DATE
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{resource.START_DATE_VARIABLE}={value!r} is not a date; use YYYY-MM-DD."
+        ) from None
+    return value

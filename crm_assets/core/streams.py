@@ -1,0 +1,88 @@
+"""Declarative stream specs: what a source is, as data.
+
+A source is a `SourceSpec` holding `StreamSpec`s. Each stream says only what is its
+own: its name, key, default sync mode, how to fetch its pages (one callable that
+receives the source's client and the window), how to flatten a record, and which
+nested lists become child tables. Everything else is shared machinery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+Record = dict[str, Any]
+
+
+class SyncMode(StrEnum):
+    INCREMENTAL = "INCREMENTAL"
+    FULL_TABLE = "FULL_TABLE"
+
+
+@dataclass(frozen=True)
+class Window:
+    """The update-time window a sync reads. `start is None` means everything."""
+
+    start: datetime | None
+    end: datetime | None
+
+    @property
+    def is_full(self) -> bool:
+        return self.start is None
+
+
+Fetch = Callable[[Any, Window], Iterator[list[Record]]]
+"""(client, window) -> pages of raw records, in the order the API serves them."""
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """A nested list stored as the table `<parent table>__<name>`.
+
+    `extract` returns the list's items as flat dicts. Rows are keyed by the parent's
+    key plus `key` (fields of the item) or, when `key` is empty, the item's position.
+    """
+
+    name: str
+    extract: Callable[[Record], Iterable[Record]]
+    key: tuple[str, ...] = ()
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    fetch: Fetch
+    description: str
+    flatten: Callable[[Record], Record] = dict
+    primary_key: tuple[str, ...] = ("id",)
+    sync_mode: SyncMode = SyncMode.FULL_TABLE
+    children: tuple[ChildSpec, ...] = ()
+    # Declared column types (logical names from core.schema), so documented fields
+    # exist with the right type even before a value arrives.
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    title: str
+    streams: tuple[StreamSpec, ...]
+    # The source's SourceResource subclass; its name is the resource key.
+    resource: Any
+    # Re-read this much before the window: records whose update time the vendor
+    # reports late would otherwise fall between two partitions.
+    lookback: timedelta = timedelta(0)
+
+    @property
+    def resource_key(self) -> str:
+        return self.name
+
+    def stream(self, name: str) -> StreamSpec:
+        for stream in self.streams:
+            if stream.name == name:
+                return stream
+        raise KeyError(f"{self.name} has no stream {name!r}")

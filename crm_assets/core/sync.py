@@ -1,0 +1,129 @@
+"""Run one stream into the warehouse, page by page.
+
+Each page is flattened and upserted before the next is fetched, so memory stays
+flat and a failure keeps every page already written (re-running resumes). A full
+read ends by flagging rows the source no longer has.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from crm_assets.core.streams import ChildSpec, Record, StreamSpec, Window
+from crm_assets.core.table_writer import WriteStats
+from crm_assets.core.warehouse import Warehouse
+
+PROGRESS_EVERY_SECONDS = 10.0
+
+
+@dataclass
+class SyncResult:
+    table: str
+    window: Window
+    pages: int = 0
+    records: int = 0
+    stats: WriteStats = field(default_factory=WriteStats)
+    children: dict[str, WriteStats] = field(default_factory=dict)
+
+
+def sync_stream(
+    client: Any,
+    warehouse: Warehouse,
+    stream: StreamSpec,
+    window: Window,
+    *,
+    table: str,
+    log: Any,
+) -> SyncResult:
+    """Fetch `stream` for `window` and upsert it into `table` and its child tables."""
+    result = SyncResult(table=table, window=window)
+    parent_columns = [f"_parent_{k}" for k in stream.primary_key]
+    progress = _Progress(log, f"{table}", client)
+    with ExitStack() as stack:
+        writer = stack.enter_context(
+            warehouse.writer(
+                table,
+                stream.primary_key,
+                column_types=dict(stream.columns),
+                track_seen=window.is_full,
+            )
+        )
+        children = {
+            child.name: stack.enter_context(
+                warehouse.writer(
+                    f"{table}__{child.name}",
+                    parent_columns + list(child.key or ("_index",)),
+                    column_types=dict(child.columns),
+                )
+            )
+            for child in stream.children
+        }
+        for page in stream.fetch(client, window):
+            flat = [stream.flatten(record) for record in page]
+            writer.write(flat)
+            for child in stream.children:
+                parents, rows = _child_rows(child, page, flat, stream.primary_key)
+                children[child.name].replace_children(parent_columns, parents, rows)
+            result.pages += 1
+            result.records += len(page)
+            progress.page(result, writer.stats)
+        if window.is_full:
+            writer.mark_unseen_deleted()
+        result.stats = writer.stats
+        result.children = {name: w.stats for name, w in children.items()}
+    progress.done(result)
+    return result
+
+
+def _child_rows(
+    child: ChildSpec, raw: list[Record], flat: list[Record], key: tuple[str, ...]
+) -> tuple[list[tuple], list[Record]]:
+    parents, rows = [], []
+    for record, flattened in zip(raw, flat, strict=True):
+        parent = tuple(flattened[k] for k in key)
+        parents.append(parent)
+        for index, item in enumerate(child.extract(record)):
+            row = {f"_parent_{k}": v for k, v in zip(key, parent, strict=True)}
+            if not child.key:
+                row["_index"] = index
+            row.update(item)
+            rows.append(row)
+    return parents, rows
+
+
+class _Progress:
+    """Logs a line per page at debug, and at info every few seconds on long syncs."""
+
+    def __init__(self, log: Any, label: str, client: Any):
+        self.log, self.label, self.client = log, label, client
+        self.started = self.last = time.monotonic()
+
+    def page(self, result: SyncResult, stats: WriteStats) -> None:
+        line = (
+            f"{self.label}: page {result.pages}, {result.records} records read "
+            f"(+{stats.inserted} new, {stats.updated} changed), "
+            f"{self.client.stats.requests} requests"
+        )
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY_SECONDS:
+            self.last = now
+            rate = result.records / max(now - self.started, 1e-6)
+            self.log.info(f"{line}, {rate:.0f} records/s")
+        else:
+            self.log.debug(line)
+
+    def done(self, result: SyncResult) -> None:
+        s = result.stats
+        scope = (
+            "full read"
+            if result.window.is_full
+            else (f"{result.window.start:%Y-%m-%d %H:%M} to {result.window.end:%Y-%m-%d %H:%M} UTC")
+        )
+        self.log.info(
+            f"{self.label}: {scope}: {result.records} records in {result.pages} pages; "
+            f"{s.inserted} inserted, {s.updated} updated, {s.unchanged} unchanged, "
+            f"{s.deleted} marked deleted ({time.monotonic() - self.started:.1f}s)"
+        )
