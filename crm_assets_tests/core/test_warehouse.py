@@ -113,15 +113,23 @@ def test_full_read_marks_unseen_rows_deleted_and_revives_returning_ones(warehous
 def test_children_no_longer_listed_are_marked_deleted(warehouse: Warehouse):
     key = ["_parent_id", "_index"]
     with warehouse.writer("p__c", key) as writer:
-        writer.replace_children(["_parent_id"], [(1,), (2,)], [
-            {"_parent_id": 1, "_index": 0, "v": "a"},
-            {"_parent_id": 1, "_index": 1, "v": "b"},
-            {"_parent_id": 2, "_index": 0, "v": "c"},
-        ])
+        writer.replace_children(
+            ["_parent_id"],
+            [(1,), (2,)],
+            [
+                {"_parent_id": 1, "_index": 0, "v": "a"},
+                {"_parent_id": 1, "_index": 1, "v": "b"},
+                {"_parent_id": 2, "_index": 0, "v": "c"},
+            ],
+        )
     with warehouse.writer("p__c", key) as writer:
-        stats = writer.replace_children(["_parent_id"], [(1,)], [
-            {"_parent_id": 1, "_index": 0, "v": "a"},
-        ])
+        stats = writer.replace_children(
+            ["_parent_id"],
+            [(1,)],
+            [
+                {"_parent_id": 1, "_index": 0, "v": "a"},
+            ],
+        )
     assert (stats.unchanged, stats.deleted) == (1, 1)
     rows = {(r["_parent_id"], r["_index"]): r["_deleted"] for r in warehouse.rows("p__c")}
     assert rows == {(1, 0): False, (1, 1): True, (2, 0): False}
@@ -130,14 +138,19 @@ def test_children_no_longer_listed_are_marked_deleted(warehouse: Warehouse):
 def test_composite_keys(warehouse: Warehouse):
     key = ("a", "b")
     write(warehouse, "t", [{"a": 1, "b": "x", "v": 1}, {"a": 1, "b": "y", "v": 2}], key=key)
-    stats, _ = write(warehouse, "t", [{"a": 1, "b": "x", "v": 1}, {"a": 1, "b": "y", "v": 3}],
-                     key=key)
+    stats, _ = write(
+        warehouse, "t", [{"a": 1, "b": "x", "v": 1}, {"a": 1, "b": "y", "v": 3}], key=key
+    )
     assert (stats.unchanged, stats.updated) == (1, 1)
 
 
 def test_declared_types_create_columns_before_any_value(warehouse: Warehouse):
-    write(warehouse, "t", [{"id": 1, "when": None}],
-          column_types={"when": schema.TIMESTAMP, "n": schema.INTEGER})
+    write(
+        warehouse,
+        "t",
+        [{"id": 1, "when": None}],
+        column_types={"when": schema.TIMESTAMP, "n": schema.INTEGER},
+    )
     types = dict(warehouse.columns("t"))
     assert types["when"] == schema.TIMESTAMP and types["n"] == schema.INTEGER
 

@@ -1,0 +1,1 @@
+"""Throughput and memory benchmarks: one module per source, one command each."""
