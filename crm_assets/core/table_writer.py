@@ -64,6 +64,8 @@ class TableWriter:
         self.stats = WriteStats()
         self._columns: dict[str, str] | None = None
         self._keys: dict[str, str] = {}
+        self._shape: tuple | None = None
+        self._table_object: sa.Table | None = None
         self._seen: sa.Table | None = None
         self._seen_any = False
         self._track_seen = track_seen
@@ -117,16 +119,17 @@ class TableWriter:
         return prepared
 
     def _stored(self, table: sa.Table, rows: list[dict[str, Any]]) -> dict[tuple, dict]:
-        keys = [self._key_of(r) for r in rows]
-        key_columns = [table.c[self._keys[k]] for k in self.primary_key]
-        if len(key_columns) == 1:
-            where = key_columns[0].in_([k[0] for k in keys])
-        else:
-            where = sa.tuple_(*key_columns).in_(keys)
+        keys = {self._key_of(r) for r in rows}
+        # Filter on the key's first column only: every dialect uses the primary-key
+        # index for a plain IN, not always for a row-value IN. The rest is checked here.
+        first = table.c[self._keys[self.primary_key[0]]]
+        query = sa.select(table).where(first.in_(sorted({k[0] for k in keys})))
         result = {}
-        for record in self.connection.execute(sa.select(table).where(where)):
+        for record in self.connection.execute(query):
             values = {c.name: record._mapping[c] for c in table.columns}
-            result[self._key_of(values)] = values
+            key = self._key_of(values)
+            if key in keys:
+                result[key] = values
         return result
 
     def _upsert(self, table: sa.Table, columns: list[str]) -> Any:
@@ -217,6 +220,7 @@ class TableWriter:
             for k in self.primary_key
         ]
         seen = sa.Table(name, sa.MetaData(), *columns, prefixes=["TEMPORARY"])
+        sa.Index(f"{name}_keys", *seen.columns)
         seen.drop(self.connection, checkfirst=True)
         seen.create(self.connection)
         return seen
@@ -277,6 +281,14 @@ class TableWriter:
         self._table().create(self.connection)
 
     def _table(self) -> sa.Table:
+        # One Table object per column set, so SQLAlchemy's statement cache is hit on
+        # every batch instead of compiling each statement again.
+        shape = tuple(self._columns.items())
+        if self._shape != shape:
+            self._shape, self._table_object = shape, self._build_table()
+        return self._table_object
+
+    def _build_table(self) -> sa.Table:
         # Bind parameters are named c0, c1, ... so no field name ever reaches the
         # driver's parameter syntax; the column names themselves are always quoted.
         self._keys = {name: f"c{index}" for index, name in enumerate(self._columns)}

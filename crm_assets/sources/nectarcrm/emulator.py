@@ -13,7 +13,8 @@ Behaviour from wire-protocols.md section D and its emulator checklist (item 4):
 - `/oportunidades` without `status` serves only open deals, `/pipeline` without
   `type` only sales pipelines.
 - Deletes are hard: a deleted record just stops being listed.
-The records themselves come from `emulator_data`.
+Also served: `/<resource>/<id>`, `/compromissos/tipos`, the documented path aliases
+and `attribute=` projection. The records themselves come from `emulator_data`.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _ref_id(key: str) -> Callable[[Record], Any]:
 
 @dataclass(frozen=True)
 class Listing:
-    """The list parameters a resource honours; any other parameter is ignored, as the API does."""
+    """The list parameters a resource honours; it ignores any other."""
 
     # (parameter, timestamp field, is the upper bound)
     dates: tuple[tuple[str, str, bool], ...] = ()
@@ -165,6 +166,8 @@ class NectarCrmEmulator(EmulatorApp):
         """Set `dataAtualizacao` to `when` (naive means UTC), in the record's own format."""
         with self.lock:
             record = self._table(resource)[record_id]
+            if "dataAtualizacao" not in record:
+                raise ValueError(f"{resource} records have no dataAtualizacao to touch")
             stamp = format_stamp(when, utc=record["dataAtualizacao"].endswith("Z"))
             record["dataAtualizacao"] = stamp
             if datetime.fromisoformat(record["dataCriacao"]) > datetime.fromisoformat(stamp):
@@ -175,7 +178,7 @@ class NectarCrmEmulator(EmulatorApp):
         """Serve `page` of `resource` once as HTTP 200 with a truncated JSON body."""
         with self.lock:
             self._table(resource)
-            self._malformed.add((resource, page))
+            self._malformed.add((ALIASES.get(resource, resource), page))
 
     def _table(self, resource: str) -> dict[int, Record]:
         name = ALIASES.get(resource, resource)

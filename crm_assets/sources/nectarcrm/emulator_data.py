@@ -245,7 +245,7 @@ class _Generator:
         """`format_stamp` for epoch seconds, at a fraction of its cost.
 
         Date, hour and offset are worked out once per hour; minutes and seconds are
-        the same in São Paulo as in UTC, because its offsets were always whole hours.
+        the same in São Paulo as in UTC: its offsets have been whole hours since 1914.
         """
         hours: dict[int, tuple[str, str]] = {}
 
