@@ -105,9 +105,10 @@ class TableWriter:
             else:
                 stats.unchanged += 1
         if changed:
-            self.connection.execute(self._upsert(table, write_columns), [
-                {self._keys[c]: row[c] for c in write_columns} for row in changed
-            ])
+            self.connection.execute(
+                self._upsert(table, write_columns),
+                [{self._keys[c]: row[c] for c in write_columns} for row in changed],
+            )
         if self._track_seen:
             self._remember(prepared)
         return stats
