@@ -112,7 +112,7 @@ def _window(context, resource, stream: StreamSpec, full_sync: bool, source: Sour
     if full_sync or resource.sync_mode(stream) == SyncMode.FULL_TABLE:
         return Window(start=None, end=None)
     window = context.partition_time_window
-    start = window.start - source.lookback
+    start = window.start - stream.lookback
     floor = datetime.combine(resource.start(), datetime.min.time(), tzinfo=UTC)
     return Window(start=max(start, floor), end=window.end)
 
@@ -150,7 +150,7 @@ def _describe(source: SourceSpec, stream: StreamSpec) -> str:
     children = ", ".join(f"`__{c.name}`" for c in stream.children)
     mode = (
         "INCREMENTAL: reads records updated in the partition window"
-        + (f" plus a {source.lookback} lookback" if source.lookback > timedelta(0) else "")
+        + (f" plus a {stream.lookback} lookback" if stream.lookback > timedelta(0) else "")
         if stream.sync_mode == SyncMode.INCREMENTAL
         else "FULL_TABLE: reads everything each run and marks rows the source no longer has"
     )

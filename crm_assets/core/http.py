@@ -105,10 +105,15 @@ class ClientConfig:
     # The page size to ask for; a vendor may serve fewer, so never use it as a stop signal.
     page_size: int = 100
     user_agent: str = "crm_assets"
-    # Turns a non-retryable error response into a clear ApiError (or None for the default).
+    # Turns an error response into a clear ApiError that is raised at once, without
+    # retries (or None: the default handling, which retries 429 and 5xx).
     classify_error: Callable[[requests.Response, Redactor], ApiError | None] | None = None
-    # Seconds until the vendor's budget resets, read from its own headers.
-    reset_after: Callable[[requests.Response], float | None] | None = None
+    # A vendor's budget headers: when `remaining_header` falls to `remaining_floor`,
+    # the client waits `reset_header` seconds before its next call instead of
+    # spending the last request on a 429. A 429 without Retry-After waits for it too.
+    remaining_header: str | None = None
+    reset_header: str | None = None
+    remaining_floor: int = 1
 
 
 class _Transient(Exception):
@@ -183,6 +188,11 @@ class ApiClient:
 
     def _attempt(self, method: str, url: str, params: Any, json_body: Any) -> Any:
         response = self._send(method, url, params, json_body)
+        self._pace(response)
+        if response.status_code >= 400 and self.config.classify_error:
+            classified = self.config.classify_error(response, self.redactor)
+            if classified is not None:
+                raise classified
         if response.status_code in RETRY_STATUSES:
             raise _Transient(
                 f"HTTP {response.status_code} {self._excerpt(response)}",
@@ -229,10 +239,6 @@ class ApiClient:
         raise _Transient(error)
 
     def _error(self, response: requests.Response) -> ApiError:
-        if self.config.classify_error:
-            classified = self.config.classify_error(response, self.redactor)
-            if classified is not None:
-                return classified
         status = response.status_code
         where = f"{response.request.method} {self._show(response.url)}"
         if status in (401, 403):
@@ -256,9 +262,32 @@ class ApiClient:
                     return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
                 except (TypeError, ValueError):
                     pass
-        if self.config.reset_after:
-            return self.config.reset_after(response)
-        return None
+        return self._reset_seconds(response)
+
+    def _reset_seconds(self, response: requests.Response) -> float | None:
+        if not self.config.reset_header:
+            return None
+        try:
+            return max(0.0, float(response.headers[self.config.reset_header]))
+        except (KeyError, ValueError):
+            return None
+
+    def _pace(self, response: requests.Response) -> None:
+        """Slow down before the vendor has to say no: wait out a nearly spent window."""
+        if not self.config.remaining_header or response.status_code == 429:
+            return
+        try:
+            remaining = int(response.headers[self.config.remaining_header])
+        except (KeyError, ValueError):
+            return
+        wait = self._reset_seconds(response)
+        if remaining <= self.config.remaining_floor and wait:
+            wait = min(wait, self.config.retry.max_wait)
+            self.log.debug(
+                f"{self.config.source}: {remaining} requests left in the window; "
+                f"pausing {wait:.1f}s until it resets"
+            )
+            self._sleep(wait)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

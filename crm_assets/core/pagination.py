@@ -45,3 +45,34 @@ def numbered_pages(
 
 def _identity(item: Any) -> Any:
     return item.get("id", repr(item)) if isinstance(item, dict) else repr(item)
+
+
+def cursor_pages(
+    get_page: Callable[[str | None], tuple[list[dict], str | None]], *, what: str
+) -> Iterator[list[dict]]:
+    """Yield pages while the API hands back a next cursor; `get_page(cursor)` fetches one."""
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        items, cursor = get_page(cursor)
+        if items:
+            yield items
+        if not cursor:
+            return
+        if cursor in seen:
+            raise ApiError(f"{what}: the API returned a cursor it had already returned.")
+        seen.add(cursor)
+
+
+def offset_pages(
+    get_page: Callable[[int], tuple[list[dict], int | None]], *, what: str
+) -> Iterator[list[dict]]:
+    """Yield pages from offset 0 while the API says more items follow at `next_start`."""
+    start: int | None = 0
+    while start is not None:
+        items, next_start = get_page(start)
+        if items:
+            yield items
+        if next_start is not None and next_start <= start:
+            raise ApiError(f"{what}: next page starts at {next_start}, not after {start}.")
+        start = next_start

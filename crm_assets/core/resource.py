@@ -34,7 +34,7 @@ class SourceResource(ConfigurableResource):
     base_url: str
     start_date: str = Field(default=DEFAULT_START_DATE, description="YYYY-MM-DD, UTC.")
     table_prefix: str
-    requests_per_second: float = Field(description="Client-side limit for this source.")
+    requests_per_second: float = Field(default=5.0, description="Client-side request rate.")
     timeout_seconds: float = 30.0
     max_attempts: int = Field(default=6, description="Tries per request, first included.")
     backoff_seconds: float = Field(default=1.0, description="First retry's backoff ceiling.")

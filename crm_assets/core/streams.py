@@ -54,6 +54,8 @@ class ChildSpec:
 
 @dataclass(frozen=True)
 class StreamSpec:
+    """One table. A flattened row may set `_deleted` when the source reports a delete."""
+
     name: str
     fetch: Fetch
     description: str
@@ -64,6 +66,9 @@ class StreamSpec:
     # Declared column types (logical names from core.schema), so documented fields
     # exist with the right type even before a value arrives.
     columns: Mapping[str, str] = field(default_factory=dict)
+    # Re-read this much before the window: updates the vendor reports late would
+    # otherwise fall between two partitions.
+    lookback: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -73,9 +78,6 @@ class SourceSpec:
     streams: tuple[StreamSpec, ...]
     # The source's SourceResource subclass; its name is the resource key.
     resource: Any
-    # Re-read this much before the window: records whose update time the vendor
-    # reports late would otherwise fall between two partitions.
-    lookback: timedelta = timedelta(0)
 
     @property
     def resource_key(self) -> str:

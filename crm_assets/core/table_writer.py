@@ -96,6 +96,8 @@ class TableWriter:
         changed = []
         for row in prepared:
             before = stored.get(self._key_of(row))
+            if row[DELETED] and (before is None or not before[DELETED]):
+                stats.deleted += 1
             if before is None:
                 stats.inserted += 1
                 changed.append(row)
@@ -116,7 +118,8 @@ class TableWriter:
     def _prepare(self, row: dict[str, Any], columns: list[str]) -> dict[str, Any]:
         prepared = {c: schema.to_storage(row.get(c), self._columns[c]) for c in columns}
         prepared[SYNCED_AT] = self.synced_at
-        prepared[DELETED] = False
+        # A record in hand is live unless the source itself says it is deleted.
+        prepared[DELETED] = bool(row.get(DELETED, False))
         return prepared
 
     def _stored(self, table: sa.Table, rows: list[dict[str, Any]]) -> dict[tuple, dict]:
