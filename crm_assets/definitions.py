@@ -12,8 +12,10 @@ from crm_assets.core.assets import WAREHOUSE_KEY, build_source_assets
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 from crm_assets.sources.nectarcrm.streams import SOURCE as NECTARCRM
+from crm_assets.sources.pipedrive.resource import PipedriveResource
+from crm_assets.sources.pipedrive.streams import SOURCE as PIPEDRIVE
 
-SOURCES = [NECTARCRM]
+SOURCES = [NECTARCRM, PIPEDRIVE]
 
 
 def build_definitions() -> Definitions:
@@ -25,6 +27,7 @@ def build_definitions() -> Definitions:
         resources={
             WAREHOUSE_KEY: Warehouse.from_env(),
             NECTARCRM.resource_key: NectarCrmResource.from_env(),
+            PIPEDRIVE.resource_key: PipedriveResource.from_env(),
         },
     )
 

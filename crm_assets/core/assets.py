@@ -22,7 +22,7 @@ from dagster import (
     multi_asset,
 )
 
-from crm_assets.core.http import ApiError, AuthenticationError
+from crm_assets.core.http import ApiError, FatalApiError
 from crm_assets.core.resource import start_date_from_env
 from crm_assets.core.streams import SourceSpec, StreamSpec, SyncMode, Window
 from crm_assets.core.sync import SyncResult, sync_stream
@@ -85,7 +85,7 @@ def build_source_assets(source: SourceSpec):
                     result = sync_stream(
                         client, warehouse, stream, window, table=table, log=context.log
                     )
-                except AuthenticationError:
+                except FatalApiError:
                     raise
                 except ApiError as exc:
                     context.log.error(str(exc))

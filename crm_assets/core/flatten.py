@@ -83,7 +83,9 @@ def timestamp(name: str, *, local: tzinfo = UTC, source: str | None = None) -> F
 
 def parse_time(value: Any, local: tzinfo = UTC) -> Any:
     """UTC datetime for an ISO-8601 string; anything unparseable is kept as it came."""
-    if not isinstance(value, str) or not value:
+    if value == "":
+        return None
+    if not isinstance(value, str):
         return value
     try:
         parsed = datetime.fromisoformat(value)

@@ -39,7 +39,11 @@ class ApiError(Exception):
         self.status = status
 
 
-class AuthenticationError(ApiError):
+class FatalApiError(ApiError):
+    """No other stream of this run can succeed either: stop the run."""
+
+
+class AuthenticationError(FatalApiError):
     """The vendor rejected the credential."""
 
 
@@ -104,6 +108,8 @@ class ClientConfig:
     timeout: float = 30.0
     # The page size to ask for; a vendor may serve fewer, so never use it as a stop signal.
     page_size: int = 100
+    # Source settings the stream code reads (e.g. an update window), by name.
+    options: Mapping[str, Any] = field(default_factory=dict)
     user_agent: str = "crm_assets"
     # Turns an error response into a clear ApiError that is raised at once, without
     # retries (or None: the default handling, which retries 429 and 5xx).

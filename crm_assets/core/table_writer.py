@@ -95,7 +95,7 @@ class TableWriter:
         stats = WriteStats()
         changed = []
         for row in prepared:
-            before = stored.get(self._key_of(row))
+            before = stored.get(self._comparable_key(row))
             if row[DELETED] and (before is None or not before[DELETED]):
                 stats.deleted += 1
             if before is None:
@@ -123,7 +123,7 @@ class TableWriter:
         return prepared
 
     def _stored(self, table: sa.Table, rows: list[dict[str, Any]]) -> dict[tuple, dict]:
-        keys = {self._key_of(r) for r in rows}
+        keys = {self._comparable_key(r) for r in rows}
         # Filter on the key's first column only: every dialect uses the primary-key
         # index for a plain IN, not always for a row-value IN. The rest is checked here.
         first = table.c[self._keys[self.primary_key[0]]]
@@ -131,7 +131,7 @@ class TableWriter:
         result = {}
         for record in self.connection.execute(query):
             values = {c.name: record._mapping[c] for c in table.columns}
-            key = self._key_of(values)
+            key = self._comparable_key(values)
             if key in keys:
                 result[key] = values
         return result
@@ -147,6 +147,20 @@ class TableWriter:
         }
         index = [table.c[self._keys[k]] for k in self.primary_key]
         return statement.on_conflict_do_update(index_elements=index, set_=updates)
+
+    def _comparable_key(self, row: dict[str, Any], *, stored: bool = True) -> tuple:
+        """A key that matches between a row in hand and the same row read back.
+
+        `stored=False` converts a raw row's key to its column types first (an option
+        id 1 in a column widened to text is stored as "1").
+        """
+        key = self._key_of(row)
+        if not stored:
+            key = tuple(
+                schema.to_storage(v, self._columns[k])
+                for k, v in zip(self.primary_key, key, strict=True)
+            )
+        return tuple(schema.comparable(v) for v in key)
 
     def _key_of(self, row: dict[str, Any]) -> tuple:
         try:
@@ -192,10 +206,17 @@ class TableWriter:
             of_parents = sa.tuple_(*fks).in_(parents)
         key_columns = [table.c[self._keys[k]] for k in self.primary_key]
         live = table.c[self._keys[DELETED]].is_(False)
-        kept = {self._key_of({identifier(k): v for k, v in r.items()}) for r in rows}
+        kept = {
+            self._comparable_key({identifier(k): v for k, v in r.items()}, stored=False)
+            for r in rows
+        }
         with self._transaction():
             found = self.connection.execute(sa.select(*key_columns).where(of_parents, live))
-            stale = [tuple(r) for r in found if tuple(r) not in kept]
+            stale = [
+                tuple(r)
+                for r in found
+                if self._comparable_key(dict(zip(self.primary_key, r, strict=True))) not in kept
+            ]
             for key in stale:
                 match = sa.and_(*[c == v for c, v in zip(key_columns, key, strict=True)])
                 self.connection.execute(

@@ -1,0 +1,181 @@
+"""Pipedrive custom fields as readable columns (wire-protocols.md A, "Custom fields").
+
+Pipedrive keys custom fields by 40-hex hashes (v2: inside `custom_fields`). Each
+becomes a snake_case column named after the field, with its value made readable:
+
+- enum: `<name>` holds the option id, `<name>_label` its label;
+- set: `<name>` the list of option ids, `<name>_labels` their labels (v1 sends
+  `"1,2"`, a string that must be split on commas, never into characters);
+- monetary: `<name>` the amount, `<name>_currency` its currency;
+- anything else: the value as sent.
+
+Names are resolved deterministically and stay stable as fields are added: a
+custom field named like a standard one gets `_custom`; among custom fields with
+the same name the oldest (lowest field id) keeps it and the others get the first
+six characters of their hash. Every choice is written to `pipedrive_custom_fields`
+so each column traces back to its hash.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from crm_assets.core.pagination import offset_pages
+
+ENTITIES = {
+    "deals": "dealFields",
+    "persons": "personFields",
+    "organizations": "organizationFields",
+    "products": "productFields",
+    "activities": "activityFields",
+}
+_HASH = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class CustomField:
+    entity: str
+    key: str
+    field_id: int
+    name: str
+    field_type: str
+    column: str
+    options: dict[str, str] = field(default_factory=dict)
+
+    def columns(self) -> list[str]:
+        extra = {"enum": "_label", "set": "_labels", "monetary": "_currency"}.get(self.field_type)
+        return [self.column] + ([self.column + extra] if extra else [])
+
+    def values(self, value: Any) -> dict[str, Any]:
+        if self.field_type == "enum":
+            option = _option_id(value)
+            return {self.column: option, self.column + "_label": self._label(option)}
+        if self.field_type == "set":
+            ids = _set_ids(value)
+            labels = [self._label(i) for i in ids] if ids is not None else None
+            return {self.column: ids, self.column + "_labels": labels}
+        if self.field_type == "monetary":
+            if isinstance(value, dict):
+                return {
+                    self.column: value.get("value"),
+                    self.column + "_currency": value.get("currency"),
+                }
+            return {self.column: value, self.column + "_currency": None}
+        return {self.column: value}
+
+    def _label(self, option: Any) -> str | None:
+        return None if option is None else self.options.get(str(option))
+
+
+def snake(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
+    text = re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower()
+    return text or "field"
+
+
+def read_definitions(client: Any, entity: str) -> list[dict]:
+    """Every field definition of `entity` from the v1 `*Fields` endpoint (offset paged)."""
+    path = f"v1/{ENTITIES[entity]}"
+    return [
+        item
+        for page in offset_pages(
+            lambda start: _v1_page(client, path, start), what=f"Pipedrive /{path}"
+        )
+        for item in page
+    ]
+
+
+def _v1_page(client: Any, path: str, start: int) -> tuple[list[dict], int | None]:
+    body = client.get_json(path, {"start": start, "limit": 500})
+    pagination = (body.get("additional_data") or {}).get("pagination") or {}
+    more = pagination.get("more_items_in_collection")
+    return body.get("data") or [], pagination.get("next_start") if more else None
+
+
+def resolve(
+    entity: str, definitions: Iterable[dict], reserved: Iterable[str] = ()
+) -> dict[str, CustomField]:
+    """Map each custom field's hash to its column, by the rules in the module docstring.
+
+    `reserved` adds the standard keys of the v2 records, which differ from v1's.
+    """
+    definitions = list(definitions)
+    standard = {d["key"] for d in definitions if not _is_custom(d)} | set(reserved)
+    custom = sorted((d for d in definitions if _is_custom(d)), key=lambda d: int(d["id"]))
+    taken = set(standard) | {"_synced_at", "_deleted"}
+    resolved: dict[str, CustomField] = {}
+    for definition in custom:
+        base = snake(definition["name"])
+        if base in standard:
+            base += "_custom"
+        column = base if base not in taken else f"{base}_{definition['key'][:6]}"
+        options = {str(o["id"]): o.get("label") for o in definition.get("options") or []}
+        resolved[definition["key"]] = CustomField(
+            entity=entity,
+            key=definition["key"],
+            field_id=int(definition["id"]),
+            name=definition["name"],
+            field_type=definition.get("field_type", ""),
+            column=column,
+            options=options,
+        )
+        taken.update(resolved[definition["key"]].columns())
+    return resolved
+
+
+def apply(record: dict, fields: dict[str, CustomField]) -> dict:
+    """Replace `custom_fields` (v2) or top-level hash keys (v1) with named columns."""
+    row = {k: v for k, v in record.items() if k != "custom_fields" and not _HASH.match(k)}
+    values = dict(record.get("custom_fields") or {})
+    values.update({k: v for k, v in record.items() if _HASH.match(k)})
+    for key, value in values.items():
+        known = fields.get(key)
+        if known is None:
+            # A field created after the definitions were read: kept under its hash.
+            row[key] = value
+        else:
+            row.update(known.values(value))
+    return row
+
+
+def mapping_rows(fields: dict[str, CustomField]) -> list[dict]:
+    return [
+        {
+            "entity": f.entity,
+            "key": f.key,
+            "field_id": f.field_id,
+            "name": f.name,
+            "field_type": f.field_type,
+            "column": f.column,
+            "value_columns": f.columns(),
+            "options": f.options,
+        }
+        for f in fields.values()
+    ]
+
+
+def _is_custom(definition: dict) -> bool:
+    return bool(_HASH.match(str(definition.get("key", ""))))
+
+
+def _option_id(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value.get("id")
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
+
+
+def _set_ids(value: Any) -> list | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return [_option_id(part.strip()) for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        return [_option_id(v) for v in value]
+    return [_option_id(value)]

@@ -1,0 +1,135 @@
+"""PipedriveResource: token, company domain, rate budget, and the client streams use."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+import requests
+from dagster import EnvVar, InitResourceContext
+from pydantic import Field
+
+from crm_assets.core.demo import demo_mode
+from crm_assets.core.http import (
+    ApiError,
+    AuthenticationError,
+    ClientConfig,
+    Credential,
+    FatalApiError,
+    RateLimit,
+)
+from crm_assets.core.redaction import Redactor
+from crm_assets.core.resource import SourceResource
+
+DOMAIN_VARIABLE = "PIPEDRIVE_COMPANY_DOMAIN"
+
+
+class BudgetExhaustedError(FatalApiError):
+    """The company's daily API token budget is spent; it resets at midnight."""
+
+
+class PipedriveResource(SourceResource):
+    """Pipedrive. The token is under Settings > Personal preferences > API."""
+
+    SOURCE: ClassVar[str] = "pipedrive"
+    TITLE: ClassVar[str] = "Pipedrive"
+    SECRET_VARIABLE: ClassVar[str] = "PIPEDRIVE_API_TOKEN"
+    START_DATE_VARIABLE: ClassVar[str] = "PIPEDRIVE_START_DATE"
+
+    api_token: str | None = Field(default=None, description="From PIPEDRIVE_API_TOKEN.")
+    company_domain: str | None = Field(
+        default=None, description="The `acme` of acme.pipedrive.com (PIPEDRIVE_COMPANY_DOMAIN)."
+    )
+    base_url: str = Field(
+        default="", description="Overrides https://{company_domain}.pipedrive.com/ when set."
+    )
+    table_prefix: str = "pipedrive_"
+    requests_per_window: int = Field(
+        default=20,
+        description="Burst budget per 2-second window: 20 is the lowest plan with an API token.",
+    )
+    notes_update_window_days: int = Field(
+        default=30, description="How long after its creation a note may still be edited."
+    )
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> PipedriveResource:
+        if not demo_mode() and os.getenv(DOMAIN_VARIABLE):
+            overrides.setdefault("company_domain", EnvVar(DOMAIN_VARIABLE))
+        return super().from_env(**overrides)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        super().setup_for_execution(context)
+        if not self.is_demo and not self.base_url:
+            self.require("company_domain", DOMAIN_VARIABLE)
+
+    def url(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/") + "/"
+        return f"https://{self.company_domain}.pipedrive.com/"
+
+    def rate_limit(self) -> RateLimit:
+        return RateLimit(self.requests_per_window, 2.0)
+
+    def client_config(self) -> ClientConfig:
+        return ClientConfig(
+            source=self.SOURCE,
+            base_url=self.url(),
+            credential=Credential(self.secret(), header="x-api-token"),
+            rate_limit=self.rate_limit(),
+            retry=self.retry_policy(),
+            timeout=self.timeout_seconds,
+            page_size=500,
+            classify_error=classify_error,
+            options={"notes_update_window_days": self.notes_update_window_days},
+            remaining_header="x-ratelimit-remaining",
+            reset_header="x-ratelimit-reset",
+        )
+
+    def build_emulator(self) -> Any:
+        from crm_assets.sources.pipedrive.emulator import PipedriveEmulator
+
+        return PipedriveEmulator()
+
+
+def classify_error(response: requests.Response, redactor: Redactor) -> ApiError | None:
+    """Errors with a fixed meaning: a bad token, a spent daily budget, a Cloudflare block.
+
+    The block is an HTML page, not the JSON envelope (wire-protocols.md A, "403
+    escalation"): `<!DOCTYPE html>...Sorry, you have been blocked...`.
+    """
+    status = response.status_code
+    content_type = response.headers.get("Content-Type", "")
+    if status == 403 and "html" in content_type:
+        return FatalApiError(
+            "Pipedrive's edge (Cloudflare) blocked this client with an HTML 403 page, which "
+            "it does after repeated rate-limit violations. Wait a few minutes before the next "
+            "run, and lower requests_per_window if other tools share this token.",
+            status=403,
+        )
+    message = _envelope_error(response)
+    if status == 401:
+        return AuthenticationError(
+            f"Pipedrive rejected the API token (HTTP 401: {redactor.redact(message)!r}). Check "
+            "PIPEDRIVE_API_TOKEN under Settings > Personal preferences > API.",
+            status=401,
+        )
+    if status == 429 and "daily" in message.lower():
+        reset = response.headers.get("x-ratelimit-reset", "?")
+        return BudgetExhaustedError(
+            f"Pipedrive's daily API budget for this company is spent ({message!r}); it resets "
+            f"in {reset}s. Rows already written are kept; the next run after the reset "
+            "re-reads the same window and loses nothing.",
+            status=429,
+        )
+    return None
+
+
+def _envelope_error(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        return str(body.get("error") or body.get("error_info") or body)[:300]
+    return str(body)[:300]
