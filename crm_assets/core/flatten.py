@@ -114,3 +114,12 @@ class Flattener:
             if key not in self.consumed and key not in row:
                 row[key] = value
         return row
+
+
+def list_items(key: str, scalar: str = "value") -> Callable[[Record], list[Record]]:
+    """A nested list's items as child rows; a scalar item becomes `{scalar: item}`."""
+
+    def extract(record: Record) -> list[Record]:
+        return [v if isinstance(v, dict) else {scalar: v} for v in record.get(key) or []]
+
+    return extract

@@ -166,3 +166,43 @@ def test_the_rate_limit_spaces_requests(url, app):
 
 def test_malformed_is_a_distinct_error_type():
     assert issubclass(MalformedResponseError, ApiError)
+
+
+class Budget(EmulatorApp):
+    """Three requests per window; says so in headers, and refuses the fourth."""
+
+    def __init__(self):
+        super().__init__()
+        self.used = 0
+
+    def handle(self, request):
+        self.used += 1
+        remaining = max(0, 3 - self.used)
+        status = 429 if self.used > 3 else 200
+        if remaining == 0 and status == 200:
+            self.used = -10**6  # the window "resets" once the client waited
+        response = Response("{}", status=status, content_type="application/json")
+        response.headers["x-left"] = str(remaining)
+        response.headers["x-reset"] = "0.05"
+        return response
+
+
+def test_budget_headers_slow_the_client_before_a_429():
+    app = Budget()
+    with serve(app) as base, client(
+        base + "/", remaining_header="x-left", reset_header="x-reset", remaining_floor=0
+    ) as c:
+        for _ in range(6):
+            c.get_json("items")
+        assert c.stats.waited_seconds >= 0.05
+    assert [r.status for r in app.requests] == [200] * 6
+
+
+def test_a_classified_error_is_final_even_on_a_retryable_status(url, app):
+    def classify(response, redactor):
+        return ApiError("spent for today") if response.status_code == 429 else None
+
+    app.inject(429, times=5)
+    with client(url, classify_error=classify) as c, pytest.raises(ApiError, match="spent"):
+        c.get_json("items")
+    assert app.count() == 1

@@ -158,3 +158,21 @@ def test_declared_types_create_columns_before_any_value(warehouse: Warehouse):
 def test_a_record_without_its_key_is_a_clear_error(warehouse: Warehouse):
     with pytest.raises(ValueError, match="primary key"):
         write(warehouse, "t", [{"name": "no id"}])
+
+
+def test_child_keys_in_a_column_widened_to_text_still_match(warehouse: Warehouse):
+    key = ["_parent_id", "id"]
+    rows = [{"_parent_id": 1, "id": 1, "label": "a"}, {"_parent_id": 1, "id": "open", "label": "b"}]
+    for _ in range(2):
+        with warehouse.writer("p__options", key) as writer:
+            stats = writer.replace_children(["_parent_id"], [(1,)], rows)
+    assert stats.deleted == 0 and stats.unchanged == 2
+    assert warehouse.row_count("p__options") == 2
+
+
+def test_a_row_the_source_reports_deleted_is_stored_flagged(warehouse: Warehouse):
+    stats, _ = write(warehouse, "t", [{"id": 1, "_deleted": False}, {"id": 2, "_deleted": True}])
+    assert stats.deleted == 1
+    assert {r["id"]: r["_deleted"] for r in warehouse.rows("t")} == {1: False, 2: True}
+    stats, _ = write(warehouse, "t", [{"id": 2, "_deleted": True}])
+    assert (stats.deleted, stats.unchanged) == (0, 1)

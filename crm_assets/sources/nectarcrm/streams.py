@@ -22,6 +22,7 @@ from crm_assets.core.flatten import (
     copy,
     first_of,
     json_kept,
+    list_items,
     named,
     reference,
     timestamp,
@@ -98,16 +99,6 @@ def audit():
     return [when("dataCriacao"), when("dataAtualizacao")]
 
 
-def items(key: str, scalar: str | None = None):
-    """A nested list's items as child rows; scalars become `{scalar: value}`."""
-
-    def extract(record: Record) -> list[Record]:
-        values = record.get(key) or []
-        return [v if isinstance(v, dict) else {scalar or "value": v} for v in values]
-
-    return extract
-
-
 def stream(name, path, description, fields, *, mode=SyncMode.FULL_TABLE, children=(), **fetch):
     flattener = Flattener(fields)
     return StreamSpec(
@@ -153,9 +144,11 @@ STREAMS: tuple[StreamSpec, ...] = (
         mode=SyncMode.INCREMENTAL,
         updated_filter=True,
         children=[
-            ChildSpec("emails", items("emails", "email"), columns={"email": t.TEXT}),
-            ChildSpec("telefones", items("telefones", "telefone"), columns={"telefone": t.TEXT}),
-            ChildSpec("enderecos", items("enderecos")),
+            ChildSpec("emails", list_items("emails", "email"), columns={"email": t.TEXT}),
+            ChildSpec(
+                "telefones", list_items("telefones", "telefone"), columns={"telefone": t.TEXT}
+            ),
+            ChildSpec("enderecos", list_items("enderecos")),
         ],
     ),
     stream(
@@ -187,7 +180,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         mode=SyncMode.INCREMENTAL,
         updated_filter=True,
         split=("status", OPPORTUNITY_STATUSES),
-        children=[ChildSpec("produtos", items("produtos"))],
+        children=[ChildSpec("produtos", list_items("produtos"))],
     ),
     stream(
         "qualifications",
@@ -232,7 +225,7 @@ STREAMS: tuple[StreamSpec, ...] = (
             json_kept("participantes"),
             *audit(),
         ],
-        children=[ChildSpec("participantes", items("participantes"))],
+        children=[ChildSpec("participantes", list_items("participantes"))],
     ),
     stream(
         "tasks",
@@ -270,7 +263,7 @@ STREAMS: tuple[StreamSpec, ...] = (
             json_kept("anexos"),
             *audit(),
         ],
-        children=[ChildSpec("anexos", items("anexos"))],
+        children=[ChildSpec("anexos", list_items("anexos"))],
     ),
     stream(
         "products",
@@ -299,7 +292,7 @@ STREAMS: tuple[StreamSpec, ...] = (
             copy("descricao", t.TEXT),
             copy("ativo", t.BOOLEAN),
         ],
-        children=[ChildSpec("subcategorias", items("subcategorias"))],
+        children=[ChildSpec("subcategorias", list_items("subcategorias"))],
     ),
     stream(
         "product_subcategories",
@@ -323,7 +316,7 @@ STREAMS: tuple[StreamSpec, ...] = (
             copy("descricao", t.TEXT),
             copy("ativo", t.BOOLEAN),
         ],
-        children=[ChildSpec("produtos", items("produtos"))],
+        children=[ChildSpec("produtos", list_items("produtos"))],
     ),
     stream(
         "proposals",
@@ -353,7 +346,7 @@ STREAMS: tuple[StreamSpec, ...] = (
             json_kept("etapas", source="sequencias"),
         ],
         split=("type", PIPELINE_TYPES),
-        children=[ChildSpec("etapas", items("sequencias"), key=("id",))],
+        children=[ChildSpec("etapas", list_items("sequencias"), key=("id",))],
     ),
     stream(
         "custom_fields",
@@ -368,7 +361,7 @@ STREAMS: tuple[StreamSpec, ...] = (
             named("secao"),
             json_kept("opcoes"),
         ],
-        children=[ChildSpec("opcoes", items("opcoes", "opcao"), columns={"opcao": t.TEXT})],
+        children=[ChildSpec("opcoes", list_items("opcoes", "opcao"), columns={"opcao": t.TEXT})],
     ),
     simple("tags", "lista", "Tags (lists)"),
     simple("sources", "origem", "Lead sources"),

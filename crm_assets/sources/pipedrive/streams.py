@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from crm_assets.core import schema as t
-from crm_assets.core.flatten import parse_time
+from crm_assets.core.flatten import list_items, parse_time
 from crm_assets.core.streams import (
     ChildSpec,
     Fetch,
@@ -117,14 +117,7 @@ def custom_field_map(client: Any, window: Window) -> Iterator[list[Record]]:
             yield fields.mapping_rows(named)
 
 
-def items(key: str, scalar: str = "value") -> Callable[[Record], list[Record]]:
-    def extract(record: Record) -> list[Record]:
-        return [v if isinstance(v, dict) else {scalar: v} for v in record.get(key) or []]
-
-    return extract
-
-
-OPTIONS = ChildSpec("options", items("options"), key=("id",))
+OPTIONS = ChildSpec("options", list_items("options"), key=("id",))
 
 
 def stream(name, fetch, description, mode, *, children=(), key=("id",), lookback=None):
@@ -206,7 +199,10 @@ STREAMS: tuple[StreamSpec, ...] = (
         with_custom_fields("persons", v2_list("api/v2/persons")),
         "People (`/api/v2/persons`)",
         INCREMENTAL,
-        children=[ChildSpec("emails", items("emails")), ChildSpec("phones", items("phones"))],
+        children=[
+            ChildSpec("emails", list_items("emails")),
+            ChildSpec("phones", list_items("phones")),
+        ],
     ),
     # Products filter on updated_since only.
     stream(
@@ -214,7 +210,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         with_custom_fields("products", v2_list("api/v2/products", until=False)),
         "Products with their prices (`/api/v2/products`)",
         INCREMENTAL,
-        children=[ChildSpec("prices", items("prices"))],
+        children=[ChildSpec("prices", list_items("prices"))],
     ),
     stream("stages", v2_all("api/v2/stages"), "Pipeline stages (`/api/v2/stages`)", FULL),
     stream(
@@ -222,7 +218,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         unpaged("v1/legacyTeams"),
         "Teams (`/v1/legacyTeams`)",
         FULL,
-        children=[ChildSpec("users", items("users", "user_id"), key=("user_id",))],
+        children=[ChildSpec("users", list_items("users", "user_id"), key=("user_id",))],
     ),
     stream("users", unpaged("v1/users"), "Users of the account (`/v1/users`)", FULL),
     stream("pipelines", v2_all("api/v2/pipelines"), "Sales pipelines (`/api/v2/pipelines`)", FULL),
