@@ -89,3 +89,19 @@ def test_sources_import_cleanly():
 
 def _kinds(node) -> set[str]:
     return {k.split("/", 2)[-1] for k in node.tags if k.startswith("dagster/kind/")}
+
+
+def test_secrets_are_bound_as_environment_variables(monkeypatch):
+    monkeypatch.setenv("CRM_WAREHOUSE_URL", "postgresql+psycopg://u:hunter2@db.invalid/w")
+    monkeypatch.setenv("NECTARCRM_API_TOKEN", "nectar-secret-value")
+    monkeypatch.setenv("PIPEDRIVE_API_TOKEN", "pipedrive-secret-value")
+    defs = build_definitions()
+    for source in SOURCES:
+        job = defs.resolve_job_def(f"{source.name}_sync")
+        # What the UI shows: each resource's configured values, before env resolution.
+        for key, resource in job.resource_defs.items():
+            field = resource.config_field
+            shown = repr(field.default_value) if field and field.default_provided else ""
+            assert shown or key == "io_manager", key
+            for secret in ("hunter2", "nectar-secret-value", "pipedrive-secret-value"):
+                assert secret not in shown, key

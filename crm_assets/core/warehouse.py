@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 from pydantic import PrivateAttr
 from sqlalchemy.engine import Connection, Engine
 
@@ -39,7 +39,8 @@ class Warehouse(ConfigurableResource):
 
     @classmethod
     def from_env(cls) -> Warehouse:
-        return cls(url=os.getenv(URL_VARIABLE) or DEFAULT_URL)
+        # Bound as an EnvVar so a password in the URL never shows in the UI's config.
+        return cls(url=EnvVar(URL_VARIABLE) if os.getenv(URL_VARIABLE) else DEFAULT_URL)
 
     @property
     def engine(self) -> Engine:
