@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -56,3 +57,11 @@ def harness(**emulator_args) -> Iterator[Harness]:
 @pytest.fixture
 def pipedrive() -> Iterator[Harness]:
     yield from harness()
+
+
+@pytest.fixture
+def make_pipedrive() -> Iterator[Callable[..., Harness]]:
+    """Harnesses on emulators built with other settings (sizes, limits, clock), shut down
+    when the test ends."""
+    with ExitStack() as stack:
+        yield lambda **emulator_args: stack.enter_context(contextmanager(harness)(**emulator_args))
