@@ -308,7 +308,7 @@ class TableWriter:
     def _table(self) -> sa.Table:
         # One Table object per column set, so SQLAlchemy's statement cache is hit on
         # every batch instead of compiling each statement again.
-        shape = tuple(self._columns.items())
+        shape = tuple(self._current_columns().items())
         if self._shape != shape:
             self._shape, self._table_object = shape, self._build_table()
         return self._table_object

@@ -77,7 +77,13 @@ class Warehouse(ConfigurableResource):
     def table_names(self) -> list[str]:
         return sorted(sa.inspect(self.engine).get_table_names())
 
+    def has_table(self, table: str) -> bool:
+        return sa.inspect(self.engine).has_table(table)
+
     def row_count(self, table: str, *, include_deleted: bool = False) -> int:
+        """Rows in `table` (0 when a sync has not created it yet)."""
+        if not self.has_table(table):
+            return 0
         t = sa.table(table, sa.column(DELETED))
         query = sa.select(sa.func.count()).select_from(t)
         if not include_deleted:
@@ -86,7 +92,9 @@ class Warehouse(ConfigurableResource):
             return connection.execute(query).scalar_one()
 
     def columns(self, table: str) -> list[tuple[str, str]]:
-        """(name, logical type) for each column, in table order."""
+        """(name, logical type) for each column, in table order; none for a missing table."""
+        if not self.has_table(table):
+            return []
         inspected = sa.inspect(self.engine).get_columns(table)
         return [(c["name"], schema.reflected_type(c["type"])) for c in inspected]
 

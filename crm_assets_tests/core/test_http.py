@@ -180,7 +180,7 @@ class Budget(EmulatorApp):
         remaining = max(0, 3 - self.used)
         status = 429 if self.used > 3 else 200
         if remaining == 0 and status == 200:
-            self.used = -10**6  # the window "resets" once the client waited
+            self.used = -(10**6)  # the window "resets" once the client waited
         response = Response("{}", status=status, content_type="application/json")
         response.headers["x-left"] = str(remaining)
         response.headers["x-reset"] = "0.05"
@@ -189,9 +189,12 @@ class Budget(EmulatorApp):
 
 def test_budget_headers_slow_the_client_before_a_429():
     app = Budget()
-    with serve(app) as base, client(
-        base + "/", remaining_header="x-left", reset_header="x-reset", remaining_floor=0
-    ) as c:
+    with (
+        serve(app) as base,
+        client(
+            base + "/", remaining_header="x-left", reset_header="x-reset", remaining_floor=0
+        ) as c,
+    ):
         for _ in range(6):
             c.get_json("items")
         assert c.stats.waited_seconds >= 0.05

@@ -22,7 +22,7 @@ BULK_IDS = 100
 
 def deal_pages(client: Any, window: Window, *, deleted: bool = True) -> Iterator[list[dict]]:
     """Deals updated in the window (all of them on a full read), then archived ones,
-    then every deal deleted in the last 30 days."""
+    then every deal deleted in the last 30 days, archived or not."""
     ordered = {"sort_by": "update_time", "sort_direction": "asc"}
     yield from v2_pages(
         client, "api/v2/deals", {**ordered, "status": LIVE, **window_params(window)}
@@ -30,7 +30,9 @@ def deal_pages(client: Any, window: Window, *, deleted: bool = True) -> Iterator
     for page in v2_pages(client, "api/v2/deals/archived", {**ordered, **window_params(window)}):
         yield [{**deal, "is_archived": True} for deal in page]
     if deleted:
-        yield from v2_pages(client, "api/v2/deals", {**ordered, "status": "deleted"})
+        # A deal archived and then deleted is in neither list without asking for it.
+        for path in ("api/v2/deals", "api/v2/deals/archived"):
+            yield from v2_pages(client, path, {**ordered, "status": "deleted"})
 
 
 def deal_ids(client: Any, window: Window) -> Iterator[list[int]]:
