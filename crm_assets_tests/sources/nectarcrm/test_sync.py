@@ -255,3 +255,20 @@ def test_materialization_metadata(nectar, sqlite_warehouse):
     assert columns["dataAtualizacao"] == "timestamp" and columns["id"] == "integer"
     assert metadata["sync_mode"].value == "INCREMENTAL"
     assert TOKEN not in str(metadata)
+
+
+@pytest.mark.parametrize("warehouse", ["sqlite"], indirect=True)
+def test_a_run_that_dies_mid_stream_keeps_its_pages_and_a_rerun_completes(nectar, warehouse):
+    nectar.emulator.malform("contatos", 2)
+    failed = nectar.run(
+        warehouse, streams=["contacts"], tags=FULL, page_size=50, max_attempts=1,
+        raise_on_error=False,
+    )  # fmt: skip
+    assert not failed.success
+    assert warehouse.row_count("nectarcrm_contacts") == 50, "page 1 was written before the fault"
+
+    rerun = nectar.run(warehouse, streams=["contacts"], tags=FULL, page_size=50)
+    assert rerun.success
+    expected = {r["id"] for r in nectar.emulator.records("contatos")}
+    assert {r["id"] for r in warehouse.rows("nectarcrm_contacts")} == expected
+    assert not any(r["_deleted"] for r in warehouse.rows("nectarcrm_contacts"))
