@@ -30,10 +30,10 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
 from crm_assets.core.emulation import EmulatorApp
-from crm_assets.sources.nectarcrm.emulator_data import (
+from crm_assets.sources.nectarcrm.emulator_data import build
+from crm_assets.sources.nectarcrm.emulator_vocabulary import (
     APPOINTMENT_TYPES,
     Record,
-    build,
     format_stamp,
     local_day,
     resolve_sizes,
