@@ -33,7 +33,7 @@ ENTITIES = {
     "products": "productFields",
     "activities": "activityFields",
 }
-_HASH = re.compile(r"^[0-9a-f]{40}$")
+_HASH = re.compile(r"^[0-9a-f]{40}(_[a-z_]+)?$")
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,12 @@ class CustomField:
         if self.field_type == "monetary":
             if isinstance(value, dict):
                 return {
-                    self.column: value.get("value"),
+                    self.column: _number(value.get("value")),
                     self.column + "_currency": value.get("currency"),
                 }
-            return {self.column: value, self.column + "_currency": None}
+            return {self.column: _number(value), self.column + "_currency": None}
+        if self.field_type == "double":
+            return {self.column: _number(value)}
         return {self.column: value}
 
     def _label(self, option: Any) -> str | None:
@@ -129,17 +131,23 @@ def resolve(
 
 
 def apply(record: dict, fields: dict[str, CustomField]) -> dict:
-    """Replace `custom_fields` (v2) or top-level hash keys (v1) with named columns."""
+    """Replace `custom_fields` (v2) or top-level hash keys (v1) with named columns.
+
+    v1 also sends subfields as `<hash>_<part>` (`_currency`, `_until`): they land in
+    `<column>_<part>`, beside their field.
+    """
     row = {k: v for k, v in record.items() if k != "custom_fields" and not _HASH.match(k)}
     values = dict(record.get("custom_fields") or {})
     values.update({k: v for k, v in record.items() if _HASH.match(k)})
     for key, value in values.items():
-        known = fields.get(key)
+        known = fields.get(key[:40])
         if known is None:
             # A field created after the definitions were read: kept under its hash.
             row[key] = value
-        else:
-            row.update(known.values(value))
+        elif len(key) > 40:
+            row[f"{known.column}{key[40:]}"] = value
+        elif len(key) == 40:
+            row.update({k: v for k, v in known.values(value).items() if k not in row})
     return row
 
 
@@ -161,6 +169,17 @@ def mapping_rows(fields: dict[str, CustomField]) -> list[dict]:
 
 def _is_custom(definition: dict) -> bool:
     return bool(_HASH.match(str(definition.get("key", ""))))
+
+
+def _number(value: Any) -> Any:
+    """Amounts as floats from the first value on, so a column of whole amounts is not
+    created as an integer column and rebuilt when the first cents arrive."""
+    if isinstance(value, bool) or value is None:
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
 
 
 def _option_id(value: Any) -> Any:
