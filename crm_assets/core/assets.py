@@ -78,7 +78,7 @@ def build_source_assets(source: SourceSpec):
         failures: list[str] = []
         with resource.client(logger=context.log) as client:
             for stream in selected:
-                window = _window(context, resource, stream, full_sync, source)
+                window = _window(context, resource, stream, full_sync)
                 before = client.stats.requests
                 table = f"{resource.table_prefix}{stream.name}"
                 try:
@@ -108,7 +108,7 @@ def build_source_assets(source: SourceSpec):
     return _sync
 
 
-def _window(context, resource, stream: StreamSpec, full_sync: bool, source: SourceSpec) -> Window:
+def _window(context, resource, stream: StreamSpec, full_sync: bool) -> Window:
     if full_sync or resource.sync_mode(stream) == SyncMode.FULL_TABLE:
         return Window(start=None, end=None)
     window = context.partition_time_window

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from dagster import DagsterInstance, materialize
 
-from crm_assets.core.assets import build_source_assets
-from crm_assets.core.emulation import serve
 from crm_assets.sources.nectarcrm.emulator import NectarCrmEmulator
-from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 from crm_assets.sources.nectarcrm.streams import SOURCE
+from crm_assets_tests.harness import Harness, harness
 
 ANCHOR = date(2026, 11, 20)
 TOKEN = "nectar-test-token-5f0c9e"
@@ -29,49 +25,17 @@ SMALL = {
 }
 
 
-@dataclass
-class Harness:
-    emulator: NectarCrmEmulator
-    url: str
-    instance: DagsterInstance
-
-    def resource(self, **overrides) -> NectarCrmResource:
-        settings = dict(
-            api_token=TOKEN,
-            base_url=f"{self.url}/crm/api/1/",
-            start_date="2026-01-01",
-            requests_per_second=500,
-            backoff_seconds=0.01,
-        )
-        return NectarCrmResource(**{**settings, **overrides})
-
-    def run(
-        self,
-        warehouse,
-        *,
-        partition=None,
-        streams=None,
-        tags=None,
-        raise_on_error=True,
-        **resource_overrides,
-    ):
-        assets = build_source_assets(SOURCE)
-        selection = [f"nectarcrm/{s}" for s in streams] if streams else None
-        return materialize(
-            [assets],
-            selection=selection,
-            partition_key=partition or ANCHOR.isoformat(),
-            tags=tags or {},
-            resources={"nectarcrm": self.resource(**resource_overrides), "warehouse": warehouse},
-            instance=self.instance,
-            raise_on_error=raise_on_error,
-        )
+def settings(url: str) -> dict:
+    return dict(
+        api_token=TOKEN, base_url=f"{url}/crm/api/1/", start_date="2026-01-01",
+        requests_per_second=500, backoff_seconds=0.01,
+    )  # fmt: skip
 
 
 def _harness(**emulator_args) -> Iterator[Harness]:
     emulator = NectarCrmEmulator(token=TOKEN, anchor=ANCHOR, **emulator_args)
-    with serve(emulator) as url, DagsterInstance.ephemeral() as instance:
-        yield Harness(emulator, url, instance)
+    with harness(SOURCE, emulator, ANCHOR, settings) as running:
+        yield running
 
 
 @pytest.fixture

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from dagster import DagsterInstance, materialize
 
-from crm_assets.core.assets import build_source_assets
-from crm_assets.core.emulation import serve
 from crm_assets.sources.pipedrive.emulator import PipedriveEmulator
-from crm_assets.sources.pipedrive.resource import PipedriveResource
 from crm_assets.sources.pipedrive.streams import SOURCE
+from crm_assets_tests.harness import Harness
+from crm_assets_tests.harness import harness as shared_harness
 
 ANCHOR = date(2026, 11, 20)
 TOKEN = "pipedrive-test-token-8d2e41"
@@ -22,36 +19,15 @@ SMALL = {"deals": 400, "persons": 150, "organizations": 60, "activities": 300, "
          "products": 30}  # fmt: skip
 
 
-@dataclass
-class Harness:
-    emulator: PipedriveEmulator
-    url: str
-    instance: DagsterInstance
-
-    def resource(self, **overrides) -> PipedriveResource:
-        settings = dict(api_token=TOKEN, base_url=self.url, start_date="2026-01-01",
-                        backoff_seconds=0.01)  # fmt: skip
-        return PipedriveResource(**{**settings, **overrides})
-
-    def run(self, warehouse, *, partition=None, streams=None, tags=None,
-            raise_on_error=True, **resource_overrides):  # fmt: skip
-        selection = [f"pipedrive/{s}" for s in streams] if streams else None
-        return materialize(
-            [build_source_assets(SOURCE)],
-            selection=selection,
-            partition_key=partition or ANCHOR.isoformat(),
-            tags=tags or {},
-            resources={"pipedrive": self.resource(**resource_overrides), "warehouse": warehouse},
-            instance=self.instance,
-            raise_on_error=raise_on_error,
-        )
+def settings(url: str) -> dict:
+    return dict(api_token=TOKEN, base_url=url, start_date="2026-01-01", backoff_seconds=0.01)
 
 
 def harness(**emulator_args) -> Iterator[Harness]:
     emulator_args.setdefault("sizes", SMALL)
     emulator = PipedriveEmulator(token=TOKEN, anchor=ANCHOR, **emulator_args)
-    with serve(emulator) as url, DagsterInstance.ephemeral() as instance:
-        yield Harness(emulator, url, instance)
+    with shared_harness(SOURCE, emulator, ANCHOR, settings) as running:
+        yield running
 
 
 @pytest.fixture
