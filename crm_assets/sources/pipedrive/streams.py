@@ -68,9 +68,10 @@ def with_custom_fields(entity: str, pages: Callable[[Any, Window], Iterator[list
     return fetch
 
 
-def v2_list(path: str, *, until: bool = True, sort: str = "update_time") -> Callable:
+def v2_list(path: str, *, until: bool = True) -> Callable:
     def pages(client: Any, window: Window) -> Iterator[list[Record]]:
-        params = {"sort_by": sort, "sort_direction": "asc", **window_params(window, until=until)}
+        ordered = {"sort_by": "update_time", "sort_direction": "asc"}
+        params = {**ordered, **window_params(window, until=until)}
         return v2_pages(client, path, params)
 
     return pages
