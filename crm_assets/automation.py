@@ -20,7 +20,7 @@ from dagster import (
     schedule,
 )
 
-from crm_assets.core.assets import FULL_SYNC_TAG
+from crm_assets.core.assets import FULL_SYNC_TAG, asset_key
 from crm_assets.core.streams import SourceSpec
 
 
@@ -34,6 +34,7 @@ def source_job(source: SourceSpec) -> Any:
 
 def source_schedules(source: SourceSpec, job: Any) -> list[ScheduleDefinition]:
     name = source.name
+    hourly_keys = [asset_key(source, s) for s in source.streams if not s.per_record_requests]
 
     # No run key: the scheduler would de-duplicate on it and refresh once a day.
     @schedule(
@@ -42,10 +43,13 @@ def source_schedules(source: SourceSpec, job: Any) -> list[ScheduleDefinition]:
         cron_schedule="15 * * * *",
         execution_timezone="UTC",
         default_status=DefaultScheduleStatus.STOPPED,
-        description=f"Refresh today's {source.title} partition every hour.",
+        description=(
+            f"Refresh today's {source.title} partition every hour (streams that cost a "
+            "request per record wait for the nightly run)."
+        ),
     )
     def hourly(context: ScheduleEvaluationContext) -> RunRequest:
-        return RunRequest(partition_key=_day(context, 0))
+        return RunRequest(partition_key=_day(context, 0), asset_selection=hourly_keys)
 
     # Partitions end at midnight UTC; 00:45 closes yesterday after late writes settle.
     @schedule(

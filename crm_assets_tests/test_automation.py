@@ -44,3 +44,12 @@ def test_weekly_full_sync_is_tagged(defs, source):
     [request] = tick(defs, f"{source}_weekly_full", datetime(2026, 11, 22, 3, 30, tzinfo=UTC))
     assert request.partition_key == "2026-11-21"
     assert request.tags[FULL_SYNC_TAG] == "true"
+
+
+def test_hourly_leaves_out_streams_that_cost_a_request_per_record(defs):
+    [request] = tick(defs, "pipedrive_hourly", datetime(2026, 11, 23, 9, 15, tzinfo=UTC))
+    selected = {tuple(k.path) for k in request.asset_selection}
+    assert ("pipedrive", "deals_flow") not in selected
+    assert {("pipedrive", "deals"), ("pipedrive", "persons")} <= selected
+    [daily] = tick(defs, "pipedrive_daily", datetime(2026, 11, 23, 0, 45, tzinfo=UTC))
+    assert daily.asset_selection is None, "the nightly run syncs every stream"

@@ -109,6 +109,7 @@ def build_source_assets(source: SourceSpec):
 
 
 def _window(context, resource, stream: StreamSpec, full_sync: bool) -> Window:
+    full_sync = full_sync and not stream.per_record_requests
     if full_sync or resource.sync_mode(stream) == SyncMode.FULL_TABLE:
         return Window(start=None, end=None)
     window = context.partition_time_window
@@ -154,6 +155,11 @@ def _describe(source: SourceSpec, stream: StreamSpec) -> str:
         if stream.sync_mode == SyncMode.INCREMENTAL
         else "FULL_TABLE: reads everything each run and marks rows the source no longer has"
     )
+    if stream.per_record_requests:
+        mode += (
+            ". One request per changed record: hourly refreshes leave it out, and the "
+            "weekly full sync reads only its partition"
+        )
     return (
         f"{stream.description}\n\nRaw {source.title} table `{source.name}_{stream.name}` "
         f"(prefix configurable), keyed by {', '.join(stream.primary_key)}"

@@ -69,6 +69,10 @@ class StreamSpec:
     # Re-read this much before the window: updates the vendor reports late would
     # otherwise fall between two partitions.
     lookback: timedelta = timedelta(0)
+    # One request per parent record (e.g. a history endpoint with no bulk form): left
+    # out of hourly refreshes, and a full-sync run reads only its window, because a
+    # whole re-read would spend a day's API budget.
+    per_record_requests: bool = False
 
 
 @dataclass(frozen=True)

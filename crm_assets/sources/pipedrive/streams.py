@@ -121,7 +121,9 @@ def custom_field_map(client: Any, window: Window) -> Iterator[list[Record]]:
 OPTIONS = ChildSpec("options", list_items("options"), key=("id",))
 
 
-def stream(name, fetch, description, mode, *, children=(), key=("id",), lookback=None):
+def stream(
+    name, fetch, description, mode, *, children=(), key=("id",), lookback=None, per_record=False
+):
     return StreamSpec(
         name=name,
         fetch=fetch,
@@ -132,6 +134,7 @@ def stream(name, fetch, description, mode, *, children=(), key=("id",), lookback
         children=tuple(children),
         columns={"id": t.INTEGER} if key == ("id",) else {},
         lookback=lookback or timedelta(0),
+        per_record_requests=per_record,
     )
 
 
@@ -180,6 +183,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         "Change history of the deals changed in the window (`/v1/deals/{id}/flow`)",
         INCREMENTAL,
         key=("deal_id", "object", "id"),
+        per_record=True,
     ),
     stream("notes", notes, "Notes on deals, persons and organizations (`/v1/notes`)", INCREMENTAL),
     stream(

@@ -164,8 +164,11 @@ def test_full_sync_equals_the_emulator(fast, warehouse):
     assert_table_is(
         warehouse, "pipedrive_deal_products", products_of(emulator, live_deals(emulator))
     )
+    # The flow costs a request per deal: even a full sync reads it for its partition only.
     flow = warehouse.rows("pipedrive_deals_flow")
-    assert {r["deal_id"] for r in flow} == {d["id"] for d in live_deals(emulator)}
+    changed = {d["id"] for d in live_deals(emulator) if when(d["update_time"]).date() == ANCHOR}
+    assert changed and {r["deal_id"] for r in flow} == changed
+    assert emulator.count("/v1/deals/") == len(changed)
 
     children = {
         "persons__emails": sum(len(p["emails"]) for p in emulator.records("persons")),
@@ -416,7 +419,10 @@ def test_custom_fields_arrive_as_named_columns_with_the_mapping(fast, warehouse)
 @pytest.mark.parametrize("warehouse", ["sqlite"], indirect=True)
 def test_a_sync_at_default_settings_never_receives_a_429(make_pipedrive, warehouse):
     pipedrive = make_pipedrive(sizes={**SMALL, "deals": 55})  # the lowest plan: 20 per 2 s
-    result = pipedrive.run(warehouse, tags=FULL, streams=["deals", "deal_products", "deals_flow"])
+    # Every deal changed today: the partition reads each one's flow, a request per deal.
+    for deal in live_deals(pipedrive.emulator):
+        pipedrive.emulator.touch("deals", deal["id"])
+    result = pipedrive.run(warehouse, streams=["deals", "deal_products", "deals_flow"])
     assert result.success
     assert len(pipedrive.emulator.requests) > 3 * 20
     assert set(statuses(pipedrive.emulator)) == {200}
@@ -431,12 +437,12 @@ def test_a_client_above_the_burst_waits_for_the_reset_and_loses_nothing(make_pip
     emulator = pipedrive.emulator
     # The client paces itself on x-ratelimit-remaining, so it meets a 429 only when
     # something else spent the token's window: here, all of it, just before the run.
+    for deal in live_deals(emulator):
+        emulator.touch("deals", deal["id"])  # every deal's flow is read: a request each
     spend(pipedrive, 20)
     clock.armed = True
     before = len(emulator.requests)
-    result = pipedrive.run(
-        warehouse, tags=FULL, streams=["deals", "deals_flow"], requests_per_window=60
-    )
+    result = pipedrive.run(warehouse, streams=["deals", "deals_flow"], requests_per_window=60)
     assert result.success
     seen = statuses(emulator, before)
     assert seen[:2] == [429, 200]  # the retry came after the reset, at once accepted
