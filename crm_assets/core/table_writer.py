@@ -217,12 +217,13 @@ class TableWriter:
                 for r in found
                 if self._comparable_key(dict(zip(self.primary_key, r, strict=True))) not in kept
             ]
-            for key in stale:
-                match = sa.and_(*[c == v for c, v in zip(key_columns, key, strict=True)])
+            if stale:
+                # One executemany for every stale row, not a round trip each.
+                match = sa.and_(*[c == sa.bindparam(f"k{i}") for i, c in enumerate(key_columns)])
+                flag = {self._keys[DELETED]: True, self._keys[SYNCED_AT]: self.synced_at}
                 self.connection.execute(
-                    sa.update(table)
-                    .where(match)
-                    .values({self._keys[DELETED]: True, self._keys[SYNCED_AT]: self.synced_at})
+                    sa.update(table).where(match).values(flag),
+                    [{f"k{i}": v for i, v in enumerate(key)} for key in stale],
                 )
         done.deleted += len(stale)
         self.stats.deleted += len(stale)

@@ -119,6 +119,7 @@ def test_children_no_longer_listed_are_marked_deleted(warehouse: Warehouse):
             [
                 {"_parent_id": 1, "_index": 0, "v": "a"},
                 {"_parent_id": 1, "_index": 1, "v": "b"},
+                {"_parent_id": 1, "_index": 2, "v": "b2"},
                 {"_parent_id": 2, "_index": 0, "v": "c"},
             ],
         )
@@ -130,9 +131,9 @@ def test_children_no_longer_listed_are_marked_deleted(warehouse: Warehouse):
                 {"_parent_id": 1, "_index": 0, "v": "a"},
             ],
         )
-    assert (stats.unchanged, stats.deleted) == (1, 1)
+    assert (stats.unchanged, stats.deleted) == (1, 2)
     rows = {(r["_parent_id"], r["_index"]): r["_deleted"] for r in warehouse.rows("p__c")}
-    assert rows == {(1, 0): False, (1, 1): True, (2, 0): False}
+    assert rows == {(1, 0): False, (1, 1): True, (1, 2): True, (2, 0): False}
 
 
 def test_composite_keys(warehouse: Warehouse):
