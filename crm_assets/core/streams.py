@@ -86,9 +86,3 @@ class SourceSpec:
     @property
     def resource_key(self) -> str:
         return self.name
-
-    def stream(self, name: str) -> StreamSpec:
-        for stream in self.streams:
-            if stream.name == name:
-                return stream
-        raise KeyError(f"{self.name} has no stream {name!r}")

@@ -89,7 +89,8 @@ class TableWriter:
     def _write_batch(self, rows: list[dict[str, Any]]) -> WriteStats:
         self._evolve(rows)
         table = self._table()
-        write_columns = [c for c in self._columns if c in _union_keys(rows) or c in _META]
+        present = _union_keys(rows)
+        write_columns = [c for c in self._columns if c in present or c in _META]
         prepared = [self._prepare(row, write_columns) for row in rows]
         stored = self._stored(table, prepared)
         stats = WriteStats()

@@ -19,14 +19,13 @@ from typing import Any
 import sqlalchemy as sa
 from dagster import ConfigurableResource, EnvVar
 from pydantic import PrivateAttr
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from crm_assets.core import schema
-from crm_assets.core.table_writer import TableWriter, identifier
+from crm_assets.core.table_writer import DELETED, TableWriter, identifier
 
 DEFAULT_URL = "sqlite:///data/warehouse.db"
 URL_VARIABLE = "CRM_WAREHOUSE_URL"
-DELETED = "_deleted"
 
 
 class Warehouse(ConfigurableResource):
@@ -104,11 +103,6 @@ class Warehouse(ConfigurableResource):
         query = sa.select(t).order_by(*[t.c[c] for c in order_by])
         with self.engine.connect() as connection:
             return [dict(r._mapping) for r in connection.execute(query)]
-
-    @contextmanager
-    def connect(self) -> Connection:
-        with self.engine.begin() as connection:
-            yield connection
 
 
 def create_engine(url: str) -> Engine:

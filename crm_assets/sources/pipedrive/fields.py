@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crm_assets.core.pagination import offset_pages
+from crm_assets.sources.pipedrive.fetch import v1_pages
 
 ENTITIES = {
     "deals": "dealFields",
@@ -82,21 +82,7 @@ def snake(name: str) -> str:
 
 def read_definitions(client: Any, entity: str) -> list[dict]:
     """Every field definition of `entity` from the v1 `*Fields` endpoint (offset paged)."""
-    path = f"v1/{ENTITIES[entity]}"
-    return [
-        item
-        for page in offset_pages(
-            lambda start: _v1_page(client, path, start), what=f"Pipedrive /{path}"
-        )
-        for item in page
-    ]
-
-
-def _v1_page(client: Any, path: str, start: int) -> tuple[list[dict], int | None]:
-    body = client.get_json(path, {"start": start, "limit": 500})
-    pagination = (body.get("additional_data") or {}).get("pagination") or {}
-    more = pagination.get("more_items_in_collection")
-    return body.get("data") or [], pagination.get("next_start") if more else None
+    return [item for page in v1_pages(client, f"v1/{ENTITIES[entity]}") for item in page]
 
 
 def resolve(
