@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import crm_assets
 from crm_assets.definitions import SOURCES, build_definitions
 
 PACKAGE = Path(crm_assets.__file__).parent
-SOURCE_FILES = {"__init__.py", "resource.py", "streams.py", "emulator.py"}
+SOURCE_FILES = {"__init__.py", "resource.py", "streams.py", "emulator"}
 VENDORS = ("nectar", "pipedrive", "kommo", "odoo")
 
 
@@ -23,7 +24,34 @@ def test_every_source_folder_has_the_same_files_and_is_registered():
     registered = {s.name for s in SOURCES}
     for folder in folders:
         assert {f.name for f in folder.iterdir()} >= SOURCE_FILES, folder.name
+        assert (folder / "emulator" / "__init__.py").exists(), f"{folder.name}/emulator"
+        assert not list(folder.glob("emulator_*.py")), f"{folder.name}: emulator files outside"
         assert folder.name in registered, f"{folder.name} is not in definitions.SOURCES"
+
+
+def test_emulator_packages_have_no_import_cycles():
+    # Each emulator module may import only modules below it: a cycle (even one hidden
+    # under TYPE_CHECKING) means two modules that cannot be read apart.
+    for package in (PACKAGE / "sources").glob("*/emulator"):
+        prefix = f"crm_assets.sources.{package.parent.name}.emulator."
+        graph = {
+            path.stem: {
+                name.removeprefix(prefix).split(".")[0]
+                for name in re.findall(r"from (\S+) import", path.read_text())
+                if name.startswith(prefix)
+            }
+            for path in package.glob("*.py")
+        }
+        for module in graph:
+            reachable, frontier = set(), set(graph[module])
+            while frontier:
+                nxt = frontier.pop()
+                if nxt not in reachable:
+                    reachable.add(nxt)
+                    frontier |= graph.get(nxt, set())
+            assert module not in reachable, (
+                f"{package.parent.name}.emulator.{module} imports itself"
+            )
 
 
 def test_core_names_no_vendor():

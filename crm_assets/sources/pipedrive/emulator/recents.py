@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from crm_assets.sources.pipedrive.emulator_http import (
+from crm_assets.sources.pipedrive.emulator.http import (
     ApiError,
     Args,
     csv_param,
@@ -27,9 +27,7 @@ from crm_assets.sources.pipedrive.emulator_http import (
     start_param,
     v1_time,
 )
-
-if TYPE_CHECKING:
-    from crm_assets.sources.pipedrive.emulator import PipedriveEmulator
+from crm_assets.sources.pipedrive.emulator.store import Store
 
 TABLE_ITEMS = {
     "deal": "deals", "person": "persons", "organization": "organizations",
@@ -40,7 +38,7 @@ LIST_ITEMS = ("user", "pipeline", "stage", "activityType")
 EMPTY_ITEMS = ("file", "filter", "project", "task")
 
 
-def v1_record(emu: PipedriveEmulator, entity: str, v2: dict[str, Any]) -> dict[str, Any]:
+def v1_record(emu: Store, entity: str, v2: dict[str, Any]) -> dict[str, Any]:
     """The v1 shape of a v2 record of deals, persons, organizations, activities or products."""
     out: dict[str, Any] = {}
     for key, value in v2.items():
@@ -94,7 +92,7 @@ def _since(args: Args) -> tuple[int, str]:
     return int(moment.timestamp()), raw
 
 
-def recents(emu: PipedriveEmulator, args: Args) -> dict[str, Any]:
+def recents(emu: Store, args: Args) -> dict[str, Any]:
     since, raw_since = _since(args)
     kinds = csv_param(args, "items") or [*TABLE_ITEMS, *LIST_ITEMS]
     unknown = [k for k in kinds if k not in (*TABLE_ITEMS, *LIST_ITEMS, *EMPTY_ITEMS)]
@@ -119,9 +117,7 @@ def recents(emu: PipedriveEmulator, args: Args) -> dict[str, Any]:
     }
 
 
-def _entries(
-    emu: PipedriveEmulator, since: int, kinds: tuple[str, ...]
-) -> list[tuple[int, str, int]]:
+def _entries(emu: Store, since: int, kinds: tuple[str, ...]) -> list[tuple[int, str, int]]:
     """(update time, item type, id) of everything updated at or after `since`, oldest first."""
     key = (
         since,
@@ -146,7 +142,7 @@ def _entries(
     return entries
 
 
-def _list_stamps(emu: PipedriveEmulator, kind: str) -> list[tuple[int, int]]:
+def _list_stamps(emu: Store, kind: str) -> list[tuple[int, int]]:
     def epoch(text: str) -> int:
         return int(
             datetime.fromisoformat(text.replace(" ", "T").replace("Z", ""))
@@ -165,7 +161,7 @@ def _list_stamps(emu: PipedriveEmulator, kind: str) -> list[tuple[int, int]]:
     return [(item["id"], epoch(item["update_time"])) for item in items]
 
 
-def _data(emu: PipedriveEmulator, kind: str, item_id: int) -> Any:
+def _data(emu: Store, kind: str, item_id: int) -> Any:
     if kind == "deal" and not emu.exists("deals", item_id):
         return None  # purged: Pipedrive lists the change but no longer has the deal
     if kind == "note":

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_assets.sources.pipedrive.emulator_data import STATUS_MASK, STATUSES
-from crm_assets.sources.pipedrive.emulator_http import rfc3339, v1_time
-from crm_assets.sources.pipedrive.emulator_records import Records, _between, _id_in
+from crm_assets.sources.pipedrive.emulator.data import STATUS_MASK, STATUSES
+from crm_assets.sources.pipedrive.emulator.http import rfc3339, v1_time
+from crm_assets.sources.pipedrive.emulator.records import Records, _between, _id_in
 
 MAX_PRODUCTS_PER_DEAL = 4
 NOTE_LINES = (

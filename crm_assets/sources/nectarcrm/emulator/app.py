@@ -30,8 +30,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
 from crm_assets.core.emulation import EmulatorApp
-from crm_assets.sources.nectarcrm.emulator_data import build
-from crm_assets.sources.nectarcrm.emulator_vocabulary import (
+from crm_assets.sources.nectarcrm.emulator.data import build
+from crm_assets.sources.nectarcrm.emulator.vocabulary import (
     APPOINTMENT_TYPES,
     Record,
     format_stamp,

@@ -16,9 +16,9 @@ wire-protocols.md section A, "Endpoints" (the v1 paths peers still use) and
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from crm_assets.sources.pipedrive.emulator_http import (
+from crm_assets.sources.pipedrive.emulator.http import (
     ApiError,
     Args,
     bool_param,
@@ -30,9 +30,7 @@ from crm_assets.sources.pipedrive.emulator_http import (
     start_param,
     time_param,
 )
-
-if TYPE_CHECKING:
-    from crm_assets.sources.pipedrive.emulator import PipedriveEmulator
+from crm_assets.sources.pipedrive.emulator.store import Store
 
 NOTE_SORTS = (
     "id",
@@ -65,8 +63,8 @@ def paged(items: list[Any], args: Args) -> dict[str, Any]:
 class V1:
     """Handlers for the v1 paths; each returns a response body or raises ApiError."""
 
-    def __init__(self, emulator: PipedriveEmulator):
-        self.emu = emulator
+    def __init__(self, store: Store):
+        self.emu = store
         self._notes_cache: tuple[Any, list[int]] | None = None
 
     def fields(self, entity: str, args: Args) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_assets.sources.pipedrive.emulator_data import DAY, SPAN, Dataset
-from crm_assets.sources.pipedrive.emulator_http import rfc3339, v1_time
+from crm_assets.sources.pipedrive.emulator.data import DAY, SPAN, Dataset
+from crm_assets.sources.pipedrive.emulator.http import rfc3339, v1_time
 
 FIRST_NAMES = (
     "Ana", "Bruno", "Carla", "Diego", "Elena", "Felix", "Grace", "Hugo", "Ines", "Jonas",

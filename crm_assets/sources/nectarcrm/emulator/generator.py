@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from crm_assets.sources.nectarcrm.emulator_vocabulary import (
+from crm_assets.sources.nectarcrm.emulator.vocabulary import (
     CNAES,
     CONTACT_CATEGORIES,
     CUSTOM_FIELDS,

@@ -15,7 +15,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from crm_assets.sources.pipedrive.emulator_data import Table
+from crm_assets.sources.pipedrive.emulator.data import Table
 
 Predicate = Callable[[int], bool]
 

@@ -19,13 +19,13 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crm_assets.sources.pipedrive.emulator_data import Rand
-from crm_assets.sources.pipedrive.emulator_field_specs import (
+from crm_assets.sources.pipedrive.emulator.data import Rand
+from crm_assets.sources.pipedrive.emulator.field_specs import (
     CUSTOM_FIELDS,
     ENTITIES,
     STANDARD_FIELDS,
 )
-from crm_assets.sources.pipedrive.emulator_http import ApiError, v1_time
+from crm_assets.sources.pipedrive.emulator.http import ApiError, v1_time
 
 CURRENCIES = ("USD", "EUR", "GBP", "BRL")
 MAX_CUSTOM_FIELD_KEYS = 15

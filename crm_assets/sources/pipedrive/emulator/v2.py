@@ -14,9 +14,9 @@ wire-protocols.md section A, "Pagination", "Endpoints", "Deleted records" and
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from crm_assets.sources.pipedrive.emulator_data import (
+from crm_assets.sources.pipedrive.emulator.data import (
     ARCHIVED,
     DELETED,
     DELETED_WINDOW,
@@ -24,7 +24,7 @@ from crm_assets.sources.pipedrive.emulator_data import (
     STATUS_MASK,
     STATUSES,
 )
-from crm_assets.sources.pipedrive.emulator_http import (
+from crm_assets.sources.pipedrive.emulator.http import (
     ApiError,
     Args,
     bool_param,
@@ -37,10 +37,8 @@ from crm_assets.sources.pipedrive.emulator_http import (
     parse_rfc3339,
     time_param,
 )
-from crm_assets.sources.pipedrive.emulator_query import add_key, id_key, update_key
-
-if TYPE_CHECKING:
-    from crm_assets.sources.pipedrive.emulator import PipedriveEmulator
+from crm_assets.sources.pipedrive.emulator.query import add_key, id_key, update_key
+from crm_assets.sources.pipedrive.emulator.store import SINGULAR, Store
 
 BASE_SORTS = ("id", "update_time", "add_time")
 SORTS = {
@@ -59,10 +57,6 @@ REF_FILTERS = {
     "products": ("owner_id",),
 }
 DEAL_STATUSES = ("open", "won", "lost", "deleted")
-SINGULAR = {
-    "deals": "deal", "persons": "person", "organizations": "organization",
-    "activities": "activity", "products": "product",
-}  # fmt: skip
 
 
 def ok(data: Any, next_cursor: str | None = None, paged: bool = True) -> dict[str, Any]:
@@ -75,8 +69,8 @@ def ok(data: Any, next_cursor: str | None = None, paged: bool = True) -> dict[st
 class V2:
     """Handlers for `/api/v2/...`; each returns a response body or raises ApiError."""
 
-    def __init__(self, emulator: PipedriveEmulator):
-        self.emu = emulator
+    def __init__(self, store: Store):
+        self.emu = store
         self._name_rank: list[int] | None = None
 
     # -- the five big entities ----------------------------------------------------------

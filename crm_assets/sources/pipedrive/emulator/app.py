@@ -31,24 +31,20 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from crm_assets.core.emulation import EmulatorApp
-from crm_assets.sources.pipedrive.emulator_catalog import Catalog
-from crm_assets.sources.pipedrive.emulator_children import Children
-from crm_assets.sources.pipedrive.emulator_data import (
+from crm_assets.sources.pipedrive.emulator.data import (
     ARCHIVED,
     DELETED,
     TABLES,
     Dataset,
     resolve_sizes,
 )
-from crm_assets.sources.pipedrive.emulator_field_specs import ENTITIES
-from crm_assets.sources.pipedrive.emulator_fields import FieldSet
-from crm_assets.sources.pipedrive.emulator_http import ApiError, error_body, json_response
-from crm_assets.sources.pipedrive.emulator_limits import COSTS, RateLimiter
-from crm_assets.sources.pipedrive.emulator_query import QueryCache
-from crm_assets.sources.pipedrive.emulator_recents import recents
-from crm_assets.sources.pipedrive.emulator_records import Records
-from crm_assets.sources.pipedrive.emulator_v1 import V1
-from crm_assets.sources.pipedrive.emulator_v2 import SINGULAR, V2
+from crm_assets.sources.pipedrive.emulator.field_specs import ENTITIES
+from crm_assets.sources.pipedrive.emulator.http import ApiError, error_body, json_response
+from crm_assets.sources.pipedrive.emulator.limits import COSTS, RateLimiter
+from crm_assets.sources.pipedrive.emulator.recents import recents
+from crm_assets.sources.pipedrive.emulator.store import Store
+from crm_assets.sources.pipedrive.emulator.v1 import V1
+from crm_assets.sources.pipedrive.emulator.v2 import V2
 
 UNAUTHORIZED = error_body(401, "unauthorized access")
 FIELDS = {"deal": "deals", "person": "persons", "organization": "organizations",
@@ -84,7 +80,7 @@ V1_ROUTES: list[tuple[str, str, Handler]] = [
     (r"legacyTeams/(\d+)/users", "list", lambda e, a, i: e.v1.team_users(int(i))),
     ("activityTypes", "list", lambda e, a: e.v1.activity_types(a)),
     (r"deals/(\d+)/flow", "list", lambda e, a, i: e.v1.flow(int(i), a)),
-    ("recents", "list", lambda e, a: recents(e, a)),
+    ("recents", "list", lambda e, a: recents(e.store, a)),
 ]
 _COMPILED = {
     "v2": [(re.compile(p + "$"), kind, h) for p, kind, h in V2_ROUTES],
@@ -124,13 +120,11 @@ class PipedriveEmulator(EmulatorApp):
         self.data = Dataset(
             seed=seed, anchor=anchor or datetime.now(UTC).date(), sizes=resolve_sizes(scale, sizes)
         )
-        self.catalog = Catalog(self.data)
-        self.fields = FieldSet(seed, self.catalog.origin)
-        self.factory = Records(self.data, self.fields, self.catalog)
-        self.children = Children(self.factory)
-        self.cache = QueryCache()
-        self.recents_cache: tuple[Any, list] | None = None
-        self.v1, self.v2 = V1(self), V2(self)
+        self.store = Store(self.data, seed)
+        # The parts tests and admin methods reach for, under their familiar names.
+        self.catalog, self.fields = self.store.catalog, self.store.fields
+        self.factory, self.children = self.store.factory, self.store.children
+        self.v1, self.v2 = V1(self.store), V2(self.store)
         self.limits = RateLimiter(
             burst_limit=burst_limit, daily_budget=daily_budget, abuse_threshold=abuse_threshold,
             abuse_window=abuse_window, block_seconds=block_seconds, clock=clock,
@@ -172,16 +166,10 @@ class PipedriveEmulator(EmulatorApp):
     # -- used by the handlers ----------------------------------------------------------------
 
     def exists(self, entity: str, item_id: int) -> bool:
-        """True for a record the API still has (deals deleted over 30 days ago are purged)."""
-        if not 1 <= item_id <= self.data.sizes[entity]:
-            return False
-        return entity != "deals" or self.data.deal_visible(item_id - 1)
+        return self.store.exists(entity, item_id)
 
     def build(self, entity: str, i: int) -> dict[str, Any]:
-        """The v2 record at index i (id i + 1), without option labels."""
-        if entity == "notes":
-            return self.children.note(i)
-        return getattr(self.factory, SINGULAR[entity])(i)
+        return self.store.build(entity, i)
 
     # -- admin and test API ------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_assets.sources.pipedrive.emulator_catalog import FIRST_NAMES, LAST_NAMES, Catalog
-from crm_assets.sources.pipedrive.emulator_data import (
+from crm_assets.sources.pipedrive.emulator.catalog import FIRST_NAMES, LAST_NAMES, Catalog
+from crm_assets.sources.pipedrive.emulator.data import (
     ARCHIVED,
     DAY,
     DELETED,
@@ -21,9 +21,9 @@ from crm_assets.sources.pipedrive.emulator_data import (
     STATUSES,
     Dataset,
 )
-from crm_assets.sources.pipedrive.emulator_field_specs import LABELS
-from crm_assets.sources.pipedrive.emulator_fields import CURRENCIES, FieldSet
-from crm_assets.sources.pipedrive.emulator_http import day, rfc3339
+from crm_assets.sources.pipedrive.emulator.field_specs import LABELS
+from crm_assets.sources.pipedrive.emulator.fields import CURRENCIES, FieldSet
+from crm_assets.sources.pipedrive.emulator.http import day, rfc3339
 
 ORG_WORDS = (
     "Northwind", "Blue Harbor", "Granite", "Lumen", "Redwood", "Silverline", "Orbit",

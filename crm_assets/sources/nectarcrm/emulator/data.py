@@ -20,8 +20,8 @@ import random
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from crm_assets.sources.nectarcrm.emulator_generator import BaseGenerator
-from crm_assets.sources.nectarcrm.emulator_vocabulary import (
+from crm_assets.sources.nectarcrm.emulator.generator import BaseGenerator
+from crm_assets.sources.nectarcrm.emulator.vocabulary import (
     APPOINTMENT_TYPES,
     CHECKLISTS,
     CITIES,
