@@ -1,6 +1,6 @@
 """What every vendor emulator shares: a request log, fault knobs and two transports.
 
-An emulator is a WSGI app (design.md, "Emulators"). Tests and benchmarks serve it
+An emulator is a WSGI app faithful to its vendor (README, "Layout"). Tests and benchmarks serve it
 on a loopback socket with `serve`; demo mode calls it in-process through
 `WSGIAdapter`, mounted on a `requests.Session`, so both paths go through the same
 HTTP client as the real vendor would.

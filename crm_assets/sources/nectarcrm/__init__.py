@@ -1,1 +1,1 @@
-"""NectarCRM: a Brazilian B2B CRM (API v1, wire-protocols.md section D)."""
+"""NectarCRM: a Brazilian B2B CRM (API v1, docs/nectarcrm-api.md)."""

@@ -1,6 +1,6 @@
-"""NectarCRM streams: the 17 of nectarcrm-streams.md, as specs, then their fetching.
+"""NectarCRM streams: the 17 of docs/nectarcrm-api.md, as specs, then their fetching.
 
-Vendor quirks (wire-protocols.md, section D):
+Vendor quirks (docs/nectarcrm-api.md):
 - Lists are bare JSON arrays paged with `page` (1-based); the end is an empty page.
   `displayLength` is a request, not a promise (the docs say 200 in one place and 50
   in another), so a short page never ends the loop.

@@ -1,6 +1,6 @@
 """Deals and what hangs off them: deal products and the deal flow.
 
-Quirks (wire-protocols.md A, "Deleted records"):
+Quirks (docs/pipedrive-api.md, "Deleted records"):
 - `/api/v2/deals` without `status` hides deleted deals, and since 2025-07-15 it
   hides archived deals too; they are read from `status=deleted` (every run: the
   vendor keeps them 30 days, then purges) and `/api/v2/deals/archived`.

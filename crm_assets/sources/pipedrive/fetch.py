@@ -1,4 +1,4 @@
-"""How Pipedrive pages are read (wire-protocols.md A, "Pagination" and "Endpoints").
+"""How Pipedrive pages are read (docs/pipedrive-api.md, "Pagination" and "Endpoints").
 
 v2 lists page with an opaque cursor (`additional_data.next_cursor`, null at the
 end), v1 lists with `start`/`limit` (`more_items_in_collection`). Incremental

@@ -1,4 +1,4 @@
-"""Pipedrive custom fields as readable columns (wire-protocols.md A, "Custom fields").
+"""Pipedrive custom fields as readable columns (docs/pipedrive-api.md, "Custom fields").
 
 Pipedrive keys custom fields by 40-hex hashes (v2: inside `custom_fields`). Each
 becomes a snake_case column named after the field, with its value made readable:

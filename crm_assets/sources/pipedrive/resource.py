@@ -95,7 +95,7 @@ class PipedriveResource(SourceResource):
 def classify_error(response: requests.Response, redactor: Redactor) -> ApiError | None:
     """Errors with a fixed meaning: a bad token, a spent daily budget, a Cloudflare block.
 
-    The block is an HTML page, not the JSON envelope (wire-protocols.md A, "403
+    The block is an HTML page, not the JSON envelope (docs/pipedrive-api.md, "403
     escalation"): `<!DOCTYPE html>...Sorry, you have been blocked...`.
     """
     status = response.status_code

@@ -1,4 +1,4 @@
-"""Pipedrive streams: every stream of pipedrive-streams.md, plus the custom-field map.
+"""Pipedrive streams: every stream of docs/pipedrive-api.md, plus the custom-field map.
 
 API v2 (cursor pages of up to 500) wherever v2 has the endpoint; v1 for notes,
 users, teams, activity types, field definitions and the deal flow. Custom fields
@@ -86,7 +86,7 @@ def v2_all(path: str) -> Fetch:
 
 def notes(client: Any, window: Window) -> Iterator[list[Record]]:
     # Notes filter on creation dates; one may be edited for `notes_update_window_days`
-    # after it is created, so the window reaches that far back (pipedrive-streams.md).
+    # after it is created, so the window reaches that far back (docs/pipedrive-api.md).
     params: dict[str, Any] = {"sort": "update_time ASC"}
     if not window.is_full:
         days = client.config.options.get("notes_update_window_days", 30)

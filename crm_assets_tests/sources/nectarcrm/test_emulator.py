@@ -1,4 +1,4 @@
-"""The NectarCRM emulator's wire behaviour (wire-protocols.md section D), over a real socket."""
+"""The NectarCRM emulator's wire behaviour (docs/nectarcrm-api.md), over a real socket."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The Pipedrive emulator on a loopback socket, spoken to with plain `requests`.
 
-Checks the behaviour wire-protocols.md section A promises: auth styles and the 401
+Checks the behaviour docs/pipedrive-api.md promises: auth styles and the 401
 body, v2 cursor and v1 offset pages, update-time filters and sorting, deleted and
 archived deals, bulk deal products, custom fields, burst and daily rate limits with
 the 403 escalation, determinism, and a million deals served from compact arrays.

@@ -1,6 +1,6 @@
 """A NectarCRM API v1 emulator: a WSGI app that answers as the vendor does.
 
-Behaviour from wire-protocols.md section D and its emulator checklist (item 4):
+Behaviour as docs/nectarcrm-api.md describes the vendor's:
 - Mounted at `/crm/api/1/`. The token travels in an `Access-Token` header or as
   `?api_token=`; a wrong one is HTTP 401 with the plain body `Invalid token`, which
   the vendor labels `text/json`.

@@ -1,7 +1,6 @@
 """Seeded NectarCRM records for the emulator, shaped as the vendor serves them.
 
-Shapes: wire-protocols.md section D ("Shapes"), nectarcrm-streams.md and
-nectarcrm-api-produto.md. Codes follow the vendor's resource READMEs: contact
+Shapes: docs/nectarcrm-api.md ("Shapes") and the vendor's resource READMEs. Codes follow the vendor's resource READMEs: contact
 `constante` 0..5, task status 0..3, appointment status 0..2, qualification status
 1..6, proposal status 0..4, custom-field `tipo` 0..11 and `relacionado` as a page
 name. Everything comes from one `random.Random(seed)` consumed in a fixed order,

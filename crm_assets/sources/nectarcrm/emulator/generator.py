@@ -3,7 +3,7 @@
 `BaseGenerator` owns the one `random.Random(seed)` and the draws every resource is
 made of: ids, (created, updated) timelines, timestamps, variants past the default
 sizes, shared references and custom-field values. It builds the reference lists,
-users, custom fields, pipelines and the product catalogue (nectarcrm-api-produto.md,
+users, custom fields, pipelines and the product catalogue (docs/nectarcrm-api.md,
 quirks included: `subCategoria` with a capital C, pricing keys only some products
 carry); `emulator_data` builds the seven resources that change.
 """
@@ -265,7 +265,7 @@ class BaseGenerator:
 
     def _product(self, n: int, i: int, category: Record | None, sub: Record | None,
                  earlier: list[Record]) -> Record:  # fmt: skip
-        """A product as nectarcrm-api-produto.md's example shows one."""
+        """A product as docs/nectarcrm-api.md's example shows one."""
         random, base = self.random, self.money(50, 20_000)
         row: Record = {
             "id": i, "nome": product_name(n),

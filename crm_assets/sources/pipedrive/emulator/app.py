@@ -1,6 +1,6 @@
 """A Pipedrive API emulator: a WSGI app that answers like api.pipedrive.com (v1 and v2).
 
-Faithful to wire-protocols.md section A and its emulator checklist:
+Faithful to the vendor as docs/pipedrive-api.md describes it:
 - v2 on `/api/v2/...` (cursor pages), v1 on both `/v1/...` and `/api/v1/...` (offset
   pages); a client needs only the base URL (the server root) changed;
 - the token in the `x-api-token` header, the `api_token` query parameter or

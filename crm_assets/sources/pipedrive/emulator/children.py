@@ -1,7 +1,7 @@
 """Records that hang off deals: attached products, notes, and the deal flow (history).
 
 Shapes: v2 `BaseDealProduct` (client-php `docs/versions/v2/Model`); v1 `BaseNote`
-and `DealFlowResponse` (wire-protocols.md section A, "Deal flow shape":
+and `DealFlowResponse` (docs/pipedrive-api.md, "Deal flow shape":
 `{object, timestamp, data}` items, a `dealChange.data` holding `id, item_id,
 user_id, field_key, old_value, new_value, is_bulk_update_flag, log_time,
 change_source, additional_data`). Like emulator_records.py, everything is derived

@@ -3,8 +3,8 @@
 The standard fields follow Pipedrive's field lists (v1 `key` and v2 `field_code`
 differ where v2 renamed a field, e.g. deals' `user_id` became `owner_id`). Custom
 fields per entity: a text, a number, a money, an enum and its snake-case twin, a
-set, a date, and a name that collides with a standard key (wire-protocols.md
-section A, "Custom fields"; the collisions are what a connector must survive).
+set, a date, and a name that collides with a standard key (docs/pipedrive-api.md,
+"Custom fields"; the collisions are what a connector must survive).
 """
 
 from __future__ import annotations

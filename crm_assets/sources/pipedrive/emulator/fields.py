@@ -1,6 +1,6 @@
 """Field metadata and custom-field values for the emulator.
 
-wire-protocols.md section A, "Custom fields":
+docs/pipedrive-api.md, "Custom fields":
 - custom fields are keyed by 40-hex hashes (here: sha1 of seed, entity and name);
 - v2 records nest them: `"custom_fields": {"<hash>": value}`, enum = option id,
   set = [option ids], monetary = {value, currency}; `include_option_labels=true`

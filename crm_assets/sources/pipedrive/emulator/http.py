@@ -1,6 +1,6 @@
 """Pipedrive wire details for the emulator: envelopes, errors, parameters, cursors, pages.
 
-wire-protocols.md section A, "Base URL and auth" and "Pagination":
+docs/pipedrive-api.md, "Base URL and auth" and "Pagination":
 - success bodies are `{"success": true, "data": ..., "additional_data": {...}}`;
 - errors are `{"success": false, "error", "errorCode", "error_info"}`;
 - v2 lists page with an opaque `cursor` (`additional_data.next_cursor`, null at the end),

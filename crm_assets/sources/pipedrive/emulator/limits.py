@@ -1,6 +1,6 @@
 """Pipedrive's rate limits as the emulator enforces them.
 
-wire-protocols.md section A, "Rate limiting", and the vendor page
+docs/pipedrive-api.md, "Rate limiting", and the vendor page
 core-api-concepts-rate-limiting:
 - burst: N requests per 2-second window per token (20 on the lowest plan with an
   API token); every response carries `x-ratelimit-limit`, `x-ratelimit-remaining`

@@ -3,7 +3,7 @@
 A client walking a million deals asks for the same query 2,000 times with a new
 cursor each time; the ordered list of matching indices is computed once (an
 `array`, 8 bytes a record) and kept until the table changes. `updated_since` /
-`updated_until` (`>=` / `<`, wire-protocols.md section A) cut a slice out of the
+`updated_until` (`>=` / `<`, docs/pipedrive-api.md) cut a slice out of the
 table's update-time index instead of scanning every record.
 """
 

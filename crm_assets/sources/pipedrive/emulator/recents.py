@@ -1,6 +1,6 @@
 """`GET /v1/recents` and the v1 record shapes it returns.
 
-wire-protocols.md section A, "/recents shape":
+docs/pipedrive-api.md, "/recents shape":
 `{"item": "person", "id": 532, "data": {...full v1 object...}}`, with `data: null`
 for items that are gone (here: deals purged after their 30 days as deleted) and a
 list for `item: "user"`; `additional_data` holds `since_timestamp`,

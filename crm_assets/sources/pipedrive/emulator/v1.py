@@ -1,6 +1,6 @@
 """The emulator's API v1 endpoints (`/v1/...` and `/api/v1/...`), offset paged.
 
-wire-protocols.md section A, "Endpoints" (the v1 paths peers still use) and
+docs/pipedrive-api.md, "Endpoints" (the v1 paths peers still use) and
 "Pagination" (v1): `start` (default 0) and `limit` (default 100, at most 500);
 `additional_data.pagination = {start, limit, more_items_in_collection, next_start}`,
 `next_start` only while more items follow. Parameters as in client-php

@@ -1,6 +1,6 @@
 """The emulator's API v2 endpoints (`/api/v2/...`), cursor paged.
 
-wire-protocols.md section A, "Pagination", "Endpoints", "Deleted records" and
+docs/pipedrive-api.md, "Pagination", "Endpoints", "Deleted records" and
 "Custom fields"; parameters as in client-php `docs/versions/v2/Api/*.md`:
 - `limit` (default 100, at most 500), `cursor`, `sort_by`, `sort_direction`;
 - `updated_since` (`>=`) / `updated_until` (`<`), RFC3339; products take only
