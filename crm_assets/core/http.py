@@ -30,6 +30,9 @@ from crm_assets.core.redaction import Redactor
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
+BodyCheck = Callable[[Any], str | None]
+"""A decoded 2xx body -> why it is a transient fault to retry, or None when it is usable."""
+
 
 class ApiError(Exception):
     """A vendor call failed. The message is already redacted and says what to do."""
@@ -153,9 +156,15 @@ class ApiClient:
     def mount(self, prefix: str, adapter: requests.adapters.BaseAdapter) -> None:
         self.session.mount(prefix, adapter)
 
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+    def get_json(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        transient: BodyCheck | None = None,
+    ) -> Any:
         """GET `path` (relative to the base URL) and return the decoded JSON body."""
-        return self.request_json("GET", path, params=params)
+        return self.request_json("GET", path, params=params, transient=transient)
 
     def request_json(
         self,
@@ -164,8 +173,14 @@ class ApiClient:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
+        transient: BodyCheck | None = None,
     ) -> Any:
         """Send one logical request, retrying transient failures; return decoded JSON.
+
+        `transient(body)` lets the caller reject a 2xx body the vendor is known to send
+        by fault now and then: it returns why the body is unusable (or None when it is
+        fine), and the request is retried with the same backoff, counted in `stats`,
+        and ends in RetriesExhaustedError naming that reason if the fault persists.
 
         Raises AuthenticationError, ApiError (with the vendor's status), RetriesExhaustedError
         or MalformedResponseError, each with a redacted message. A 204 decodes to None.
@@ -181,7 +196,7 @@ class ApiClient:
         )
         failure: _Transient | None = None
         try:
-            return retrying(self._attempt, method, url, params, json_body)
+            return retrying(self._attempt, method, url, params, json_body, transient)
         except _Transient as exc:
             # Raised outside the handler so the original exception (whose text may carry
             # the URL and so a query-string token) is not chained onto ours.
@@ -192,7 +207,9 @@ class ApiClient:
             f"already written stay, and re-running the partition resumes."
         )
 
-    def _attempt(self, method: str, url: str, params: Any, json_body: Any) -> Any:
+    def _attempt(
+        self, method: str, url: str, params: Any, json_body: Any, transient: BodyCheck | None
+    ) -> Any:
         response = self._send(method, url, params, json_body)
         self._pace(response)
         if response.status_code >= 400 and self.config.classify_error:
@@ -209,12 +226,16 @@ class ApiClient:
         if response.status_code == 204 or not response.content:
             return None
         try:
-            return response.json()
+            body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
             raise _Transient(
                 f"HTTP {response.status_code} with a body that is not valid JSON "
                 f"({len(response.content)} bytes, starts {self._excerpt(response, 60)})"
             ) from None
+        reason = transient(body) if transient else None
+        if reason:
+            raise _Transient(f"HTTP {response.status_code} {self.redactor.redact(reason)}")
+        return body
 
     def _send(self, method: str, url: str, params: Any, json_body: Any) -> requests.Response:
         credential = self.config.credential

@@ -209,3 +209,27 @@ def test_a_classified_error_is_final_even_on_a_retryable_status(url, app):
     with client(url, classify_error=classify) as c, pytest.raises(ApiError, match="spent"):
         c.get_json("items")
     assert app.count() == 1
+
+
+def null_data(body):
+    return "with data null where a list belongs" if body.get("data") is None else None
+
+
+def test_a_body_the_caller_calls_transient_is_retried_then_reported(url, app, caplog):
+    caplog.set_level(logging.DEBUG)
+    null = json.dumps({"success": True, "data": None})
+    app.inject(200, times=2, body=null, content_type="application/json")
+    app.inject(200, times=1, body=json.dumps({"data": [1]}), content_type="application/json")
+    with client(url) as c:
+        assert c.get_json("items", transient=null_data) == {"data": [1]}
+        assert c.stats.retries == 2 and c.stats.waited_seconds > 0
+    app.inject(200, times=10, body=null, content_type="application/json")
+    with client(url) as c, pytest.raises(RetriesExhaustedError) as raised:
+        c.get_json("items", transient=null_data)
+    message = str(raised.value)
+    assert "after 4 attempts" in message and "data null where a list belongs" in message
+    assert "/items" in message and "s3cr3t" not in message and "s3cr3t" not in caplog.text
+    # Without the caller's check the same body is a plain answer.
+    app.inject(200, times=1, body=null, content_type="application/json")
+    with client(url) as c:
+        assert c.get_json("items") == {"success": True, "data": None}
