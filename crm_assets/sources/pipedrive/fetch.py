@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from crm_assets.core.http import BodyCheck
 from crm_assets.core.pagination import cursor_pages, offset_pages
 from crm_assets.core.streams import Window
 
@@ -44,9 +45,18 @@ def v2_pages(client: Any, path: str, params: dict[str, Any]) -> Iterator[list[di
     return cursor_pages(page, what=f"Pipedrive /{path}")
 
 
-def v1_pages(client: Any, path: str, params: dict[str, Any] | None = None) -> Iterator[list[dict]]:
+def v1_pages(
+    client: Any,
+    path: str,
+    params: dict[str, Any] | None = None,
+    *,
+    transient: BodyCheck | None = None,
+) -> Iterator[list[dict]]:
+    """Offset pages of a v1 list; `transient` rejects a body to retry (see ApiClient)."""
+
     def page(start: int) -> tuple[list[dict], int | None]:
-        body = client.get_json(path, {**(params or {}), "start": start, "limit": 500}) or {}
+        query = {**(params or {}), "start": start, "limit": 500}
+        body = client.get_json(path, query, transient=transient) or {}
         pagination = (body.get("additional_data") or {}).get("pagination") or {}
         more = pagination.get("more_items_in_collection")
         return body.get("data") or [], pagination.get("next_start") if more else None

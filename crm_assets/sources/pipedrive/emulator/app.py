@@ -189,6 +189,14 @@ class PipedriveEmulator(EmulatorApp):
         """Archive a deal: it leaves `/api/v2/deals` for `/api/v2/deals/archived`."""
         self._flag_deal(deal_id, ARCHIVED, when)
 
+    def null_flow(self, deal_ids: list[int], calls: int = 1) -> None:
+        """Answer the next `calls` flow requests of each deal with `200 {"data": null}`,
+        as Pipedrive now and then does for a deal that has history."""
+        with self.lock:
+            for deal_id in deal_ids:
+                self._require("deals", deal_id)
+                self.children.null_flows[deal_id] = calls
+
     def touch(self, entity: str, item_id: int, when: datetime | None = None) -> None:
         """Set a record's update time to `when` (default: one second after the last change)."""
         if entity not in TABLES:

@@ -30,6 +30,9 @@ class Children:
         self.records = records
         self.data = records.data
         self._notes_by_deal: dict[int, list[int]] | None = None
+        # Deal id -> how many more flow calls answer `data: null`, as the vendor
+        # now and then does for a deal that has history.
+        self.null_flows: dict[int, int] = {}
 
     # -- deal products (v2) --------------------------------------------------------------
 
@@ -112,6 +115,13 @@ class Children:
         return self._notes_by_deal.get(deal_id, [])
 
     # -- deal flow (v1) ----------------------------------------------------------------------
+
+    def flow_is_null(self, deal_id: int) -> bool:
+        """True (and one fewer left) when this flow call must answer `data: null`."""
+        left = self.null_flows.get(deal_id, 0)
+        if left:
+            self.null_flows[deal_id] = left - 1
+        return left > 0
 
     def flow(self, deal_id: int, all_changes: bool, kinds: set[str] | None) -> list[dict[str, Any]]:
         """The deal's updates, newest first: field changes (`dealChange`) and its notes."""

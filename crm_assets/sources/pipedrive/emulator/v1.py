@@ -231,8 +231,11 @@ class V1:
         if unknown:
             raise ApiError(400, f"Invalid value for 'items': {', '.join(sorted(unknown))}")
         all_changes = args.get("all_changes") == "1"
-        items = emu.children.flow(deal_id, all_changes, kinds or None)
         start, limit = start_param(args), limit_param(args)
+        if emu.children.flow_is_null(deal_id):
+            # The vendor's fault as it looks: success, no data, nothing more to read.
+            return ok(None, {"pagination": offset_pagination(0, start, limit)})
+        items = emu.children.flow(deal_id, all_changes, kinds or None)
         deal = emu.build("deals", deal_id - 1)
         users = {item["data"]["user_id"] for item in items[start : start + limit]} | {
             deal["owner_id"]
