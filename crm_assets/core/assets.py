@@ -37,6 +37,12 @@ _METADATA_NOTE = (
 )
 
 
+_META_COLUMNS = {
+    "_synced_at": "When this row last changed in the warehouse (UTC).",
+    "_deleted": "True when the source no longer has the record; rows are never removed.",
+}
+
+
 def partitions_for(source: SourceSpec) -> DailyPartitionsDefinition:
     return DailyPartitionsDefinition(
         start_date=start_date_from_env(source.resource), end_offset=1, timezone="UTC"
@@ -122,9 +128,7 @@ def _materialization(source, stream, warehouse, result: SyncResult, requests: in
     stats = result.stats
     metadata = {
         "dagster/row_count": warehouse.row_count(result.table),
-        "dagster/column_schema": TableSchema(
-            columns=[TableColumn(name, kind) for name, kind in warehouse.columns(result.table)]
-        ),
+        "dagster/column_schema": _column_schema(stream, warehouse.columns(result.table)),
         "table": result.table,
         "sync_mode": str(mode),
         "window": _show_window(result.window),
@@ -139,6 +143,13 @@ def _materialization(source, stream, warehouse, result: SyncResult, requests: in
     for child, child_stats in result.children.items():
         metadata[f"{child}_rows_written"] = child_stats.inserted + child_stats.updated
     return MaterializeResult(asset_key=asset_key(source, stream), metadata=metadata)
+
+
+def _column_schema(stream: StreamSpec, columns: list[tuple[str, str]]) -> TableSchema:
+    described = {**_META_COLUMNS, **stream.column_descriptions}
+    return TableSchema(
+        columns=[TableColumn(name, kind, description=described.get(name)) for name, kind in columns]
+    )
 
 
 def _show_window(window: Window) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from crm_assets.core import schema
@@ -94,6 +94,31 @@ def parse_time(value: Any, local: tzinfo = UTC) -> Any:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=local)
     return parsed.astimezone(UTC)
+
+
+def parse_date(value: Any) -> Any:
+    """A date for a `YYYY-MM-DD` string; anything unparseable is kept as it came."""
+    if value == "":
+        return None
+    if not isinstance(value, str) or len(value) != 10:
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return value
+
+
+def conform(value: Any, kind: str, local: tzinfo = UTC) -> Any:
+    """A raw value in its declared logical type when it plainly is one: an ISO string
+    for a timestamp or date, 0/1 for a boolean. Anything else comes back unchanged, so
+    an unexpected value widens its column instead of being lost."""
+    if kind == schema.TIMESTAMP:
+        return parse_time(value, local)
+    if kind == schema.DATE:
+        return parse_date(value)
+    if kind == schema.BOOLEAN and type(value) is int and value in (0, 1):
+        return bool(value)
+    return value
 
 
 class Flattener:

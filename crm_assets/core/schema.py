@@ -22,12 +22,15 @@ BOOLEAN, INTEGER, NUMBER, TIMESTAMP, TEXT, JSON = (
     "text",
     "json",
 )
+# A calendar day with no time of day or zone (a due date, an expected close date).
+DATE = "date"
 
 SQL_TYPES: dict[str, sa.types.TypeEngine] = {
     BOOLEAN: sa.Boolean(),
     INTEGER: sa.BigInteger(),
     NUMBER: sa.Double(),
     TIMESTAMP: sa.DateTime(timezone=True),
+    DATE: sa.Date(),
     TEXT: sa.Text(),
     JSON: sa.Text(),
 }
@@ -38,6 +41,7 @@ _REFLECTED = [
     (re.compile(r"INT"), INTEGER),
     (re.compile(r"DOUBLE|FLOAT|REAL|NUMERIC|DECIMAL"), NUMBER),
     (re.compile(r"TIMESTAMP|DATETIME"), TIMESTAMP),
+    (re.compile(r"DATE"), DATE),
 ]
 
 
@@ -53,6 +57,8 @@ def logical_type(value: Any) -> str | None:
         return NUMBER
     if isinstance(value, datetime):
         return TIMESTAMP
+    if isinstance(value, date):
+        return DATE
     if isinstance(value, list | dict | tuple):
         return JSON
     return TEXT

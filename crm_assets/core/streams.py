@@ -66,6 +66,9 @@ class StreamSpec:
     # Declared column types (logical names from core.schema), so documented fields
     # exist with the right type even before a value arrives.
     columns: Mapping[str, str] = field(default_factory=dict)
+    # What each column means, in the vendor's documentation's terms: shown in the
+    # column schema of every materialization.
+    column_descriptions: Mapping[str, str] = field(default_factory=dict)
     # Re-read this much before the window: updates the vendor reports late would
     # otherwise fall between two partitions.
     lookback: timedelta = timedelta(0)
