@@ -37,6 +37,7 @@ from crm_assets.core.streams import (
     SyncMode,
     Window,
 )
+from crm_assets.sources.nectarcrm import columns
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -109,6 +110,7 @@ def stream(name, path, description, fields, *, mode=SyncMode.FULL_TABLE, childre
         sync_mode=mode,
         children=tuple(children),
         columns=flattener.columns,
+        column_descriptions=columns.descriptions(name, flattener.columns),
     )
 
 
@@ -280,6 +282,23 @@ STREAMS: tuple[StreamSpec, ...] = (
             reference("categoria", NAMED),
             # The vendor's own example spells it subCategoria; its schema, subcategoria.
             reference("subcategoria", NAMED, "subcategoria", "subCategoria"),
+            # The product resource's schema documents these too.
+            copy("moeda", t.TEXT),
+            copy("contador", t.INTEGER),
+            copy("comissao", t.NUMBER),
+            copy("isComissaoPorcentual", t.BOOLEAN),
+            copy("descontoMaximo", t.NUMBER),  # an amount when not a percentage
+            copy("isDescontoPorcentual", t.BOOLEAN),
+            copy("permiteDesconto", t.BOOLEAN),
+            copy("possuiEstoque", t.BOOLEAN),
+            copy("quantidadeEstoque", t.INTEGER),
+            copy("valorEditavel", t.BOOLEAN),
+            copy("fracionario", t.BOOLEAN),
+            copy("editarProdutosDependentes", t.BOOLEAN),
+            json_kept("produtos"),
+            json_kept("itensDeCusto"),
+            copy("valorBaseComposto", t.NUMBER),
+            json_kept("faixasPreco"),
         ],
     ),
     stream(

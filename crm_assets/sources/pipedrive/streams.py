@@ -8,12 +8,11 @@ arrive as named columns (see `fields.py`). Rows the vendor reports deleted
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
-from crm_assets.core import schema as t
-from crm_assets.core.flatten import list_items, parse_time
+from crm_assets.core.flatten import conform, list_items, parse_time
 from crm_assets.core.streams import (
     ChildSpec,
     Fetch,
@@ -23,7 +22,7 @@ from crm_assets.core.streams import (
     SyncMode,
     Window,
 )
-from crm_assets.sources.pipedrive import deals, fields
+from crm_assets.sources.pipedrive import columns, deals, fields
 from crm_assets.sources.pipedrive.fetch import v1_list, v1_pages, v2_pages, window_params
 from crm_assets.sources.pipedrive.resource import PipedriveResource
 
@@ -46,14 +45,25 @@ V2_KEYS = {
 }  # fmt: skip
 
 
-def row(record: Record) -> Record:
-    """Timestamps to UTC (v2 sends RFC3339, v1 `YYYY-MM-DD HH:MM:SS` in UTC); deletes flagged."""
-    flat = {
-        k: parse_time(v) if k.endswith("_time") or k == "timestamp" else v
-        for k, v in record.items()
-    }
+def row(record: Record, declared: Mapping[str, str] | None = None) -> Record:
+    """Values in their declared types (timestamps to UTC: v2 sends RFC3339, v1
+    `YYYY-MM-DD HH:MM:SS` in UTC; dates to dates); deletes flagged. Undeclared keys
+    ending in `_time` are timestamps too."""
+    declared = declared or {}
+    flat = {}
+    for key, value in record.items():
+        if key in declared:
+            flat[key] = conform(value, declared[key])
+        elif key.endswith("_time") or key == "timestamp":
+            flat[key] = parse_time(value)
+        else:
+            flat[key] = value
     flat["_deleted"] = bool(record.get("is_deleted")) or record.get("status") == "deleted"
     return flat
+
+
+def typed_row(declared: Mapping[str, str]) -> Callable[[Record], Record]:
+    return lambda record: row(record, declared)
 
 
 def with_custom_fields(entity: str, pages: Callable[[Any, Window], Iterator[list]]) -> Fetch:
@@ -118,21 +128,29 @@ def custom_field_map(client: Any, window: Window) -> Iterator[list[Record]]:
             yield fields.mapping_rows(named)
 
 
-OPTIONS = ChildSpec("options", list_items("options"), key=("id",))
+def child(name: str, extract: Callable, *, of: str, key: tuple[str, ...] = ()) -> ChildSpec:
+    return ChildSpec(name, extract, key=key, columns=columns.CHILD_COLUMNS[f"{of}.{name}"])
+
+
+OPTIONS = ChildSpec(
+    "options", list_items("options"), key=("id",), columns=columns.CHILD_COLUMNS["options"]
+)
 
 
 def stream(
     name, fetch, description, mode, *, children=(), key=("id",), lookback=None, per_record=False
 ):
+    declared = columns.types(name)
     return StreamSpec(
         name=name,
         fetch=fetch,
         description=description,
-        flatten=row,
+        flatten=typed_row(declared),
         primary_key=key,
         sync_mode=mode,
         children=tuple(children),
-        columns={"id": t.INTEGER} if key == ("id",) else {},
+        columns=declared,
+        column_descriptions=columns.descriptions(name),
         lookback=lookback or timedelta(0),
         per_record_requests=per_record,
     )
@@ -205,8 +223,8 @@ STREAMS: tuple[StreamSpec, ...] = (
         "People (`/api/v2/persons`)",
         INCREMENTAL,
         children=[
-            ChildSpec("emails", list_items("emails")),
-            ChildSpec("phones", list_items("phones")),
+            child("emails", list_items("emails"), of="persons"),
+            child("phones", list_items("phones"), of="persons"),
         ],
     ),
     # Products filter on updated_since only.
@@ -215,7 +233,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         with_custom_fields("products", v2_list("api/v2/products", until=False)),
         "Products with their prices (`/api/v2/products`)",
         INCREMENTAL,
-        children=[ChildSpec("prices", list_items("prices"))],
+        children=[child("prices", list_items("prices"), of="products")],
     ),
     stream("stages", v2_all("api/v2/stages"), "Pipeline stages (`/api/v2/stages`)", FULL),
     stream(
@@ -223,7 +241,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         unpaged("v1/legacyTeams"),
         "Teams (`/v1/legacyTeams`)",
         FULL,
-        children=[ChildSpec("users", list_items("users", "user_id"), key=("user_id",))],
+        children=[child("users", list_items("users", "user_id"), of="teams", key=("user_id",))],
     ),
     stream("users", unpaged("v1/users"), "Users of the account (`/v1/users`)", FULL),
     stream("pipelines", v2_all("api/v2/pipelines"), "Sales pipelines (`/api/v2/pipelines`)", FULL),

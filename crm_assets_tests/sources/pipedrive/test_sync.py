@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
@@ -75,8 +75,15 @@ def rfc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def stored_as(key: str, value):
-    if isinstance(value, str) and (key.endswith("_time") or key == "timestamp"):
+def stored_as(key: str, value, declared=None):
+    kind = (declared or {}).get(key)
+    if isinstance(value, str) and kind == schema.DATE:
+        return date.fromisoformat(value)
+    if type(value) is int and kind == schema.BOOLEAN:
+        return bool(value)
+    if isinstance(value, str) and (
+        key.endswith("_time") or key == "timestamp" or kind == schema.TIMESTAMP
+    ):
         try:
             return when(value)
         except ValueError:
@@ -86,6 +93,7 @@ def stored_as(key: str, value):
 
 def assert_table_is(warehouse, table: str, records: list[dict], skip=("custom_fields",)):
     """Every record is one row, value for value; no other row exists, live or deleted."""
+    declared = next(s.columns for s in STREAMS if table == f"pipedrive_{s.name}")
     rows = {r["id"]: r for r in warehouse.rows(table)}
     assert sorted(rows) == sorted(r["id"] for r in records), table
     for raw in records:
@@ -96,7 +104,8 @@ def assert_table_is(warehouse, table: str, records: list[dict], skip=("custom_fi
             got = row.get(key)
             if isinstance(value, list | dict) and got is not None:
                 got = json.loads(got)
-            assert schema.comparable(got) == stored_as(key, value), (table, raw["id"], key)
+            expected = stored_as(key, value, declared)
+            assert schema.comparable(got) == expected, (table, raw["id"], key)
 
 
 def live_deals(emulator) -> list[dict]:
