@@ -183,7 +183,8 @@ STREAMS: tuple[StreamSpec, ...] = (
     stream(
         "deal_products",
         deals.fetch_deal_products,
-        "Products on the deals changed in the window (`/api/v2/deals/products`, 100 deals a call)",
+        "Products on the deals changed in the window, deleted deals included until Pipedrive "
+        "purges them (`/api/v2/deals/products`, 100 deals a call)",
         INCREMENTAL,
     ),
     # The vendor may report a deal's update late; the hosted product re-reads a day.
@@ -198,7 +199,8 @@ STREAMS: tuple[StreamSpec, ...] = (
     stream(
         "deals_flow",
         deals.fetch_deals_flow,
-        "Change history of the deals changed in the window (`/v1/deals/{id}/flow`)",
+        "Change history of the deals changed in the window, deleted deals included "
+        "(`/v1/deals/{id}/flow`)",
         INCREMENTAL,
         key=("deal_id", "object", "id"),
         per_record=True,

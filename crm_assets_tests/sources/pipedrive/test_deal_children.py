@@ -135,3 +135,22 @@ def test_deleted_deals_products_and_flow_are_read_and_stay_live(fast, warehouse)
     assert {r["id"] for r in rows if not r["_deleted"]} == {
         p["id"] for p in emulator.records("deal_products")
     }
+
+
+def test_the_emulator_serves_a_deleted_deals_children_until_it_is_purged(fast):
+    emulator = fast.emulator
+    deleted, purged = with_products(emulator, 2)
+    emulator.delete_deal(deleted)
+    emulator.delete_deal(purged, PRESENT - timedelta(days=40))
+
+    def get(path, **params):
+        return requests.get(
+            f"{fast.url}{path}", params=params, headers={"x-api-token": TOKEN}, timeout=10
+        )
+
+    assert flow_of(fast, deleted)
+    bulk = get("/api/v2/deals/products", deal_ids=f"{deleted},{purged}").json()["data"]
+    assert bulk and {p["deal_id"] for p in bulk} == {deleted}
+    assert get(f"/api/v2/deals/{deleted}/products").json()["data"]
+    assert get(f"/v1/deals/{purged}/flow").status_code == 404
+    assert get(f"/api/v2/deals/{purged}/products").status_code == 404
