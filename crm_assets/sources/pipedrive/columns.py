@@ -266,7 +266,7 @@ COLUMNS: dict[str, Columns] = {
         "default_currency": (TEXT, "Currency code new deals default to."),
         "active_flag": (BOOLEAN, "True while the user can log in."),
         "activated": (BOOLEAN, "True once the user accepted the invitation."),
-        "is_admin": (BOOLEAN, "True for an account administrator."),
+        "is_admin": (INTEGER, "1 for an account administrator, else 0 (a number, as sent)."),
         "role_id": (INTEGER, "Id of the user's permission role."),
         "has_created_company": (BOOLEAN, "True for the user who opened the account."),
         "is_you": (BOOLEAN, "True for the user whose token made the call."),
