@@ -98,6 +98,32 @@ def test_python_lib_calls_that_v1_still_serves_work(client):
     assert [r["item"] for r in recents["data"]] == ["deal"] * 3
     flow = client.deals.get_deal_updates(5)
     assert flow["success"] is True and isinstance(flow["data"], list)
+    deal = next(d for d in range(1, 50) if client.deals.get_deal_products(d)["data"])
+    products = client.deals.get_deal_products(deal)
+    assert {"product_id", "item_price", "quantity", "sum", "enabled_flag", "last_edit"} <= set(
+        products["data"][0]
+    )
+    assert products["additional_data"]["products_sum_total"] == round(
+        sum(p["sum"] for p in products["data"]), 2
+    )
+    assert client.leads.get_all_leads()["data"] == []
+    assert client.filters.get_all_filters()["success"] is True
+
+
+def test_the_v2_endpoints_a_410_names_answer(url):
+    for v1, v2 in [
+        ("/v1/deals", "/api/v2/deals"),
+        ("/v1/persons/2", "/api/v2/persons/2"),
+        ("/v1/organizations/3/persons", "/api/v2/persons?org_id=3"),
+        ("/v1/pipelines/1", "/api/v2/pipelines/1"),
+        ("/v1/stages/2", "/api/v2/stages/2"),
+    ]:
+        gone = get(url, v1)
+        assert gone.status_code == 410 and gone.json()["error"].endswith(v2)
+        path, _, query = v2.partition("?")
+        params = dict([query.split("=")]) if query else {}
+        answer = get(url, path, **params)
+        assert answer.status_code == 200 and answer.json()["data"], v2
 
 
 # -- dlt verified source (v1 `pipedrive_source`) ------------------------------------------
@@ -138,6 +164,19 @@ def test_dlt_recents_answers_every_item_type_it_asks_for(url, item):
         assert all(isinstance(entry["data"], list) for entry in body["data"])
 
 
+def test_dlt_deal_transformers_and_leads(url):
+    deals = get(url, "/api/v2/deals", limit=50).json()["data"]
+    with_person = next(d for d in deals if d["person_id"])
+    participants = get(url, f"/v1/deals/{with_person['id']}/participants", limit=500).json()
+    assert participants["data"][0]["person_id"]["value"] == with_person["person_id"]
+    assert participants["additional_data"]["pagination"]["more_items_in_collection"] is False
+    flow = get(url, f"/v1/deals/{with_person['id']}/flow", start=0, limit=500).json()
+    assert all({"object", "timestamp", "data"} <= set(item) for item in flow["data"])
+    leads = get(url, "/v1/leads", sort="update_time DESC", start=0, limit=500).json()
+    assert leads["success"] is True and leads["data"] == []
+    assert get(url, "/v1/deals/999999/participants").status_code == 404
+
+
 # -- Singer tap-pipedrive ------------------------------------------------------------------
 
 
@@ -162,3 +201,8 @@ def test_singer_sync_v1_requests_still_answer(url):
     users = get(url, "/v1/recents", since_timestamp="2000-01-01 00:00:00", items="user").json()
     assert users["data"] and isinstance(users["data"][0]["data"], list)
     assert get(url, "/v1/deals/3/flow", start=0, limit=100).json()["success"] is True
+    currencies = get(url, "/v1/currencies", start=0, limit=100).json()["data"]
+    assert {c["code"] for c in currencies} >= {"USD", "EUR"}
+    assert get(url, "/v1/filters", start=0, limit=100).json()["success"] is True
+    products = get(url, "/v1/deals/3/products", start=0, limit=100).json()
+    assert products["success"] is True and "pagination" in products["additional_data"]
