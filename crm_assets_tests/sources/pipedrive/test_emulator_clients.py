@@ -177,6 +177,50 @@ def test_dlt_deal_transformers_and_leads(url):
     assert get(url, "/v1/deals/999999/participants").status_code == 404
 
 
+# dlt's v2 source (`rest_v2`): its default resources with their resource defaults,
+# `updated_since` on the incremental ones, then the nested per-deal resources.
+DLT_V2_DEFAULTS = {"limit": 500, "sort_by": "update_time", "sort_direction": "desc"}
+DLT_V2_INCLUDE = {
+    "deals": "next_activity_id,last_activity_id,first_won_time,products_count,files_count,"
+    "notes_count,followers_count,email_messages_count,activities_count,done_activities_count,"
+    "undone_activities_count,participants_count,last_incoming_mail_time,"
+    "last_outgoing_mail_time,smart_bcc_email",
+    "persons": "open_deals_count,closed_deals_count,activities_count,notes_count",
+    "organizations": "open_deals_count,closed_deals_count,activities_count,notes_count",
+}
+
+
+@pytest.mark.parametrize(
+    "resource", ["deals", "persons", "organizations", "products", "pipelines", "stages"]
+)
+def test_dlt_v2_resources_page_to_the_end(url, resource):
+    params = dict(DLT_V2_DEFAULTS, limit=100)
+    if resource in DLT_V2_INCLUDE:
+        params["include_fields"] = DLT_V2_INCLUDE[resource]
+    if resource not in ("pipelines", "stages"):
+        params["updated_since"] = "2000-01-01T00:00:00Z"
+    seen, cursor = [], None
+    while True:
+        body = get(url, f"/api/v2/{resource}", **params, **({"cursor": cursor} if cursor else {}))
+        assert body.status_code == 200, body.text
+        page = body.json()
+        seen.extend(item["update_time"] for item in page["data"])
+        cursor = page["additional_data"]["next_cursor"]
+        if not cursor:
+            break
+    assert seen and seen == sorted(seen, reverse=True)
+
+
+def test_dlt_v2_nested_deal_products_and_followers(url):
+    deal = get(url, "/api/v2/deals", limit=1).json()["data"][0]
+    products = get(url, f"/api/v2/deals/{deal['id']}/products", **DLT_V2_DEFAULTS).json()
+    assert products["success"] is True and "next_cursor" in products["additional_data"]
+    followers = get(url, f"/api/v2/deals/{deal['id']}/followers", **DLT_V2_DEFAULTS).json()
+    assert deal["owner_id"] in {f["user_id"] for f in followers["data"]}
+    assert all(set(f) == {"user_id", "add_time"} for f in followers["data"])
+    assert followers["additional_data"] == {"next_cursor": None}
+
+
 # -- Singer tap-pipedrive ------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ Faithful to the vendor as docs/pipedrive-api.md describes it:
   410 Gone for the v1 endpoints Pipedrive retired in favour of v2 (`retired.py`);
 - every field list: v1 and v2 `{deal,person,organization,product,activity}Fields`
   and v1 `noteFields`, `leadFields`; v1 fields without options have no `options` key;
-- the v1 endpoints peer connectors call though the project does not (`v1_peers.py`);
+- the endpoints peer connectors call though the project does not (`peers.py`);
 - `x-ratelimit-*` headers on every JSON answer, 429 over the 2-second burst, a
   Cloudflare 403 HTML page after persistent 429s, and an optional daily token budget
   (`limits.py`);
@@ -45,11 +45,11 @@ from crm_assets.sources.pipedrive.emulator.data import (
 from crm_assets.sources.pipedrive.emulator.field_specs import ENTITIES
 from crm_assets.sources.pipedrive.emulator.http import ApiError, error_body, json_response
 from crm_assets.sources.pipedrive.emulator.limits import COSTS, RateLimiter
+from crm_assets.sources.pipedrive.emulator.peers import PeerEndpoints
 from crm_assets.sources.pipedrive.emulator.recents import recents
 from crm_assets.sources.pipedrive.emulator.retired import check_retired
 from crm_assets.sources.pipedrive.emulator.store import Store
 from crm_assets.sources.pipedrive.emulator.v1 import V1
-from crm_assets.sources.pipedrive.emulator.v1_peers import V1Peers
 from crm_assets.sources.pipedrive.emulator.v2 import V2
 
 UNAUTHORIZED = error_body(401, "unauthorized access")
@@ -73,6 +73,7 @@ V2_ROUTES: list[tuple[str, str, Handler]] = [
     ("pipelines", "list", lambda e, a: e.v2.pipelines(a)),
     ("stages", "list", lambda e, a: e.v2.stages(a)),
     (r"(pipelines|stages)/(\d+)", "single", lambda e, a, n, i: e.v2.pipeline_or_stage(n, int(i))),
+    (r"deals/(\d+)/followers", "list", lambda e, a, i: e.peers.deal_followers(int(i), a)),
     (_F, "list", lambda e, a, n: e.v2.fields(FIELDS[n], a)),
     (_F + "/([^/]+)", "single", lambda e, a, n, code: e.v2.field(FIELDS[n], code)),
 ]
@@ -91,11 +92,11 @@ V1_ROUTES: list[tuple[str, str, Handler]] = [
     ("activityTypes", "list", lambda e, a: e.v1.activity_types(a)),
     (r"deals/(\d+)/flow", "list", lambda e, a, i: e.v1.flow(int(i), a)),
     ("recents", "list", lambda e, a: recents(e.store, a)),
-    # Served for peer connectors; the project does not read them (v1_peers.py).
-    (r"deals/(\d+)/products", "list", lambda e, a, i: e.v1_peers.deal_products(int(i), a)),
-    (r"deals/(\d+)/participants", "list", lambda e, a, i: e.v1_peers.deal_participants(int(i), a)),
-    ("currencies", "list", lambda e, a: e.v1_peers.currencies(a)),
-    ("(?:leads|files|filters)", "list", lambda e, a: e.v1_peers.empty(a)),
+    # Served for peer connectors; the project does not read them (peers.py).
+    (r"deals/(\d+)/products", "list", lambda e, a, i: e.peers.deal_products(int(i), a)),
+    (r"deals/(\d+)/participants", "list", lambda e, a, i: e.peers.deal_participants(int(i), a)),
+    ("currencies", "list", lambda e, a: e.peers.currencies(a)),
+    ("(?:leads|files|filters)", "list", lambda e, a: e.peers.empty(a)),
 ]
 _COMPILED = {
     "v2": [(re.compile(p + "$"), kind, h) for p, kind, h in V2_ROUTES],
@@ -140,7 +141,7 @@ class PipedriveEmulator(EmulatorApp):
         self.catalog, self.fields = self.store.catalog, self.store.fields
         self.factory, self.children = self.store.factory, self.store.children
         self.v1, self.v2 = V1(self.store), V2(self.store)
-        self.v1_peers = V1Peers(self.store)
+        self.peers = PeerEndpoints(self.store)
         self.limits = RateLimiter(
             burst_limit=burst_limit, daily_budget=daily_budget, abuse_threshold=abuse_threshold,
             abuse_window=abuse_window, block_seconds=block_seconds, clock=clock,

@@ -1,6 +1,6 @@
-"""API v1 endpoints that peer connectors call and the project itself does not read.
+"""Endpoints that peer connectors call and the project itself does not read.
 
-Pipedrive still serves these in v1 (they were not part of the 2025 v1 deprecation):
+v1 ones Pipedrive still serves (they were not part of the 2025 v1 deprecation):
 - `deals/{id}/products` (Airbyte, Singer, pipedrive-python-lib): the deal's products
   in the v1 shape (`enabled_flag`, `last_edit`, `active_flag`, v1 timestamps) with
   `additional_data` totals and offset `pagination`;
@@ -9,6 +9,8 @@ Pipedrive still serves these in v1 (they were not part of the 2025 v1 deprecatio
 - `currencies` (Singer): the currencies the account's records use;
 - `leads`, `files`, `filters` (dlt, Singer): lists the emulated account has none of,
   answered as an empty offset-paged list, as the vendor answers such an account.
+And in v2, `deals/{id}/followers` (dlt's v2 source): `{user_id, add_time}` items,
+cursor paged; here the deal's creator and owner follow it.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ def _paged(items: list[Any], args: Args, extra: dict[str, Any] | None = None) ->
     }
 
 
-class V1Peers:
-    """Handlers for the v1 paths above; each returns a body or raises ApiError."""
+class PeerEndpoints:
+    """Handlers for the paths above; each returns a body or raises ApiError."""
 
     def __init__(self, store: Store):
         self.emu = store
@@ -98,6 +100,13 @@ class V1Peers:
 
     def empty(self, args: Args) -> dict[str, Any]:
         return _paged([], args)
+
+    def deal_followers(self, deal_id: int, args: Args) -> dict[str, Any]:
+        deal = self._require_deal(deal_id)
+        limit_param(args)  # validated as on every v2 list; a deal has few followers
+        users = sorted({deal["owner_id"], deal.get("creator_user_id") or deal["owner_id"]})
+        items = [{"user_id": user, "add_time": deal["add_time"]} for user in users]
+        return {"success": True, "data": items, "additional_data": {"next_cursor": None}}
 
     def _require_deal(self, deal_id: int) -> dict[str, Any]:
         if not self.emu.exists("deals", deal_id):
