@@ -148,11 +148,12 @@ def _show_window(window: Window) -> str:
 
 
 def _describe(source: SourceSpec, stream: StreamSpec) -> str:
-    """The asset's description, as Markdown for the Dagster UI.
+    """The asset's description, written to read well however the Dagster UI shows it.
 
-    The UI renders it as Markdown on the asset's page, and shows the first line, as
-    plain text, in the catalog and on graph nodes: so the first line is the stream's
-    own sentence, and what follows is plain prose and a list, without code spans.
+    The UI renders it as Markdown on the asset's page, shows its first line stripped
+    to plain text on graph nodes and in the catalog, and its raw text in some tables.
+    So: the stream's own sentence first, then paragraphs and a plain "- " list, with
+    no code spans or emphasis whose markup would show as raw backticks or asterisks.
     """
     table = f"{source.name}_{stream.name}"
     children = ", ".join(f"{table}__{c.name}" for c in stream.children)
@@ -163,19 +164,20 @@ def _describe(source: SourceSpec, stream: StreamSpec) -> str:
     else:
         mode = "full table: reads everything on each run and flags rows the source no longer has"
     facts = [
-        f"**Table:** {table} (the prefix is configurable), keyed by "
+        f"Table: {table} (the prefix is configurable), keyed by "
         + _and(stream.primary_key)
         + (f"; child tables {children}" if children else ""),
-        f"**Default sync mode:** {mode}",
+        f"Default sync mode: {mode}",
     ]
     if stream.per_record_requests:
         facts.append(
-            "**Requests:** one per changed record, so hourly refreshes leave this stream "
+            "Requests: one per changed record, so hourly refreshes leave this stream "
             "out and the weekly full sync reads only its partition"
         )
     listed = "\n".join(f"- {fact}." for fact in facts)
     intro = f"A raw table replicated from {source.title}."
-    return f"{stream.description}\n\n{intro}\n\n{listed}\n\n{_METADATA_NOTE}"
+    summary = stream.description.replace("`", "")
+    return f"{summary}\n\n{intro}\n\n{listed}\n\n{_METADATA_NOTE}"
 
 
 def _and(words: tuple[str, ...] | list[str]) -> str:
