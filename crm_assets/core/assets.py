@@ -31,9 +31,9 @@ FULL_SYNC_TAG = "crm/full_sync"
 WAREHOUSE_KEY = "warehouse"
 
 _METADATA_NOTE = (
-    "Metadata counts rows written by the run: in a range (backfill) run the same totals "
-    "are repeated on every partition of the range. `dagster/row_count` is the table's "
-    "live rows (not marked `_deleted`) after the run."
+    "Each materialization counts the rows the run read and wrote; a range (backfill) "
+    "run repeats the same totals on every partition of the range. The row count is "
+    "the table's live rows (those not flagged as deleted) after the run."
 )
 
 
@@ -159,21 +159,52 @@ def _show_window(window: Window) -> str:
 
 
 def _describe(source: SourceSpec, stream: StreamSpec) -> str:
-    children = ", ".join(f"`__{c.name}`" for c in stream.children)
-    mode = (
-        "INCREMENTAL: reads records updated in the partition window"
-        + (f" plus a {stream.lookback} lookback" if stream.lookback > timedelta(0) else "")
-        if stream.sync_mode == SyncMode.INCREMENTAL
-        else "FULL_TABLE: reads everything each run and marks rows the source no longer has"
-    )
+    """The asset's description, written to read well however the Dagster UI shows it.
+
+    The UI renders it as Markdown on the asset's page, shows its first line stripped
+    to plain text on graph nodes and in the catalog, and its raw text in some tables.
+    So: the stream's own sentence first, then paragraphs and a plain "- " list, with
+    no code spans or emphasis whose markup would show as raw backticks or asterisks.
+    """
+    table = f"{source.name}_{stream.name}"
+    children = ", ".join(f"{table}__{c.name}" for c in stream.children)
+    if stream.sync_mode == SyncMode.INCREMENTAL:
+        mode = "incremental: reads the records updated in its partition (a UTC day)"
+        if stream.lookback > timedelta(0):
+            mode += f", plus a lookback of {human_duration(stream.lookback)}"
+    else:
+        mode = "full table: reads everything on each run and flags rows the source no longer has"
+    facts = [
+        f"Table: {table} (the prefix is configurable), keyed by "
+        + _and(stream.primary_key)
+        + (f"; child tables {children}" if children else ""),
+        f"Default sync mode: {mode}",
+    ]
     if stream.per_record_requests:
-        mode += (
-            ". One request per changed record: hourly refreshes leave it out, and the "
-            "weekly full sync reads only its partition"
+        facts.append(
+            "Requests: one per changed record, so hourly refreshes leave this stream "
+            "out and the weekly full sync reads only its partition"
         )
-    return (
-        f"{stream.description}\n\nRaw {source.title} table `{source.name}_{stream.name}` "
-        f"(prefix configurable), keyed by {', '.join(stream.primary_key)}"
-        + (f", with child tables {children}" if children else "")
-        + f". Default sync mode {mode}.\n\n{_METADATA_NOTE}"
-    )
+    listed = "\n".join(f"- {fact}." for fact in facts)
+    intro = f"A raw table replicated from {source.title}."
+    summary = stream.description.replace("`", "")
+    return f"{summary}\n\n{intro}\n\n{listed}\n\n{_METADATA_NOTE}"
+
+
+def _and(words: tuple[str, ...] | list[str]) -> str:
+    return " and ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def human_duration(span: timedelta) -> str:
+    """`span` as a person says it: "2 days", "24 hours", "90 minutes", "30 seconds".
+
+    Whole days from two days up, else whole hours, minutes or seconds: a one-day
+    lookback reads as "24 hours", never Python's "1 day, 0:00:00".
+    """
+    seconds = int(span.total_seconds())
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        smallest = 2 * size if unit == "day" else size
+        if seconds % size == 0 and seconds >= smallest:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"

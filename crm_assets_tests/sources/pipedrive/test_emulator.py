@@ -117,6 +117,11 @@ def test_missing_or_wrong_token_gets_pipedrive_401(shared, auth):
         ("/api/v2/deals", {"sort_by": "title"}, 400, "sort_by"),
         ("/api/v2/deals/999999", {}, 404, "Deal not found"),
         ("/v1/recents", {}, 400, "since_timestamp"),
+        ("/v1/deals", {}, 410, "Use API v2 instead: GET /api/v2/deals"),
+        ("/api/v1/persons/3", {}, 410, "GET /api/v2/persons/3"),
+        ("/v1/organizations/4/persons", {}, 410, "GET /api/v2/persons?org_id=4"),
+        ("/v1/stages", {}, 410, "GET /api/v2/stages"),
+        ("/v1/products/search", {"term": "a"}, 410, "GET /api/v2/products/search"),
     ],
 )
 def test_errors_use_the_error_envelope(shared, path, params, status, text):
@@ -157,7 +162,10 @@ def test_v1_offset_pagination_on_both_prefixes(shared, prefix):
         start = pagination["next_start"]
     assert [n["id"] for n in notes] == list(range(1, SMALL["notes"] + 1))
     fields = get(url, f"{prefix}/dealFields", start=0, limit=500).json()["data"]
-    assert {"id", "key", "name", "field_type", "edit_flag", "options"} <= set(fields[0])
+    assert {"id", "key", "name", "field_type", "edit_flag"} <= set(fields[0])
+    # Pipedrive leaves `options` out of fields that have none; it is never null.
+    assert all(f["options"] for f in fields if "options" in f)
+    assert {f["key"] for f in fields if "options" in f} >= {"status", "label", "visible_to"}
 
 
 def test_update_window_is_since_inclusive_and_until_exclusive(shared):
@@ -289,6 +297,20 @@ def test_v1_reference_endpoints_recents_and_flow(shared):
     assert recent["data"] and all(r["item"] == "deal" for r in recent["data"])
     stamps = [r["data"]["update_time"] for r in recent["data"] if r["data"]]
     assert stamps == sorted(stamps) and stamps[0] >= "2026-11-19 00:00:00"
+
+
+def test_v1_only_field_lists_notes_and_leads(shared):
+    emu, url = shared
+    notes = get(url, "/v1/noteFields").json()
+    assert notes["success"] is True
+    assert {"content", "deal_id", "person_id", "org_id", "update_time"} <= {
+        f["key"] for f in notes["data"]
+    }
+    assert not any(f["edit_flag"] for f in notes["data"])  # notes have no custom fields
+    leads = get(url, "/api/v1/leadFields").json()["data"]
+    deal_custom = {f["field_code"] for f in emu.field_definitions("deals") if f["is_custom_field"]}
+    assert {f["key"] for f in leads if f["edit_flag"]} == deal_custom  # shared with deals
+    assert get(url, "/api/v2/noteFields").status_code == 404  # v2 has no such list
 
 
 # -- rate limits ------------------------------------------------------------------------

@@ -5,10 +5,14 @@ Faithful to the vendor as docs/pipedrive-api.md describes it:
   pages); a client needs only the base URL (the server root) changed;
 - the token in the `x-api-token` header, the `api_token` query parameter or
   `Authorization: Bearer`; otherwise 401 with Pipedrive's body;
-- success and error envelopes, 404 for unknown paths, 400 for bad parameters;
+- success and error envelopes, 404 for unknown paths, 400 for bad parameters, and
+  410 Gone for the v1 endpoints Pipedrive retired in favour of v2 (`retired.py`);
+- every field list: v1 and v2 `{deal,person,organization,product,activity}Fields`
+  and v1 `noteFields`, `leadFields`; v1 fields without options have no `options` key;
+- the endpoints peer connectors call though the project does not (`peers.py`);
 - `x-ratelimit-*` headers on every JSON answer, 429 over the 2-second burst, a
   Cloudflare 403 HTML page after persistent 429s, and an optional daily token budget
-  (emulator_limits.py);
+  (`limits.py`);
 - deleted (30 days) and archived deals, custom fields keyed by 40-hex hashes with
   option sets, `updated_since`/`updated_until`, `sort_by`, `status` filters.
 
@@ -16,7 +20,7 @@ Data is seeded and deterministic for (seed, anchor, scale, sizes): by default 20
 deals, 10,000 persons, 5,000 organizations, 30,000 activities, 8,000 notes, 500
 products, 25 users, 5 teams, 3 pipelines of 5 stages and 8 activity types; `scale`
 multiplies deals, persons, organizations, activities and notes (scale=50 gives a
-million deals) and `sizes` overrides any count. See emulator_data.py for the layout.
+million deals) and `sizes` overrides any count. See `data.py` for the layout.
 """
 
 from __future__ import annotations
@@ -41,15 +45,19 @@ from crm_assets.sources.pipedrive.emulator.data import (
 from crm_assets.sources.pipedrive.emulator.field_specs import ENTITIES
 from crm_assets.sources.pipedrive.emulator.http import ApiError, error_body, json_response
 from crm_assets.sources.pipedrive.emulator.limits import COSTS, RateLimiter
+from crm_assets.sources.pipedrive.emulator.peers import PeerEndpoints
 from crm_assets.sources.pipedrive.emulator.recents import recents
+from crm_assets.sources.pipedrive.emulator.retired import check_retired
 from crm_assets.sources.pipedrive.emulator.store import Store
 from crm_assets.sources.pipedrive.emulator.v1 import V1
 from crm_assets.sources.pipedrive.emulator.v2 import V2
 
 UNAUTHORIZED = error_body(401, "unauthorized access")
 FIELDS = {"deal": "deals", "person": "persons", "organization": "organizations",
-          "product": "products", "activity": "activities"}  # fmt: skip
+          "product": "products", "activity": "activities", "note": "notes",
+          "lead": "leads"}  # fmt: skip
 _F = "(deal|person|organization|product|activity)Fields"
+_F_V1_ONLY = "(note|lead)Fields"  # lists v2 does not have
 _ENTITY = "(persons|organizations|activities|products)"
 
 Handler = Callable[..., dict[str, Any]]
@@ -64,12 +72,15 @@ V2_ROUTES: list[tuple[str, str, Handler]] = [
     (_ENTITY + r"/(\d+)", "single", lambda e, a, n, i: e.v2.get(n, a, int(i))),
     ("pipelines", "list", lambda e, a: e.v2.pipelines(a)),
     ("stages", "list", lambda e, a: e.v2.stages(a)),
+    (r"(pipelines|stages)/(\d+)", "single", lambda e, a, n, i: e.v2.pipeline_or_stage(n, int(i))),
+    (r"deals/(\d+)/followers", "list", lambda e, a, i: e.peers.deal_followers(int(i), a)),
     (_F, "list", lambda e, a, n: e.v2.fields(FIELDS[n], a)),
     (_F + "/([^/]+)", "single", lambda e, a, n, code: e.v2.field(FIELDS[n], code)),
 ]
 V1_ROUTES: list[tuple[str, str, Handler]] = [
     (_F, "list", lambda e, a, n: e.v1.fields(FIELDS[n], a)),
     (_F + r"/(\d+)", "single", lambda e, a, n, i: e.v1.field(FIELDS[n], int(i))),
+    (_F_V1_ONLY, "list", lambda e, a, n: e.v1.fields(FIELDS[n], a)),
     ("notes", "list", lambda e, a: e.v1.notes(a)),
     (r"notes/(\d+)", "single", lambda e, a, i: e.v1.note(int(i))),
     ("users", "list", lambda e, a: e.v1.users(a)),
@@ -81,6 +92,11 @@ V1_ROUTES: list[tuple[str, str, Handler]] = [
     ("activityTypes", "list", lambda e, a: e.v1.activity_types(a)),
     (r"deals/(\d+)/flow", "list", lambda e, a, i: e.v1.flow(int(i), a)),
     ("recents", "list", lambda e, a: recents(e.store, a)),
+    # Served for peer connectors; the project does not read them (peers.py).
+    (r"deals/(\d+)/products", "list", lambda e, a, i: e.peers.deal_products(int(i), a)),
+    (r"deals/(\d+)/participants", "list", lambda e, a, i: e.peers.deal_participants(int(i), a)),
+    ("currencies", "list", lambda e, a: e.peers.currencies(a)),
+    ("(?:leads|files|filters)", "list", lambda e, a: e.peers.empty(a)),
 ]
 _COMPILED = {
     "v2": [(re.compile(p + "$"), kind, h) for p, kind, h in V2_ROUTES],
@@ -125,6 +141,7 @@ class PipedriveEmulator(EmulatorApp):
         self.catalog, self.fields = self.store.catalog, self.store.fields
         self.factory, self.children = self.store.factory, self.store.children
         self.v1, self.v2 = V1(self.store), V2(self.store)
+        self.peers = PeerEndpoints(self.store)
         self.limits = RateLimiter(
             burst_limit=burst_limit, daily_budget=daily_budget, abuse_threshold=abuse_threshold,
             abuse_window=abuse_window, block_seconds=block_seconds, clock=clock,
@@ -157,7 +174,8 @@ class PipedriveEmulator(EmulatorApp):
             limits.spend(cost, now)
             return self._answer(200, body, token, now)
         except ApiError as error:
-            return self._answer(error.status, error_body(error.status, error.message), token, now)
+            body = error_body(error.status, error.message, error.info)
+            return self._answer(error.status, body, token, now)
 
     def _answer(self, status, body, token, now, extra: dict[str, str] | None = None) -> Response:
         headers = self.limits.burst_headers(token, now) | self.limits.daily_headers(now)
@@ -235,6 +253,8 @@ def _presented_token(request: Request) -> str:
 
 def _route(request: Request) -> tuple[str, str, Handler, tuple[str, ...]]:
     match = _PREFIX.match(request.path)
+    if match and (match.group(1) or match.group(2)) == "v1":
+        check_retired(request.method, match.group(3))
     if request.method in ("GET", "HEAD") and match:
         version = match.group(1) or match.group(2)
         for pattern, kind, handler in _COMPILED[version]:

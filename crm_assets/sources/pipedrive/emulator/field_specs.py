@@ -10,6 +10,10 @@ set, a date, and a name that collides with a standard key (docs/pipedrive-api.md
 from __future__ import annotations
 
 ENTITIES = ("deals", "persons", "organizations", "products", "activities")
+# Field lists API v1 has and v2 does not (`/v1/noteFields`, `/v1/leadFields`). Notes
+# have no custom fields; leads share the deals' custom fields.
+V1_ONLY = ("notes", "leads")
+CUSTOM_FIELDS_OF = {"leads": "deals"}
 
 # (name, field_type, option labels). Per entity: text, number, money, enum and its
 # snake-case twin, set, date, and a name that collides with a standard key.
@@ -164,5 +168,45 @@ STANDARD_FIELDS: dict[str, list[tuple[str, str, str, str, tuple]]] = {
         ("priority", "priority", "Priority", "enum", ((1, "Low"), (2, "Medium"), (3, "High"))),
         ("add_time", "add_time", "Add time", "date", ()),
         ("update_time", "update_time", "Update time", "date", ()),
+    ],
+}
+
+# The v1-only lists: (v1 key, name, field_type, options), in the vendor's order.
+_LEAD_LABELS = (
+    ("f08b42a0-4e75-11ea-9643-03698ef1cfd6", "Hot"),
+    ("f08b42a1-4e75-11ea-9643-03698ef1cfd6", "Warm"),
+    ("f08b42a2-4e75-11ea-9643-03698ef1cfd6", "Cold"),
+)
+V1_FIELDS: dict[str, list[tuple[str, str, str, tuple]]] = {
+    "notes": [
+        ("id", "ID", "int", ()),
+        ("content", "Content", "text", ()),
+        ("user_id", "User", "user", ()),
+        ("deal_id", "Deal", "deal", ()),
+        ("person_id", "Person", "people", ()),
+        ("org_id", "Organization", "org", ()),
+        ("lead_id", "Lead", "lead", ()),
+        ("add_time", "Add time", "date", ()),
+        ("update_time", "Update time", "date", ()),
+        ("pinned_to_deal_flag", "Pinned to deal", "boolean", ()),
+        ("pinned_to_person_flag", "Pinned to person", "boolean", ()),
+        ("pinned_to_organization_flag", "Pinned to organization", "boolean", ()),
+        ("pinned_to_lead_flag", "Pinned to lead", "boolean", ()),
+    ],
+    "leads": [
+        ("id", "ID", "varchar", ()),
+        ("title", "Title", "varchar", ()),
+        ("owner_id", "Owner", "user", ()),
+        ("person_id", "Contact person", "people", ()),
+        ("organization_id", "Organization", "org", ()),
+        ("value", "Value", "monetary", ()),
+        ("expected_close_date", "Expected close date", "date", ()),
+        ("label_ids", "Labels", "set", _LEAD_LABELS),
+        ("source_name", "Source", "varchar", ()),
+        ("is_archived", "Archived", "boolean", ()),
+        ("was_seen", "Seen", "boolean", ()),
+        ("visible_to", "Visible to", "visible_to", _VISIBLE),
+        ("add_time", "Lead created", "date", ()),
+        ("update_time", "Update time", "date", ()),
     ],
 }

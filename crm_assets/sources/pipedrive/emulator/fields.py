@@ -22,8 +22,11 @@ from typing import Any
 from crm_assets.sources.pipedrive.emulator.data import Rand
 from crm_assets.sources.pipedrive.emulator.field_specs import (
     CUSTOM_FIELDS,
+    CUSTOM_FIELDS_OF,
     ENTITIES,
     STANDARD_FIELDS,
+    V1_FIELDS,
+    V1_ONLY,
 )
 from crm_assets.sources.pipedrive.emulator.http import ApiError, v1_time
 
@@ -115,34 +118,44 @@ class FieldSet:
         return items
 
     def v1_items(self, entity: str) -> list[dict[str, Any]]:
+        """The v1 list of deals', persons', ..., notes' or leads' fields, standard first."""
+        if entity in V1_ONLY:
+            standard = V1_FIELDS[entity]
+        else:
+            standard = [
+                (key, name, ftype, opts) for key, _, name, ftype, opts in STANDARD_FIELDS[entity]
+            ]
         fields = [
             (key, name, ftype, [_option(i, label) for i, label in options], False)
-            for key, _code, name, ftype, options in STANDARD_FIELDS[entity]
-        ] + [(f["key"], f["name"], f["type"], f["options"], True) for f in self.custom[entity]]
-        base = 12_000 + 1_000 * ENTITIES.index(entity)
+            for key, name, ftype, options in standard
+        ]
+        custom = self.custom.get(CUSTOM_FIELDS_OF.get(entity, entity), [])
+        fields += [(f["key"], f["name"], f["type"], f["options"], True) for f in custom]
+        base = 12_000 + 1_000 * (ENTITIES + V1_ONLY).index(entity)
         stamp = v1_time(self.created)
-        items = []
-        for n, (key, name, ftype, options, custom) in enumerate(fields, start=1):
-            item = {
-                "id": base + n, "key": key, "name": name, "order_nr": n, "field_type": ftype,
-                "json_column_flag": False, "add_time": stamp, "update_time": stamp,
-                "last_updated_by_user_id": 1 if custom else None, "created_by_user_id": 1 if custom else None,
-                "active_flag": True, "edit_flag": custom, "index_visible_flag": True,
-                "details_visible_flag": True, "add_visible_flag": custom or n <= 3,
-                "important_flag": False, "bulk_edit_allowed": True, "searchable_flag": custom and ftype in ("varchar", "text"),
-                "filtering_allowed": True, "sortable_flag": True, "mandatory_flag": key in ("title", "name", "subject"),
-                "parent_id": None, "options": options or None,
-            }  # fmt: skip
-            if ftype == "monetary" and custom:
-                item["subfields"] = [
-                    {
-                        "key": f"{key}_currency",
-                        "name": f"Currency of {name}",
-                        "field_type": "varchar",
-                    }
-                ]
-            items.append(item)
-        return items
+        return [_v1_item(base + n, n, stamp, *field) for n, field in enumerate(fields, start=1)]
+
+
+def _v1_item(item_id, n, stamp, key, name, ftype, options, custom) -> dict[str, Any]:
+    """One v1 field. Pipedrive leaves `options` out of fields that have none (a client
+    that reads `field.get("options", [])` must get a list or nothing, never null)."""
+    item = {
+        "id": item_id, "key": key, "name": name, "order_nr": n, "field_type": ftype,
+        "json_column_flag": False, "add_time": stamp, "update_time": stamp,
+        "last_updated_by_user_id": 1 if custom else None, "created_by_user_id": 1 if custom else None,
+        "active_flag": True, "edit_flag": custom, "index_visible_flag": True,
+        "details_visible_flag": True, "add_visible_flag": custom or n <= 3,
+        "important_flag": False, "bulk_edit_allowed": True, "searchable_flag": custom and ftype in ("varchar", "text"),
+        "filtering_allowed": True, "sortable_flag": True, "mandatory_flag": key in ("title", "name", "subject"),
+        "parent_id": None,
+    }  # fmt: skip
+    if options:
+        item["options"] = options
+    if ftype == "monetary" and custom:
+        item["subfields"] = [
+            {"key": f"{key}_currency", "name": f"Currency of {name}", "field_type": "varchar"}
+        ]
+    return item
 
 
 def _option(option_id, label: str) -> dict[str, Any]:

@@ -33,14 +33,15 @@ Args = MultiDict[str, str]
 class ApiError(Exception):
     """A request the API refuses: becomes an error envelope with this status."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, info: str = ERROR_INFO):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.info = info
 
 
-def error_body(status: int, message: str) -> dict[str, Any]:
-    return {"success": False, "error": message, "errorCode": status, "error_info": ERROR_INFO}
+def error_body(status: int, message: str, info: str = ERROR_INFO) -> dict[str, Any]:
+    return {"success": False, "error": message, "errorCode": status, "error_info": info}
 
 
 def json_response(status: int, body: Any, headers: Mapping[str, str]) -> Response:

@@ -245,6 +245,14 @@ class V2:
             stages = [s for s in stages if s["pipeline_id"] == pipeline]
         return self._small("stages", stages, args, (*BASE_SORTS, "order_nr"))
 
+    def pipeline_or_stage(self, name: str, item_id: int) -> dict[str, Any]:
+        """`/pipelines/{id}` or `/stages/{id}`: one item, not paged."""
+        items = self.emu.catalog.pipelines if name == "pipelines" else self.emu.catalog.stages
+        for item in items:
+            if item["id"] == item_id:
+                return ok(item, paged=False)
+        raise ApiError(404, f"{name[:-1].capitalize()} not found")
+
     def fields(self, entity: str, args: Args) -> dict[str, Any]:
         items = self.emu.fields.v2_items(entity)
         page, next_cursor = cursor_page(

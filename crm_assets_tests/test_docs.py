@@ -1,0 +1,48 @@
+"""Code that cites the project's notes in `docs/` points at a file and section that exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import crm_assets
+
+ROOT = Path(crm_assets.__file__).parent.parent
+CITATION = re.compile(r"docs/([\w-]+\.md)")
+
+
+def citations() -> list[tuple[str, str, list[str]]]:
+    """(citing file, doc, section names) for every `docs/<name>.md` in the code.
+
+    Section names are the quoted words right after the path, up to the first
+    `:`, `;` or `)`, as in `docs/pipedrive-api.md, "Pagination" and "Endpoints":`.
+    """
+    found = []
+    for path in sorted((ROOT / "crm_assets").rglob("*.py")):
+        text = path.read_text()
+        for match in CITATION.finditer(text):
+            tail = re.split(r"[:;)]", text[match.end() : match.end() + 300], maxsplit=1)[0]
+            names = [" ".join(n.split()) for n in re.findall(r'"([^"]+)"', tail)]
+            found.append((str(path.relative_to(ROOT)), match.group(1), names))
+    return found
+
+
+def test_every_cited_doc_and_section_exists():
+    cited = citations()
+    assert {doc for _, doc, _ in cited} >= {"pipedrive-api.md", "nectarcrm-api.md"}
+    assert any(names for _, _, names in cited)
+    for source, doc, names in cited:
+        path = ROOT / "docs" / doc
+        assert path.exists(), f"{source} cites docs/{doc}, which does not exist"
+        headings = {
+            line.lstrip("#").strip() for line in path.read_text().splitlines() if line[:1] == "#"
+        }
+        for name in names:
+            assert name in headings, f"{source} cites section {name!r} of docs/{doc}"
+
+
+def test_docs_cite_no_file_outside_the_repository():
+    for path in (ROOT / "docs").glob("*.md"):
+        text = path.read_text()
+        for private in ("design.md", "wire-protocols", "dagster-notes", "-streams.md", "shared/"):
+            assert private not in text, f"{path.name} cites {private}"
