@@ -17,18 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from dagster import ConfigurableResource, EnvVar
+from dagster import EnvVar
 from pydantic import PrivateAttr
 from sqlalchemy.engine import Engine
 
 from crm_assets.core import schema
+from crm_assets.core.bound_resource import BoundResource
 from crm_assets.core.table_writer import DELETED, TableWriter, identifier
 
 DEFAULT_URL = "sqlite:///data/warehouse.db"
 URL_VARIABLE = "CRM_WAREHOUSE_URL"
 
 
-class Warehouse(ConfigurableResource):
+class Warehouse(BoundResource):
     """Where raw and modeled tables live. `url` is a SQLAlchemy URL."""
 
     url: str = DEFAULT_URL
