@@ -65,9 +65,7 @@ class PipedriveResource(SourceResource):
             self.require("company_domain", DOMAIN_VARIABLE)
 
     def url(self) -> str:
-        if self.base_url:
-            return self.base_url.rstrip("/") + "/"
-        return f"https://{self.company_domain}.pipedrive.com/"
+        return self.base_url or f"https://{self.company_domain}.pipedrive.com/"
 
     def rate_limit(self) -> RateLimit:
         return RateLimit(self.requests_per_window, 2.0)
