@@ -26,8 +26,8 @@ def build_definitions() -> Definitions:
         schedules=[s for source in SOURCES for s in source_schedules(source, jobs[source.name])],
         resources={
             WAREHOUSE_KEY: Warehouse.from_env(),
-            NECTARCRM.resource_key: NectarCrmResource.from_env(),
-            PIPEDRIVE.resource_key: PipedriveResource.from_env(),
+            NECTARCRM.resource_key: NectarCrmResource.from_env(NECTARCRM.streams),
+            PIPEDRIVE.resource_key: PipedriveResource.from_env(PIPEDRIVE.streams),
         },
     )
 

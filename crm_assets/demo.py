@@ -3,8 +3,10 @@
 Each source's job materializes today's partition from its emulator into the
 warehouse (SQLite at data/warehouse.db unless CRM_WAREHOUSE_URL says otherwise):
 incremental streams read the records updated today, full-table streams read
-everything. Then every table is printed with its row count. Runs are recorded in the project's .dagster/ instance,
-so they show in `dagster dev` afterwards.
+everything. Then every table is printed with its live rows and the rows marked
+`_deleted` (the source no longer has them; rows are never removed). Runs are
+recorded in the project's .dagster/ instance, so they show in `dagster dev`
+afterwards.
 """
 
 from __future__ import annotations
@@ -22,9 +24,15 @@ def main() -> int:
     os.chdir(ROOT)
     from dagster import DagsterInstance
 
-    from crm_assets.core.warehouse import Warehouse
+    from crm_assets.core.warehouse import Warehouse, WarehouseUrlError, warehouse_url
     from crm_assets.definitions import SOURCES, build_definitions
 
+    warehouse = Warehouse.from_env()
+    try:
+        shown = warehouse_url(warehouse.resolved_url()).render_as_string(hide_password=True)
+    except WarehouseUrlError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     defs = build_definitions()
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     instance = DagsterInstance.from_config(str(ROOT))
@@ -41,10 +49,12 @@ def main() -> int:
             print(f"{job.name} failed; see the log above.", file=sys.stderr)
             return 1
 
-    warehouse = Warehouse.from_env()
-    print(f"\nWarehouse {warehouse.engine.url.render_as_string(hide_password=True)}:")
+    print(f"\nWarehouse {shown}:")
+    print(f"  {'table':<48} {'live rows':>10} {'deleted':>8}")
     for table in warehouse.table_names():
-        print(f"  {table:<48} {warehouse.row_count(table, include_deleted=True):>8} rows")
+        live = warehouse.row_count(table)
+        deleted = warehouse.row_count(table, include_deleted=True) - live
+        print(f"  {table:<48} {live:>10} {deleted:>8}")
     return 0
 
 

@@ -6,8 +6,9 @@ the day), a backfill of any range as one run and one pass over the API, and one
 concurrency pool per source so one step at a time owns the vendor's rate budget.
 """
 
+import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from dagster import (
     AssetExecutionContext,
@@ -78,6 +79,7 @@ def build_source_assets(source: SourceSpec):
     )
     def _sync(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
         resource = getattr(context.resources, source.resource_key)
+        _refuse_days_outside_the_source(context, source, resource)
         warehouse = getattr(context.resources, WAREHOUSE_KEY)
         full_sync = context.run.tags.get(FULL_SYNC_TAG, "").lower() == "true"
         selected = [s for k, s in by_key.items() if k in context.selected_asset_keys]
@@ -112,6 +114,46 @@ def build_source_assets(source: SourceSpec):
             )
 
     return _sync
+
+
+def _refuse_days_outside_the_source(context, source: SourceSpec, resource) -> None:
+    """Fail before any API call unless the run's partitions are days from the source's
+    start date to today (UTC, the last partition), first to last.
+
+    Dagster checks a key only when it is given as a partition key; one given as a run
+    tag (`dagster job execute --tags`) reaches the run as it was typed.
+    """
+    keys = context.partition_key_range
+    first, last = _day(source, keys.start), _day(source, keys.end)
+    today = datetime.now(UTC).date()
+    if first > last:
+        raise Failure(
+            f"{source.title}: the partition range {keys.start} to {keys.end} ends before it "
+            "starts; give the earlier day first."
+        )
+    if first < resource.start():
+        raise Failure(
+            f"{source.title}: partition {keys.start} is before the source's start date "
+            f"{resource.start_date} ({resource.START_DATE_VARIABLE}); choose a day from "
+            f"{resource.start_date} to {today}."
+        )
+    if last > today:
+        raise Failure(
+            f"{source.title}: partition {keys.end} is after today ({today}, UTC), the last "
+            f"partition; choose a day from {resource.start_date} to {today}."
+        )
+
+
+def _day(source: SourceSpec, key: str) -> date:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", key):
+            raise ValueError(key)
+        return date.fromisoformat(key)
+    except ValueError:
+        raise Failure(
+            f"{source.title}: partition {key!r} is not a date; partitions are days written "
+            "YYYY-MM-DD (UTC)."
+        ) from None
 
 
 def _window(context, resource, stream: StreamSpec, full_sync: bool) -> Window:

@@ -124,6 +124,11 @@ class ClientConfig:
     reset_header: str | None = None
     remaining_floor: int = 1
 
+    def __post_init__(self) -> None:
+        # Paths are joined with urljoin, which replaces the last segment of a base
+        # without a trailing slash: ".../api/1" + "contatos" would be ".../api/contatos".
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/") + "/")
+
 
 class _Transient(Exception):
     def __init__(self, message: str, retry_after: float | None = None):

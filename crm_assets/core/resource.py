@@ -9,18 +9,20 @@ also reaches failure sensors, unlike a config error that never creates a run.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
 
-from dagster import ConfigurableResource, EnvVar, Failure, InitResourceContext
+from dagster import EnvVar, Failure, InitResourceContext
 from pydantic import Field, PrivateAttr
 
+from crm_assets.core.bound_resource import BoundResource
 from crm_assets.core.demo import DEMO_VARIABLE, demo_host, demo_mode, is_demo_url
 from crm_assets.core.http import ApiClient, ClientConfig, Credential, RateLimit, RetryPolicy
 from crm_assets.core.streams import StreamSpec, SyncMode
 
 
-class SourceResource(ConfigurableResource):
+class SourceResource(BoundResource):
     """Settings every source shares. Subclasses add their secret and vendor details."""
 
     SOURCE: ClassVar[str]
@@ -46,9 +48,15 @@ class SourceResource(ConfigurableResource):
     _demo_app: Any = PrivateAttr(default=None)
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> SourceResource:
-        """The resource as `definitions.py` binds it: demo, or secrets from the environment."""
-        settings: dict[str, Any] = {"start_date": start_date_from_env(cls)}
+    def from_env(cls, streams: Sequence[StreamSpec] = (), **overrides: Any) -> SourceResource:
+        """The resource as `definitions.py` binds it: demo, or secrets from the environment.
+
+        `streams` binds each stream's default sync mode, so the launchpad lists them.
+        """
+        settings: dict[str, Any] = {
+            "start_date": start_date_from_env(cls),
+            "sync_modes": {s.name: str(s.sync_mode) for s in streams},
+        }
         if demo_mode():
             settings["base_url"] = demo_host(cls.SOURCE) + cls.DEMO_PATH
         elif os.getenv(cls.SECRET_VARIABLE):

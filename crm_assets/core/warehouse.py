@@ -17,18 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from dagster import ConfigurableResource, EnvVar
+from dagster import EnvVar, Failure
 from pydantic import PrivateAttr
 from sqlalchemy.engine import Engine
 
 from crm_assets.core import schema
+from crm_assets.core.bound_resource import BoundResource
 from crm_assets.core.table_writer import DELETED, TableWriter, identifier
 
 DEFAULT_URL = "sqlite:///data/warehouse.db"
 URL_VARIABLE = "CRM_WAREHOUSE_URL"
 
 
-class Warehouse(ConfigurableResource):
+class Warehouse(BoundResource):
     """Where raw and modeled tables live. `url` is a SQLAlchemy URL."""
 
     url: str = DEFAULT_URL
@@ -44,8 +45,20 @@ class Warehouse(ConfigurableResource):
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = create_engine(self.url)
+            self._engine = create_engine(self.resolved_url())
         return self._engine
+
+    def resolved_url(self) -> str:
+        """The URL itself. Dagster resolves an EnvVar binding when it builds the resource
+        for a run; used directly (the demo, scripts), the binding is resolved here."""
+        return self.url.get_value() if isinstance(self.url, EnvVar) else self.url
+
+    def setup_for_execution(self, context: Any) -> None:
+        # A bad URL fails resource setup with what to change, before any source is read.
+        try:
+            warehouse_url(self.resolved_url())
+        except WarehouseUrlError as exc:
+            raise Failure(str(exc)) from None
 
     def teardown_after_execution(self, context: Any) -> None:
         if self._engine is not None:
@@ -105,9 +118,53 @@ class Warehouse(ConfigurableResource):
             return [dict(r._mapping) for r in connection.execute(query)]
 
 
+class WarehouseUrlError(ValueError):
+    """The warehouse URL cannot be used; the message says what to change."""
+
+
+SUPPORTED = "SQLite (sqlite:///path/to/file.db) and PostgreSQL (postgresql+psycopg://...)"
+POSTGRES_EXTRA = "pip install -e '.[postgres]'"
+
+
+def warehouse_url(url: str) -> sa.URL:
+    """The parsed URL of a database this project can write, with its driver importable.
+
+    Raises WarehouseUrlError naming the variable and what to change. The message never
+    repeats the URL, which may hold a password.
+    """
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise WarehouseUrlError(
+            f"{URL_VARIABLE} is not a database URL: write it as dialect+driver://user:password"
+            "@host:port/database, for example postgresql+psycopg://user:password@host:5432/"
+            f"warehouse or {DEFAULT_URL}."
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend not in ("sqlite", "postgresql"):
+        raise WarehouseUrlError(
+            f"{URL_VARIABLE} names a {backend!r} database, which crm_assets does not support; "
+            f"it writes to {SUPPORTED}."
+        )
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (ImportError, sa.exc.NoSuchModuleError):
+        fix = (
+            "use sqlite:///path/to/file.db"
+            if backend == "sqlite"
+            else f"use postgresql+psycopg:// and install its driver with {POSTGRES_EXTRA}"
+        )
+        raise WarehouseUrlError(
+            f"{URL_VARIABLE} names {backend} through the driver {driver or 'default'!r}, which "
+            f"is not installed: {fix}."
+        ) from None
+    return parsed
+
+
 def create_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        database = sa.engine.make_url(url).database
+    parsed = warehouse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 30})

@@ -25,7 +25,11 @@ class NectarCrmResource(SourceResource):
     base_url: str = "https://app.nectarcrm.com.br/crm/api/1/"
     table_prefix: str = "nectarcrm_"
     page_size: int = Field(
-        default=200, description="Asked for with displayLength; the API may serve fewer."
+        default=200,
+        description=(
+            "Asked for with displayLength, up to each endpoint's documented maximum (200; "
+            "100 for /publicacao); the API may serve fewer."
+        ),
     )
     # No limit is documented; public clients pause about a second between calls.
     requests_per_second: float = 4.0

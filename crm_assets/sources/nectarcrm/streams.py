@@ -2,8 +2,9 @@
 
 Vendor quirks (docs/nectarcrm-api.md):
 - Lists are bare JSON arrays paged with `page` (1-based); the end is an empty page.
-  `displayLength` is a request, not a promise (the docs say 200 in one place and 50
-  in another), so a short page never ends the loop.
+  `displayLength` asks for a page size up to the endpoint's documented maximum (200;
+  100 for `/publicacao`), but it is a request, not a promise (the docs also say 50),
+  so a short page never ends the loop.
 - `/oportunidades` without `status` serves only open deals (status 1), and
   `/pipeline` without `type` only sales pipelines: both are read once per value.
 - Update filters take `dd/MM/yyyy` dates, no time, in São Paulo local days.
@@ -41,6 +42,7 @@ from crm_assets.sources.nectarcrm import columns
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+MAX_PAGE_SIZE = 200  # displayLength's documented maximum; page=-1 also serves 200
 OPPORTUNITY_STATUSES = (1, 2, 3, 4)  # open, won, lost, discarded
 PIPELINE_TYPES = (0, 1)  # sales, qualification
 
@@ -51,10 +53,15 @@ def listing(
     updated_filter: bool = False,
     split: tuple[str, Sequence[int]] | None = None,
     params: Mapping[str, Any] | None = None,
+    max_page_size: int = MAX_PAGE_SIZE,
 ) -> Fetch:
-    """Fetch every page of `path`, once per value of `split` when the API hides some."""
+    """Fetch every page of `path`, once per value of `split` when the API hides some.
+
+    Pages are asked for in the resource's page size, capped at the endpoint's maximum.
+    """
 
     def fetch(client: Any, window: Window) -> Iterator[list[Record]]:
+        page_size = min(client.config.page_size, max_page_size)
         query = dict(params or {})
         if updated_filter and not window.is_full:
             query.update(update_filter(window))
@@ -63,7 +70,7 @@ def listing(
             part = {**query, name: value} if name else query
             yield from numbered_pages(
                 lambda page, part=part: client.get_json(
-                    path, {**part, "page": page, "displayLength": client.config.page_size}
+                    path, {**part, "page": page, "displayLength": page_size}
                 ),
                 what=f"NectarCRM /{path}" + (f" ({name}={value})" if name else ""),
             )
@@ -266,6 +273,7 @@ STREAMS: tuple[StreamSpec, ...] = (
             *audit(),
         ],
         children=[ChildSpec("anexos", list_items("anexos"))],
+        max_page_size=100,  # documented for /publicacao alone
     ),
     stream(
         "products",

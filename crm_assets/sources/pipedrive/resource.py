@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import requests
@@ -38,7 +39,7 @@ class PipedriveResource(SourceResource):
 
     api_token: str | None = Field(default=None, description="From PIPEDRIVE_API_TOKEN.")
     company_domain: str | None = Field(
-        default=None, description="The `acme` of acme.pipedrive.com (PIPEDRIVE_COMPANY_DOMAIN)."
+        default="", description="The `acme` of acme.pipedrive.com (PIPEDRIVE_COMPANY_DOMAIN)."
     )
     base_url: str = Field(
         default="", description="Overrides https://{company_domain}.pipedrive.com/ when set."
@@ -53,10 +54,10 @@ class PipedriveResource(SourceResource):
     )
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> PipedriveResource:
+    def from_env(cls, streams: Sequence[Any] = (), **overrides: Any) -> PipedriveResource:
         if not demo_mode() and os.getenv(DOMAIN_VARIABLE):
             overrides.setdefault("company_domain", EnvVar(DOMAIN_VARIABLE))
-        return super().from_env(**overrides)
+        return super().from_env(streams, **overrides)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         super().setup_for_execution(context)
@@ -64,9 +65,7 @@ class PipedriveResource(SourceResource):
             self.require("company_domain", DOMAIN_VARIABLE)
 
     def url(self) -> str:
-        if self.base_url:
-            return self.base_url.rstrip("/") + "/"
-        return f"https://{self.company_domain}.pipedrive.com/"
+        return self.base_url or f"https://{self.company_domain}.pipedrive.com/"
 
     def rate_limit(self) -> RateLimit:
         return RateLimit(self.requests_per_window, 2.0)

@@ -7,8 +7,8 @@ Behaviour as docs/nectarcrm-api.md describes the vendor's:
 - A bad parameter is also a 401 (`{"erro": "Parâmetro inválido: <name>"}`); an
   unknown path is a 404.
 - Lists are bare JSON arrays sorted by id, paged with `page` (1-based; -1 means the
-  first 200) and `displayLength` (capped at `max_page_size`, 100 for `/publicacao`).
-  Past the end comes `[]`.
+  first 200) and `displayLength` (50 when absent), capped at the documented maximum:
+  200 (`max_page_size`), 100 for `/publicacao`. Past the end comes `[]`.
 - Date filters are `dd/MM/yyyy`, inclusive, on the São Paulo calendar day.
 - `/oportunidades` without `status` serves only open deals, `/pipeline` without
   `type` only sales pipelines.
@@ -125,7 +125,7 @@ class NectarCrmEmulator(EmulatorApp):
         anchor: date | None = None,
         scale: float = 1.0,
         sizes: dict[str, int] | None = None,
-        max_page_size: int = 50,
+        max_page_size: int = PAGE_ALL,
         latency: float = 0.0,
         extra_contact_fields: dict[str, object] | None = None,
     ):
@@ -236,7 +236,7 @@ class NectarCrmEmulator(EmulatorApp):
         rows = self._select(name, listing, args)
         if page == -1:
             return rows[:PAGE_ALL]
-        size = min(length or DEFAULT_PAGE_SIZE, listing.page_cap or self.max_page_size)
+        size = min(length or DEFAULT_PAGE_SIZE, listing.page_cap or PAGE_ALL, self.max_page_size)
         return rows[(page - 1) * size : page * size]
 
     def _select(self, name: str, listing: Listing, args: MultiDict) -> list[Record]:

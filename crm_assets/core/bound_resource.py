@@ -1,0 +1,32 @@
+"""A ConfigurableResource whose bound values stay each field's default in run config.
+
+Dagster turns the values a resource was built with (`Res(token=EnvVar("X"), ...)`)
+into a single default for the resource's whole config dict. Run config that sets
+any field of the resource (in the launchpad, a schedule or `dagster job execute
+-c`) replaces that default as a whole, and every field it does not name falls back
+to the class default: the token to None, a demo base URL to the vendor's, a start
+date from the environment to the built-in one. Binding each value as the default
+of its own field instead lets run config change one setting and keep the rest,
+and makes the launchpad's default config list every setting, secrets as
+`{env: VARIABLE}`.
+"""
+
+from __future__ import annotations
+
+from dagster import ConfigurableResource
+from dagster._config.pythonic_config.config import infer_schema_from_config_class
+from dagster._config.pythonic_config.conversion_utils import _curry_config_schema
+from dagster._core.definitions.definition_config_schema import DefinitionConfigSchema
+
+
+class BoundResource(ConfigurableResource):
+    """Base for resources whose bound values must survive partial run config."""
+
+    @property
+    def _config_schema(self) -> DefinitionConfigSchema:
+        # Dagster's own schema plus per-field defaults: the same inference Dagster
+        # applies to a nested Config's defaults, here applied to the resource's.
+        bound = self._resolved_config_dict
+        return _curry_config_schema(
+            infer_schema_from_config_class(type(self), default=bound), bound
+        )
