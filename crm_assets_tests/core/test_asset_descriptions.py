@@ -55,7 +55,8 @@ def test_descriptions_read_well_in_the_catalog_and_on_the_asset_page():
     flow = found["pipedrive/deals_flow"]
     assert "- Requests: one per changed record" in flow
     assert flow.startswith(
-        "Change history of the deals changed in the window (/v1/deals/{id}/flow)"
+        "Change history of the deals changed in the window, deleted deals included "
+        "(/v1/deals/{id}/flow)"
     )
     persons = found["pipedrive/persons"]
     assert "child tables pipedrive_persons__emails, pipedrive_persons__phones" in persons
