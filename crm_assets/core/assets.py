@@ -83,8 +83,9 @@ def build_source_assets(source: SourceSpec):
                 table = f"{resource.table_prefix}{stream.name}"
                 try:
                     result = sync_stream(
-                        client, warehouse, stream, window, table=table, log=context.log
-                    )
+                        client, warehouse, stream, window, table=table, log=context.log,
+                        history_days=resource.history_days,
+                    )  # fmt: skip
                 except FatalApiError:
                     raise
                 except ApiError as exc:
