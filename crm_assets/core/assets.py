@@ -16,6 +16,7 @@ from dagster import (
     BackfillPolicy,
     DailyPartitionsDefinition,
     Failure,
+    FreshnessPolicy,
     MaterializeResult,
     TableColumn,
     TableSchema,
@@ -29,6 +30,11 @@ from crm_assets.core.sync import SyncResult, sync_stream
 
 FULL_SYNC_TAG = "crm/full_sync"
 WAREHOUSE_KEY = "warehouse"
+# Matches the schedules: the hourly refresh keeps a stream well inside the warning
+# window; past a day (the nightly close included) the source is late.
+RAW_FRESHNESS = FreshnessPolicy.time_window(
+    warn_window=timedelta(hours=2), fail_window=timedelta(hours=26)
+)
 
 _METADATA_NOTE = (
     "Metadata counts rows written by the run: in a range (backfill) run the same totals "
@@ -56,6 +62,7 @@ def build_source_assets(source: SourceSpec):
             kinds={"python", source.name},
             description=_describe(source, stream),
             skippable=True,
+            freshness_policy=RAW_FRESHNESS,
         )
         for stream in source.streams
     ]
