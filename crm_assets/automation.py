@@ -160,6 +160,14 @@ def all_sources_job(sources: Sequence[SourceSpec]) -> JobDefinition:
         if config.full_sync:
             tags[FULL_SYNC_TAG] = "true"
         context.instance.add_run_tags(context.run_id, tags)
+        if context.dagster_run.remote_job_origin is None:
+            # Sensors see only runs launched through a code location (UI, schedule,
+            # sensor, `dagster job launch`), never `dagster job execute` or in-process runs.
+            context.log.warning(
+                "This run was not launched through the code location (it was started by "
+                "`dagster job execute` or in process), so all_sources_sync_launcher will not "
+                "see it. Launch all_sources_sync from the UI or with `dagster job launch`."
+            )
         context.log.info(
             f"all_sources_sync_launcher will start {', '.join(f'{n}_sync' for n in due)} for {day}."
         )

@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dagster import build_run_status_sensor_context, build_schedule_context, instance_for_test
+from dagster import (
+    DagsterInstance,
+    build_run_status_sensor_context,
+    build_schedule_context,
+    instance_for_test,
+)
 
 from crm_assets.automation import ALL_SOURCES_JOB, LAUNCHED_BY_TAG, PARTITION_TAG
 from crm_assets.core.assets import FULL_SYNC_TAG, asset_key
@@ -70,6 +75,22 @@ def test_full_sync_job_carries_the_full_sync_tag(defs, source):
     assert job.partitions_def is not None, "a full sync still runs for a chosen partition"
     keys = {k for k in job.asset_layer.selected_asset_keys}
     assert keys == {asset_key(s, st) for s in SOURCES if s.name == source for st in s.streams}
+
+
+def test_a_full_sync_job_run_reads_incremental_streams_in_full(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRM_ASSETS_DEMO", "1")
+    monkeypatch.setenv("CRM_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'warehouse.db'}")
+    source = SOURCES[0]
+    incremental = next(s for s in source.streams if s.sync_mode == "INCREMENTAL")
+    defs = build_definitions()
+    result = defs.resolve_job_def(f"{source.name}_full_sync").execute_in_process(
+        partition_key="2026-11-20",
+        asset_selection=[asset_key(source, incremental)],
+        instance=DagsterInstance.ephemeral(),
+        run_config={"resources": {source.resource_key: fast_demo(source)}},
+    )
+    [event] = result.get_asset_materialization_events()
+    assert event.materialization.metadata["window"].value == "full read"
 
 
 def test_every_raw_asset_has_a_freshness_policy_matching_the_schedules(defs):

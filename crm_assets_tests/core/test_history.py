@@ -27,7 +27,7 @@ SELECT id, title, value, _deleted FROM (
     UNION ALL
     SELECT id, title, value, _deleted, _valid_from, _valid_to FROM deals__history
 ) AS versions
-WHERE _valid_from <= :at AND (_valid_to IS NULL OR _valid_to > :at)
+WHERE _valid_from <= '{at}' AND (_valid_to IS NULL OR _valid_to > '{at}')
 ORDER BY id
 """
 
@@ -85,9 +85,10 @@ def test_the_point_in_time_query_sees_each_day_as_it_was(warehouse):
         writer.write([{"id": 1, "title": "a2", "value": 16}, {"id": 3, "title": "c", "value": 3}])
 
     def as_of(at):
+        # As the README writes it: a UTC literal with its offset, for PostgreSQL.
+        query = AS_OF.format(at=at.strftime("%Y-%m-%d %H:%M:%S+00"))
         with warehouse.engine.connect() as connection:
-            query = sa.text(AS_OF).bindparams(sa.bindparam("at", type_=sa.DateTime(timezone=True)))
-            return [(r.id, r.title, r.value) for r in connection.execute(query, {"at": at})]
+            return [(r.id, r.title, r.value) for r in connection.execute(sa.text(query))]
 
     noon = timedelta(hours=3)
     assert as_of(DAY1 + noon) == [(1, "a", 10), (2, "b", 20)]
