@@ -1,4 +1,4 @@
-"""The code location: every source's assets, jobs and schedules, and the warehouse.
+"""The code location: every source's assets, jobs, schedules and sensors, and the warehouse.
 
 Adding a source is one line in SOURCES and one in `resources`.
 """

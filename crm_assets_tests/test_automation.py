@@ -194,6 +194,7 @@ def test_all_sources_sync_skips_a_source_whose_partitions_start_later(monkeypatc
         assert request.run_key == f"{planned.run_id}:{first.name}", "no double start on retry"
         text = "\n".join(str(e.user_message) for e in instance.all_logs(planned.run_id))
         assert later.title in text and "start date" in text
+        assert "dagster job launch" in text, "an in-process run is told no sensor will see it"
 
 
 @pytest.mark.parametrize(
