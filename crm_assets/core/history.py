@@ -103,15 +103,12 @@ class History:
         """Store the rows of `source` matching `where`, before the caller changes them."""
         table = self._table()
         names = [c.name for c in source.columns]
-        selected = sa.select(
-            *source.columns,
-            source.columns[_key(source, SYNCED_AT)],
-            sa.literal(self.replaced_at, schema.SQL_TYPES[schema.TIMESTAMP]),
-        ).where(
+        synced_at = source.columns[_key(source, SYNCED_AT)]
+        replaced_at = sa.literal(self.replaced_at, schema.SQL_TYPES[schema.TIMESTAMP])
+        selected = sa.select(*source.columns, synced_at, replaced_at).where(
             where,
-            # Zero-length windows: rows this same sync already wrote.
-            source.columns[_key(source, SYNCED_AT)]
-            != sa.literal(self.replaced_at, schema.SQL_TYPES[schema.TIMESTAMP]),
+            # A zero-length window: a row this same sync already wrote.
+            synced_at != replaced_at,
         )
         target = [table.c[self._key(n)] for n in [*names, VALID_FROM, VALID_TO]]
         statement = sa.insert(table).from_select(target, selected)
