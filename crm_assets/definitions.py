@@ -1,4 +1,4 @@
-"""The code location: every source's assets, jobs and schedules, and the warehouse.
+"""The code location: every source's assets, jobs, schedules and sensors, and the warehouse.
 
 Adding a source is one line in SOURCES and one in `resources`.
 """
@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from crm_assets.automation import source_job, source_schedules
+from crm_assets.alerts import ALERTS_KEY, AlertWebhook, failure_alert_sensor
+from crm_assets.automation import (
+    all_sources_job,
+    all_sources_launcher,
+    full_sync_job,
+    source_job,
+    source_schedules,
+)
 from crm_assets.core.assets import WAREHOUSE_KEY, build_source_assets
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
@@ -20,11 +27,17 @@ SOURCES = [NECTARCRM, PIPEDRIVE]
 
 def build_definitions() -> Definitions:
     jobs = {source.name: source_job(source) for source in SOURCES}
+    launcher = all_sources_job(SOURCES)
     return Definitions(
         assets=[build_source_assets(source) for source in SOURCES],
-        jobs=list(jobs.values()),
+        jobs=[*jobs.values(), *(full_sync_job(s) for s in SOURCES), launcher],
         schedules=[s for source in SOURCES for s in source_schedules(source, jobs[source.name])],
+        sensors=[
+            all_sources_launcher(launcher, list(jobs.values())),
+            failure_alert_sensor(s.resource.SECRET_VARIABLE for s in SOURCES),
+        ],
         resources={
+            ALERTS_KEY: AlertWebhook.from_env(),
             WAREHOUSE_KEY: Warehouse.from_env(),
             NECTARCRM.resource_key: NectarCrmResource.from_env(NECTARCRM.streams),
             PIPEDRIVE.resource_key: PipedriveResource.from_env(PIPEDRIVE.streams),

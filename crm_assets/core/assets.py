@@ -17,6 +17,7 @@ from dagster import (
     BackfillPolicy,
     DailyPartitionsDefinition,
     Failure,
+    FreshnessPolicy,
     MaterializeResult,
     TableColumn,
     TableSchema,
@@ -30,6 +31,11 @@ from crm_assets.core.sync import SyncResult, sync_stream
 
 FULL_SYNC_TAG = "crm/full_sync"
 WAREHOUSE_KEY = "warehouse"
+# Matches the schedules: the hourly refresh keeps a stream well inside the warning
+# window; past a day (the nightly close included) the source is late.
+RAW_FRESHNESS = FreshnessPolicy.time_window(
+    warn_window=timedelta(hours=2), fail_window=timedelta(hours=26)
+)
 
 _METADATA_NOTE = (
     "Each materialization counts the rows the run read and wrote; a range (backfill) "
@@ -63,6 +69,7 @@ def build_source_assets(source: SourceSpec):
             kinds={"python", source.name},
             description=_describe(source, stream),
             skippable=True,
+            freshness_policy=RAW_FRESHNESS,
         )
         for stream in source.streams
     ]
@@ -91,8 +98,9 @@ def build_source_assets(source: SourceSpec):
                 table = f"{resource.table_prefix}{stream.name}"
                 try:
                     result = sync_stream(
-                        client, warehouse, stream, window, table=table, log=context.log
-                    )
+                        client, warehouse, stream, window, table=table, log=context.log,
+                        history_days=resource.history_days,
+                    )  # fmt: skip
                 except FatalApiError:
                     raise
                 except ApiError as exc:

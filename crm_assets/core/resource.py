@@ -44,6 +44,14 @@ class SourceResource(BoundResource):
         default_factory=dict,
         description="Per-stream override of the sync mode: INCREMENTAL or FULL_TABLE.",
     )
+    history_days: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Keep the earlier versions of changed rows in `<table>__history` for this many "
+            "days (0: no history)."
+        ),
+    )
 
     _demo_app: Any = PrivateAttr(default=None)
 

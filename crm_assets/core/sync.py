@@ -37,6 +37,7 @@ def sync_stream(
     *,
     table: str,
     log: Any,
+    history_days: int = 0,
 ) -> SyncResult:
     """Fetch `stream` for `window` and upsert it into `table` and its child tables."""
     result = SyncResult(table=table, window=window)
@@ -49,6 +50,7 @@ def sync_stream(
                 stream.primary_key,
                 column_types=dict(stream.columns),
                 track_seen=window.is_full,
+                history_days=history_days,
             )
         )
         children = {
@@ -57,6 +59,7 @@ def sync_stream(
                     f"{table}__{child.name}",
                     parent_columns + list(child.key or ("_index",)),
                     column_types=dict(child.columns),
+                    history_days=history_days,
                 )
             )
             for child in stream.children
@@ -72,6 +75,8 @@ def sync_stream(
             progress.page(result, writer.stats)
         if window.is_full:
             writer.mark_unseen_deleted()
+        for each in (writer, *children.values()):
+            each.prune_history()
         result.stats = writer.stats
         result.children = {name: w.stats for name, w in children.items()}
     progress.done(result)

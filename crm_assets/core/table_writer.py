@@ -22,6 +22,8 @@ from sqlalchemy.sql import quoted_name
 
 from crm_assets.core import schema
 from crm_assets.core.ddl import add_column, widen_columns
+from crm_assets.core.history import SUFFIX as HISTORY_SUFFIX
+from crm_assets.core.history import History
 
 SYNCED_AT, DELETED = "_synced_at", "_deleted"
 # PostgreSQL truncates identifiers past 63 bytes, which could merge two columns.
@@ -54,6 +56,7 @@ class TableWriter:
         synced_at: datetime,
         batch_size: int,
         track_seen: bool,
+        history_days: int = 0,
     ):
         self.connection = connection
         self.name = table
@@ -69,6 +72,18 @@ class TableWriter:
         self._seen: sa.Table | None = None
         self._seen_any = False
         self._track_seen = track_seen
+        # Opt-in: the versions this writer replaces go to `<table>__history`.
+        self._history = (
+            History(
+                connection,
+                identifier(table + HISTORY_SUFFIX),
+                self.primary_key,
+                retention_days=history_days,
+                replaced_at=synced_at,
+            )
+            if history_days > 0
+            else None
+        )
 
     # -- writing -----------------------------------------------------------------
 
@@ -94,7 +109,7 @@ class TableWriter:
         prepared = [self._prepare(row, write_columns) for row in rows]
         stored = self._stored(table, prepared)
         stats = WriteStats()
-        changed = []
+        changed, replaced = [], []
         for row in prepared:
             before = stored.get(self._comparable_key(row))
             if row[DELETED] and (before is None or not before[DELETED]):
@@ -105,8 +120,12 @@ class TableWriter:
             elif _differs(before, row):
                 stats.updated += 1
                 changed.append(row)
+                replaced.append(before)
             else:
                 stats.unchanged += 1
+        if self._history is not None:
+            self._history.follow(self._columns)
+            self._history.keep(replaced)
         if changed:
             self.connection.execute(
                 self._upsert(table, write_columns),
@@ -182,12 +201,14 @@ class TableWriter:
         table = self._table()
         seen = self._seen
         matches = sa.and_(*[seen.c[k] == table.c[self._keys[k]] for k in self.primary_key])
+        unseen = sa.and_(table.c[self._keys[DELETED]].is_(False), ~sa.exists().where(matches))
         statement = (
             sa.update(table)
-            .where(table.c[self._keys[DELETED]].is_(False), ~sa.exists().where(matches))
+            .where(unseen)
             .values({self._keys[DELETED]: True, self._keys[SYNCED_AT]: self.synced_at})
         )
         with self._transaction():
+            self._keep_history_where(table, unseen)
             count = self.connection.execute(statement).rowcount
         self.stats.deleted += count
         return count
@@ -222,13 +243,26 @@ class TableWriter:
                 # One executemany for every stale row, not a round trip each.
                 match = sa.and_(*[c == sa.bindparam(f"k{i}") for i, c in enumerate(key_columns)])
                 flag = {self._keys[DELETED]: True, self._keys[SYNCED_AT]: self.synced_at}
-                self.connection.execute(
-                    sa.update(table).where(match).values(flag),
-                    [{f"k{i}": v for i, v in enumerate(key)} for key in stale],
-                )
+                keys = [{f"k{i}": v for i, v in enumerate(key)} for key in stale]
+                self._keep_history_where(table, match, keys)
+                self.connection.execute(sa.update(table).where(match).values(flag), keys)
         done.deleted += len(stale)
         self.stats.deleted += len(stale)
         return done
+
+    # -- history -----------------------------------------------------------------
+
+    def prune_history(self) -> int:
+        """Delete history versions past the retention (none when history is off)."""
+        if self._history is None:
+            return 0
+        with self._transaction():
+            return self._history.prune()
+
+    def _keep_history_where(self, table: sa.Table, where: Any, keys: Any = None) -> None:
+        if self._history is not None:
+            self._history.follow(self._current_columns())
+            self._history.keep_where(table, where, keys)
 
     def _remember(self, rows: list[dict[str, Any]]) -> None:
         if self._seen is None:

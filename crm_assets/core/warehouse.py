@@ -73,8 +73,12 @@ class Warehouse(BoundResource):
         *,
         column_types: dict[str, str] | None = None,
         track_seen: bool = False,
+        history_days: int = 0,
     ):
-        """A TableWriter on one connection, for one table, for one sync."""
+        """A TableWriter on one connection, for one table, for one sync.
+
+        With `history_days`, replaced versions are kept in `<table>__history` that long.
+        """
         with self.engine.connect() as connection:
             yield TableWriter(
                 connection,
@@ -84,6 +88,7 @@ class Warehouse(BoundResource):
                 synced_at=datetime.now(UTC),
                 batch_size=self.batch_size,
                 track_seen=track_seen,
+                history_days=history_days,
             )
 
     def table_names(self) -> list[str]:

@@ -1,0 +1,136 @@
+"""Run-failure alerts: a log line with a link to the run, and an optional webhook.
+
+Every failed run of the code location is logged by `crm_run_failure_alert` with a
+link to the run in the webserver (`DAGSTER_WEBSERVER_URL`, default
+http://127.0.0.1:3000). When `CRM_ALERT_WEBHOOK_URL` is set, a JSON message is also
+POSTed to it (Slack-compatible: it carries a `text` field). The URL often holds a
+secret (a Slack or Teams webhook is its own credential), so it is bound with
+`EnvVar` and never written to a log or an error. The message is built from the
+step errors, which the sources' clients already redact, and is redacted again with
+every secret the environment holds, so no source's token reaches it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from dagster import (
+    ConfigurableResource,
+    DefaultSensorStatus,
+    EnvVar,
+    RunFailureSensorContext,
+    SensorDefinition,
+    run_failure_sensor,
+)
+from pydantic import Field
+
+from crm_assets.core.redaction import Redactor
+
+WEBHOOK_VARIABLE = "CRM_ALERT_WEBHOOK_URL"
+WEBSERVER_VARIABLE = "DAGSTER_WEBSERVER_URL"
+DEFAULT_WEBSERVER_URL = "http://127.0.0.1:3000"
+ALERTS_KEY = "alert_webhook"
+# Alerts are read by people: the start of each error says what happened.
+_MAX_ERROR_CHARS = 1500
+
+
+class AlertWebhook(ConfigurableResource):
+    """Where run-failure alerts go, and how to link to a run."""
+
+    url: str | None = Field(default=None, description=f"From {WEBHOOK_VARIABLE}; none: log only.")
+    webserver_url: str = Field(
+        default=DEFAULT_WEBSERVER_URL, description=f"From {WEBSERVER_VARIABLE}."
+    )
+    timeout_seconds: float = 10.0
+
+    @classmethod
+    def from_env(cls) -> AlertWebhook:
+        # Bound only when set, so definitions load without them; the UI shows the names.
+        settings: dict[str, Any] = {}
+        if os.getenv(WEBHOOK_VARIABLE):
+            settings["url"] = EnvVar(WEBHOOK_VARIABLE)
+        if os.getenv(WEBSERVER_VARIABLE):
+            settings["webserver_url"] = EnvVar(WEBSERVER_VARIABLE)
+        return cls(**settings)
+
+    def run_link(self, run_id: str) -> str:
+        return f"{self.webserver_url.rstrip('/')}/runs/{run_id}"
+
+    def post(self, message: dict[str, Any]) -> str | None:
+        """POST `message`; returns what went wrong (never naming the URL), or None."""
+        try:
+            response = requests.post(self.url, json=message, timeout=self.timeout_seconds)
+        except requests.RequestException as exc:
+            return (
+                f"the alert webhook ({WEBHOOK_VARIABLE}) could not be reached: {type(exc).__name__}"
+            )
+        if response.status_code >= 300:
+            return f"the alert webhook ({WEBHOOK_VARIABLE}) answered HTTP {response.status_code}"
+        return None
+
+
+def failure_alert_sensor(secret_variables: Iterable[str]) -> SensorDefinition:
+    """The sensor; `secret_variables` name every environment variable holding a secret."""
+    secret_variables = tuple(secret_variables)
+
+    @run_failure_sensor(
+        name="crm_run_failure_alert",
+        default_status=DefaultSensorStatus.RUNNING,
+        description=(
+            "Logs every failed run with a link to it and, when CRM_ALERT_WEBHOOK_URL is "
+            "set, POSTs a JSON message (job, run id, link, error, time) to that URL."
+        ),
+    )
+    def crm_run_failure_alert(context: RunFailureSensorContext, alert_webhook: AlertWebhook):
+        redactor = Redactor(
+            [os.getenv(v, "") for v in secret_variables] + [alert_webhook.url or ""]
+        )
+        message = failure_message(context, alert_webhook, redactor)
+        context.log.error(f"{message['text']}\n{message['error']}")
+        if alert_webhook.url:
+            problem = alert_webhook.post(message)
+            if problem:
+                context.log.error(f"Run {message['run_id']}: {problem}; the alert was not sent.")
+
+    return crm_run_failure_alert
+
+
+def failure_message(
+    context: RunFailureSensorContext, webhook: AlertWebhook, redactor: Redactor
+) -> dict[str, Any]:
+    run = context.dagster_run
+    link = webhook.run_link(run.run_id)
+    errors = [_error_text(event) for event in context.get_step_failure_events()]
+    error = "\n\n".join(e for e in errors if e) or context.failure_event.message or ""
+    record = context.instance.get_run_record_by_id(run.run_id)
+    ended = record.end_time if record else None
+    failed_at = datetime.fromtimestamp(ended, UTC) if ended else datetime.now(UTC)
+    partition = run.tags.get("dagster/partition")
+    on = f" (partition {partition})" if partition else ""
+    return {
+        "text": redactor.redact(f"Dagster run of {run.job_name}{on} failed: {link}"),
+        "job": run.job_name,
+        "run_id": run.run_id,
+        "partition": partition,
+        "link": link,
+        "error": redactor.redact(error)[:_MAX_ERROR_CHARS],
+        "failed_at": failed_at.isoformat(),
+    }
+
+
+def _error_text(event: Any) -> str:
+    data = event.step_failure_data
+    error = data.error if data else None
+    chain = []
+    while error is not None:
+        chain.append(error)
+        error = error.cause
+    # Dagster wraps a step's own exception in one saying only which step failed.
+    if len(chain) > 1 and chain[0].cls_name == "DagsterExecutionStepExecutionError":
+        chain = chain[1:]
+    text = "\n  caused by ".join(e.message.strip() for e in chain)
+    return f"{event.step_key}: {text}" if text else ""

@@ -1,0 +1,173 @@
+"""The run-failure alert: real failing runs, a real HTTP receiver on loopback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from dagster import DagsterInstance, asset, build_run_status_sensor_context, materialize
+
+from crm_assets.alerts import ALERTS_KEY, AlertWebhook, failure_alert_sensor
+from crm_assets.definitions import SOURCES, build_definitions
+from crm_assets_tests.sources.pipedrive.conftest import harness as pipedrive_harness
+
+BAD_TOKEN = "pipedrive-bad-token-77c1a9"
+HOOK_SECRET = "T000/B000/hook-secret-41f2"
+SECRET_VARIABLES = [s.resource.SECRET_VARIABLE for s in SOURCES]
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records the JSON bodies POSTed to it."""
+
+    def __init__(self, status: int = 200):
+        self.posts: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (the http.server hook name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.posts.append({"path": self.path, "json": json.loads(body)})
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/services/{HOOK_SECRET}"
+
+
+@contextmanager
+def receiving(status: int = 200) -> Iterator[Receiver]:
+    receiver = Receiver(status)
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
+
+
+def evaluate(result, instance, webhook: AlertWebhook, log: logging.Handler) -> None:
+    [failure] = [e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE"]
+    context = build_run_status_sensor_context(
+        sensor_name="crm_run_failure_alert",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(result.run_id),
+        resources={ALERTS_KEY: webhook},
+    ).for_run_failure()
+    context.log.addHandler(log)  # the sensor's own logger, shown on its tick in the UI
+    failure_alert_sensor(SECRET_VARIABLES)(context)
+
+
+class Captured(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture
+def log() -> Captured:
+    return Captured()
+
+
+@pytest.fixture
+def pipedrive():
+    with contextmanager(pipedrive_harness)() as running:
+        yield running
+
+
+def test_a_failed_sync_is_posted_with_a_link_and_no_token(pipedrive, sqlite_warehouse, log):
+    failed = pipedrive.run(
+        sqlite_warehouse, streams=["users"], api_token=BAD_TOKEN, raise_on_error=False
+    )
+    assert not failed.success
+    assert pipedrive.emulator.requests, "the bad token reached the vendor, in its query string"
+    with receiving() as receiver:
+        webhook = AlertWebhook(url=receiver.url, webserver_url="http://dagster.example:3000/")
+        evaluate(failed, pipedrive.instance, webhook, log)
+
+    [post] = receiver.posts
+    message = post["json"]
+    link = f"http://dagster.example:3000/runs/{failed.run_id}"
+    assert message["run_id"] == failed.run_id and message["link"] == link
+    assert message["job"] == "__ephemeral_asset_job__" and message["partition"] == "2026-11-20"
+    assert link in message["text"]
+    assert "Pipedrive rejected the API token" in message["error"]
+    assert "PIPEDRIVE_API_TOKEN" in message["error"], "the alert says what to fix"
+    failed_at = datetime.fromisoformat(message["failed_at"])
+    assert abs(datetime.now(UTC) - failed_at) < timedelta(minutes=5)
+
+    log = log.text
+    assert link in log and "Pipedrive rejected the API token" in log
+    for text in (json.dumps(message), log):
+        assert BAD_TOKEN not in text
+        assert HOOK_SECRET not in text, "the webhook URL is a credential too"
+
+
+def test_an_error_quoting_a_secret_from_the_environment_is_masked(monkeypatch, log):
+    secret = "nectar-secret-in-an-error-93d0"
+    monkeypatch.setenv("NECTARCRM_API_TOKEN", secret)
+
+    @asset
+    def careless():
+        raise RuntimeError(f"the request with token={secret} failed")
+
+    with DagsterInstance.ephemeral() as instance, receiving() as receiver:
+        failed = materialize([careless], instance=instance, raise_on_error=False)
+        evaluate(failed, instance, AlertWebhook(url=receiver.url), log)
+    [post] = receiver.posts
+    assert "the request with token=*** failed" in post["json"]["error"]
+    assert secret not in json.dumps(post["json"]) and secret not in log.text
+
+
+def test_without_a_webhook_the_failure_is_logged_with_its_link(log):
+    @asset
+    def broken():
+        raise RuntimeError("boom")
+
+    with DagsterInstance.ephemeral() as instance:
+        failed = materialize([broken], instance=instance, raise_on_error=False)
+        evaluate(failed, instance, AlertWebhook(), log)
+    assert f"http://127.0.0.1:3000/runs/{failed.run_id}" in log.text
+    assert "RuntimeError: boom" in log.text
+
+
+def test_a_webhook_that_refuses_is_logged_without_its_url(log):
+    @asset
+    def broken():
+        raise RuntimeError("boom")
+
+    with DagsterInstance.ephemeral() as instance, receiving(status=500) as receiver:
+        failed = materialize([broken], instance=instance, raise_on_error=False)
+        evaluate(failed, instance, AlertWebhook(url=receiver.url), log)
+    assert len(receiver.posts) == 1
+    assert "CRM_ALERT_WEBHOOK_URL) answered HTTP 500" in log.text
+    assert HOOK_SECRET not in log.text
+
+
+def test_the_webhook_url_is_bound_from_the_environment_and_never_shown(monkeypatch):
+    url = f"https://hooks.example.com/services/{HOOK_SECRET}"
+    monkeypatch.setenv("CRM_ALERT_WEBHOOK_URL", url)
+    monkeypatch.setenv("DAGSTER_WEBSERVER_URL", "https://dagster.example.com")
+    webhook = AlertWebhook.from_env()
+    shown = repr(webhook.get_resource_definition().config_schema.default_value)
+    assert "CRM_ALERT_WEBHOOK_URL" in shown and HOOK_SECRET not in shown
+    sensor = build_definitions().resolve_sensor_def("crm_run_failure_alert")
+    assert sensor.default_status.value == "RUNNING"
+    assert {ALERTS_KEY} <= set(sensor.required_resource_keys)
