@@ -123,7 +123,10 @@ def _materialization(source, stream, warehouse, result: SyncResult, requests: in
     metadata = {
         "dagster/row_count": warehouse.row_count(result.table),
         "dagster/column_schema": TableSchema(
-            columns=[TableColumn(name, kind) for name, kind in warehouse.columns(result.table)]
+            columns=[
+                TableColumn(name, kind, description=result.descriptions.get(name))
+                for name, kind in warehouse.columns(result.table)
+            ]
         ),
         "table": result.table,
         "sync_mode": str(mode),
