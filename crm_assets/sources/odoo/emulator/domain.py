@@ -87,16 +87,17 @@ def render(
     record: Record,
     names: list[str],
     fields: dict[str, Any],
-    display: Callable[[str, int], str],
+    display: Callable[[str, int], str] | None,
 ) -> Record:
-    """What `read` returns: `id` always, many2one as `[id, display_name]`, empty as False."""
+    """What `read` returns: `id` always, many2one as `[id, display_name]` (as the bare id
+    when `display` is None: `load=None`), empty values as False."""
     out: Record = {"id": record["id"]}
     for name in names:
         if name not in fields:
             raise DomainError(f"Invalid field {name!r} on model")
         value = record.get(name, False)
         spec = fields[name]
-        if spec["type"] == "many2one" and value:
+        if spec["type"] == "many2one" and value and display is not None:
             value = [value, display(spec["relation"], value)]
         elif value is None or value == "":
             value = False

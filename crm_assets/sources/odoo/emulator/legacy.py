@@ -11,7 +11,7 @@ denied, 2 for a warning, 1 otherwise), as Odoo's RPC dispatcher answers them
 from __future__ import annotations
 
 import json
-import xmlrpc.client
+import xmlrpc.client as xmlrpclib
 from collections.abc import Callable
 from typing import Any
 
@@ -46,14 +46,14 @@ def jsonrpc(request: Request, dispatch: Service, service: str | None = None) -> 
 
 def xmlrpc(request: Request, dispatch: Service, service: str) -> Response:
     try:
-        args, method = xmlrpc.client.loads(request.get_data(), use_datetime=False)
-        body = xmlrpc.client.dumps((dispatch(service, method, list(args)),), methodresponse=True,
+        args, method = xmlrpclib.loads(request.get_data(), use_datetime=False)
+        body = xmlrpclib.dumps((dispatch(service, method, list(args)),), methodresponse=True,
                                    allow_none=False)  # fmt: skip
     except OdooError as exc:
         code = 3 if exc.name == "odoo.exceptions.AccessDenied" else 1
-        body = xmlrpc.client.dumps(xmlrpc.client.Fault(code, _traceback(exc)))
-    except xmlrpc.client.ResponseError as exc:
-        body = xmlrpc.client.dumps(xmlrpc.client.Fault(1, f"Invalid request: {exc}"))
+        body = xmlrpclib.dumps(xmlrpclib.Fault(code, _traceback(exc)))
+    except xmlrpclib.ResponseError as exc:
+        body = xmlrpclib.dumps(xmlrpclib.Fault(1, f"Invalid request: {exc}"))
     return Response(body, content_type="text/xml; charset=utf-8")
 
 

@@ -76,7 +76,7 @@ class Orm:
     def m_search_read(self, model, domain=None, fields=None, offset=0, limit=None, order=None,
                       context=None, load="_classic_read"):  # fmt: skip
         records = self._search(model, domain or [], offset, limit, order, context)
-        return self._read(model, records, fields)
+        return self._read(model, records, fields, load)
 
     def m_read(self, model, ids, fields=None, context=None, load="_classic_read"):
         table = self.tables[model]
@@ -87,7 +87,7 @@ class Orm:
                 f"Record does not exist or has been deleted.\n(Record: {model}({missing[0]},))",
                 404,
             )
-        return self._read(model, [table[i] for i in ids], fields)
+        return self._read(model, [table[i] for i in ids], fields, load)
 
     def m_fields_get(self, model, allfields=None, attributes=None, context=None):
         if model in self.fields_get_refused:
@@ -122,11 +122,14 @@ class Orm:
         offset = int(offset or 0)
         return found[offset : offset + int(limit)] if limit else found[offset:]
 
-    def _read(self, model: str, records: list[Record], names: list[str] | None) -> list[Record]:
+    def _read(self, model: str, records: list[Record], names: list[str] | None,
+              load: str | None = "_classic_read") -> list[Record]:  # fmt: skip
         fields = self.fields[model]
+        # Any other `load` reads a many2one as its bare id.
+        display = self.display if load == "_classic_read" else None
         # No field list reads every field, computed ones included, as Odoo does.
         names = [n for n in (names or list(fields)) if n != "id"]
         try:
-            return [render(r, names, fields, self.display) for r in records]
+            return [render(r, names, fields, display) for r in records]
         except DomainError as exc:
             raise OdooError("builtins.ValueError", f"{exc} {model!r}", 500) from None
