@@ -12,6 +12,8 @@ Faithful to the protocols as docs/odoo-api.md describes them:
 - `false` for every empty value, many2one as `[id, display_name]`, archived records
   hidden unless the context says `active_test: false`, hard deletes.
 
+Data: `DEFAULT_SIZES` partners, quotations and payments (policies, certificates and
+coverages follow from the quotations), times `scale`, with `sizes` overriding any count.
 Admin methods (`delete`, `touch`, `add_field`, `refuse_fields_get`) change the data
 the way a user of the server would, for tests and the demo.
 """
@@ -25,7 +27,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from crm_assets.core.emulation import EmulatorApp
-from crm_assets.sources.odoo.emulator.data import FMT, Generator
+from crm_assets.sources.odoo.emulator.data import DEFAULT_SIZES, FMT, Generator
 from crm_assets.sources.odoo.emulator.fields import MODELS
 from crm_assets.sources.odoo.emulator.legacy import access_denied, json_reply, jsonrpc, xmlrpc
 from crm_assets.sources.odoo.emulator.orm import OdooError, Orm
@@ -46,6 +48,7 @@ class OdooEmulator(EmulatorApp):
         databases: tuple[str, ...] = ("mutual",),
         anchor: date | None = None,
         sizes: dict[str, int] | None = None,
+        scale: float = 1.0,
         seed: int = 7,
         latency: float = 0.0,
     ):
@@ -55,7 +58,8 @@ class OdooEmulator(EmulatorApp):
         self.token, self.version, self.databases = token, version, tuple(databases)
         self.anchor = anchor or datetime.now(UTC).date()
         fields = {model: {k: dict(v) for k, v in spec.items()} for model, spec in MODELS.items()}
-        tables = Generator(self.anchor, sizes or {}, seed).build()
+        scaled = {model: max(1, int(count * scale)) for model, count in DEFAULT_SIZES.items()}
+        tables = Generator(self.anchor, {**scaled, **(sizes or {})}, seed).build()
         self.orm = Orm(tables, fields)
 
     # -- admin ----------------------------------------------------------------------
