@@ -53,6 +53,8 @@ def test_json2_answers_the_bare_result(v19):
         ("/json/2/account.payment/frobnicate", {}, {}, 404, "werkzeug.exceptions.NotFound"),
         ("/json/2/account.payment/search", {"domian": []}, {}, 422,
          "werkzeug.exceptions.UnprocessableEntity"),
+        ("/json/2/account.payment/search_count", {"ids": [1], "domain": []}, {}, 422,
+         "werkzeug.exceptions.UnprocessableEntity"),
         ("/json/2/account.payment/search", {"domain": [["nope", "=", 1]]}, {}, 500,
          "builtins.ValueError"),
     ],

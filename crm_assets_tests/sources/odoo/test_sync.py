@@ -10,8 +10,10 @@ from dagster import DagsterEventType
 
 from crm_assets.core import schema
 from crm_assets.core.assets import FULL_SYNC_TAG
+from crm_assets.core.http import ApiError, FatalApiError
 from crm_assets.sources.odoo.emulator.data import FMT
 from crm_assets.sources.odoo.streams import BUILT_IN, odoo_source
+from crm_assets.sources.odoo.transport import transport_for
 from crm_assets_tests.sources.odoo.conftest import ANCHOR, PAGE, SMALL, TOKEN
 
 FULL = {FULL_SYNC_TAG: "true"}
@@ -288,3 +290,15 @@ def test_read_only_posts_are_retried_like_gets(make_odoo, sqlite_warehouse):
         )
         statuses = [r.status for r in running.emulator.requests if r.path.startswith(path)]
         assert statuses[:2] == [503, 503] and set(statuses[2:]) == {200}
+
+
+@pytest.mark.parametrize("version", (19, 17))
+def test_a_call_odoo_rejects_is_not_retried(make_odoo, version):
+    running = make_odoo(version=version)
+    with running.resource().client() as client:
+        transport = transport_for(client)
+        running.emulator.reset_log()
+        with pytest.raises(ApiError, match="builtins.ValueError") as raised:
+            transport.call("account.payment", "search", domain=[["no_such_field", "=", 1]])
+    assert not isinstance(raised.value, FatalApiError)
+    assert running.emulator.count() == 1

@@ -13,6 +13,8 @@ from typing import Any
 from crm_assets.sources.odoo.emulator.domain import DomainError, compile_domain, render, sort
 
 Record = dict[str, Any]
+# `@api.model` methods: called on the model, so JSON-2 refuses `ids` for them (422).
+MODEL_METHODS = {"search", "search_count", "search_read", "fields_get", "context_get"}
 
 
 class OdooError(Exception):
@@ -47,6 +49,12 @@ class Orm:
                 "werkzeug.exceptions.NotFound",
                 f"The method {method!r} does not exist on the model {model!r}",
                 404,
+            )
+        if ids is not None and method in MODEL_METHODS:
+            raise OdooError(
+                "werkzeug.exceptions.UnprocessableEntity",
+                f"cannot call {model}.{method} with ids",
+                422,
             )
         if ids is not None:
             args = [ids, *args]
