@@ -77,12 +77,14 @@ class OdooEmulator(EmulatorApp):
         """A hard delete: the row is gone, with no trace left (Odoo's `unlink`)."""
         with self.lock:
             del self.orm.tables[model][record_id]
+            self.orm.changed()
 
     def touch(self, model: str, record_id: int, when: datetime, **values: Any) -> None:
         """Write `values` to a record at `when` (UTC), as a user's edit would."""
         with self.lock:
             record = self.orm.tables[model][record_id]
             record.update(values, write_date=when.strftime(FMT))
+            self.orm.changed()
 
     def add_field(self, model: str, name: str, kind: str, label: str, value: Any) -> None:
         """A field a module adds later (a stored field with `value` on every record)."""
@@ -91,6 +93,7 @@ class OdooEmulator(EmulatorApp):
             self.orm.fields[model][name] = spec
             for record in self.orm.tables[model].values():
                 record[name] = value
+            self.orm.changed()
 
     def refuse_fields_get(self, model: str) -> None:
         with self.lock:
