@@ -37,11 +37,24 @@ def transport_for(client: ApiClient) -> Json2 | JsonRpc:
 
 
 def server_version(client: ApiClient) -> int:
-    info = client.get_json("web/version")
+    """The server's major version: `GET /web/version`, else JSON-RPC `common.version`.
+
+    The JSON-RPC call answers on every version that still serves JSON-RPC, so a server
+    without the `/web/version` route is still identified.
+    """
+    try:
+        info = client.get_json("web/version")
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        body = {"jsonrpc": "2.0", "method": "call", "id": 0,
+                "params": {"service": "common", "method": "version", "args": []}}  # fmt: skip
+        reply = client.request_json("POST", "jsonrpc", json_body=body)
+        info = {"version_info": (reply or {}).get("result", {}).get("server_version_info")}
     try:
         return int(info["version_info"][0])
     except (TypeError, KeyError, IndexError, ValueError):
-        raise ApiError(f"Odoo: /web/version answered {str(info)[:100]!r}, not a version.") from None
+        raise ApiError(f"Odoo: the server did not say its version ({str(info)[:100]!r}).") from None
 
 
 class Json2:

@@ -292,6 +292,15 @@ def test_read_only_posts_are_retried_like_gets(make_odoo, sqlite_warehouse):
         assert statuses[:2] == [503, 503] and set(statuses[2:]) == {200}
 
 
+def test_a_server_without_web_version_is_identified_over_json_rpc(make_odoo, sqlite_warehouse):
+    running = make_odoo(version=17)
+    running.emulator.inject(404, path_prefix="/web/version", body="<h1>Not Found</h1>",
+                            content_type="text/html")  # fmt: skip
+    running.run(sqlite_warehouse, tags=FULL, streams=["policy"])
+    assert sqlite_warehouse.row_count("odoo_policy") == len(running.emulator.records("mut.policy"))
+    assert running.emulator.count("/json/2/") == 0
+
+
 @pytest.mark.parametrize("version", (19, 17))
 def test_a_call_odoo_rejects_is_not_retried(make_odoo, version):
     running = make_odoo(version=version)
