@@ -14,6 +14,7 @@ as lists of ids, dates as `YYYY-MM-DD`, datetimes as UTC `YYYY-MM-DD HH:MM:SS`.
 
 from __future__ import annotations
 
+import base64
 import random
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -266,6 +267,9 @@ class Generator:
             "deductible_amount": round(certificate["item_amount"] * 0.05, 2) if deductible else 0.0,
             "sum_insured": certificate["item_amount"] if coverage_id <= 3 else 50_000.0,
             "description": f"Cobertura de {name.lower()} conforme condições gerais.",
+            # Binary fields read as base64 text; most coverages have no image (false).
+            "image": base64.b64encode(f"<svg>{name}</svg>".encode()).decode()
+            if coverage_id == 7 else False,
             "currency_id": 1,
         }, created)  # fmt: skip
         certificate["coverage_ids"] = [*certificate["coverage_ids"], coverage["id"]]
