@@ -4,7 +4,7 @@ Quotations (`mut.insurance.quotation`) become policies (`mut.policy`, linked by
 `equotation_id`) with one to three vehicle certificates each, and every
 certificate has a few coverages. Payments (`account.payment`) come in every state
 and both directions, some reconciled against invoices. Every model has records
-created over the months before the anchor day; about a third were written on the
+created over the two years before the anchor day; about a third were written on the
 anchor day itself, and many of those share one `write_date` (a mass update, as a
 server action or an import does), which is what keyset paging must get right.
 
@@ -98,16 +98,17 @@ class Generator:
         self.tables: dict[str, dict[int, Record]] = {model: {} for model in MODELS}
         # The mass update: one instant shared by many records written on the anchor day.
         self.mass_write = datetime.combine(anchor, time(9, 30))
+        self._written_count = 0
 
     def build(self) -> dict[str, dict[int, Record]]:
         for model, names in LOOKUPS.items():
             for name in names:
-                self._add(model, {"name": name}, created=self._past(400, 300))
+                self._add(model, {"name": name}, created=self._past(1100, 1000))
         for model in MODELS:
             if model.startswith(("mut.", "account.payment", "res.partner")):
-                self._add("ir.model", {"name": model, "model": model}, self._past(400, 300))
+                self._add("ir.model", {"name": model, "model": model}, self._past(1100, 1000))
         for _ in range(self.sizes["res.partner"]):
-            self._add("res.partner", self._person(), self._past(365, 0))
+            self._add("res.partner", self._person(), self._past(1000, 0))
         for _ in range(self.sizes["mut.insurance.quotation"]):
             self._quotation()
         for _ in range(self.sizes["account.payment"]):
@@ -137,10 +138,10 @@ class Generator:
         return datetime.combine(self.anchor, time()) - timedelta(seconds=seconds + 3600)
 
     def _written(self, created: datetime) -> datetime:
-        roll = self.rng.random()
-        if roll < 0.15:
+        self._written_count += 1
+        if self._written_count % 6 == 0:  # one record in six: the mass update
             return self.mass_write
-        if roll < 0.3:
+        if self.rng.random() < 0.18:
             return datetime.combine(self.anchor, time()) + timedelta(
                 seconds=self.rng.randint(0, 86399)
             )
@@ -188,7 +189,7 @@ class Generator:
     def _quotation(self) -> None:
         rng = self.rng
         partner = rng.choice(list(self.tables["res.partner"].values()))
-        created = self._past(300, 1)
+        created = self._past(730, 1)
         number = len(self.tables["mut.insurance.quotation"]) + 1
         premium = round(rng.uniform(900, 9000), 2)
         status = rng.choice(["draft", "sent", "accepted", "accepted", "refused", "expired"])
@@ -276,7 +277,7 @@ class Generator:
 
     def _payment(self) -> None:
         rng = self.rng
-        created = self._past(200, 0)
+        created = self._past(730, 0)
         inbound = rng.random() < 0.75
         state = rng.choice(["draft", "posted", "posted", "sent", "reconciled", "cancelled"])
         reconciled = state == "reconciled"
