@@ -19,10 +19,12 @@ from crm_assets.core.assets import WAREHOUSE_KEY, build_source_assets
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 from crm_assets.sources.nectarcrm.streams import SOURCE as NECTARCRM
+from crm_assets.sources.odoo.resource import OdooResource
+from crm_assets.sources.odoo.streams import SOURCE as ODOO
 from crm_assets.sources.pipedrive.resource import PipedriveResource
 from crm_assets.sources.pipedrive.streams import SOURCE as PIPEDRIVE
 
-SOURCES = [NECTARCRM, PIPEDRIVE]
+SOURCES = [NECTARCRM, PIPEDRIVE, ODOO]
 
 
 def build_definitions() -> Definitions:
@@ -41,6 +43,7 @@ def build_definitions() -> Definitions:
             WAREHOUSE_KEY: Warehouse.from_env(),
             NECTARCRM.resource_key: NectarCrmResource.from_env(NECTARCRM.streams),
             PIPEDRIVE.resource_key: PipedriveResource.from_env(PIPEDRIVE.streams),
+            ODOO.resource_key: OdooResource.from_env(ODOO.streams),
         },
     )
 

@@ -182,7 +182,8 @@ def test_all_sources_sync_starts_a_run_per_source_and_they_succeed(monkeypatch, 
 def test_all_sources_sync_skips_a_source_whose_partitions_start_later(monkeypatch):
     first, later = SOURCES[0], SOURCES[1]
     monkeypatch.setenv(first.resource.START_DATE_VARIABLE, "2026-01-01")
-    monkeypatch.setenv(later.resource.START_DATE_VARIABLE, "2026-06-01")
+    for source in SOURCES[1:]:
+        monkeypatch.setenv(source.resource.START_DATE_VARIABLE, "2026-06-01")
     defs = build_definitions()
     with instance_for_test() as instance:
         planned = plan(defs, instance, partition="2026-03-15", full_sync=True)

@@ -178,7 +178,7 @@ def _materialization(source, stream, warehouse, result: SyncResult, requests: in
     stats = result.stats
     metadata = {
         "dagster/row_count": warehouse.row_count(result.table),
-        "dagster/column_schema": _column_schema(stream, warehouse.columns(result.table)),
+        "dagster/column_schema": _column_schema(stream, result, warehouse.columns(result.table)),
         "table": result.table,
         "sync_mode": str(mode),
         "window": _show_window(result.window),
@@ -195,8 +195,11 @@ def _materialization(source, stream, warehouse, result: SyncResult, requests: in
     return MaterializeResult(asset_key=asset_key(source, stream), metadata=metadata)
 
 
-def _column_schema(stream: StreamSpec, columns: list[tuple[str, str]]) -> TableSchema:
-    described = {**_META_COLUMNS, **stream.column_descriptions}
+def _column_schema(
+    stream: StreamSpec, result: SyncResult, columns: list[tuple[str, str]]
+) -> TableSchema:
+    # A stream discovered at run time describes its columns in the result.
+    described = {**_META_COLUMNS, **stream.column_descriptions, **result.descriptions}
     return TableSchema(
         columns=[TableColumn(name, kind, description=described.get(name)) for name, kind in columns]
     )

@@ -37,6 +37,10 @@ class Window:
 Fetch = Callable[[Any, Window], Iterator[list[Record]]]
 """(client, window) -> pages of raw records, in the order the API serves them."""
 
+ListKeys = Callable[[Any], Iterator[list[Record]]]
+"""(client) -> pages of records holding (at least) the primary key of every record the
+source still has: cheap reads for sources whose deletes leave no trace."""
+
 
 @dataclass(frozen=True)
 class ChildSpec:
@@ -76,6 +80,13 @@ class StreamSpec:
     # out of hourly refreshes, and a full-sync run reads only its window, because a
     # whole re-read would spend a day's API budget.
     per_record_requests: bool = False
+    # A stream whose shape the source describes only at run time: called once per run
+    # with the client, it returns the spec to sync (discovered columns, descriptions,
+    # fetch and flatten). Discovered on every run, so a field added later is a column.
+    resolve: Callable[[Any], StreamSpec] | None = None
+    # For sources that delete without a trace: after a windowed read, every live row
+    # whose key this no longer lists is marked `_deleted` (a full read does that anyway).
+    reconcile: ListKeys | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ class SyncResult:
     records: int = 0
     stats: WriteStats = field(default_factory=WriteStats)
     children: dict[str, WriteStats] = field(default_factory=dict)
+    # Column descriptions of the stream as synced (after any run-time discovery).
+    descriptions: dict[str, str] = field(default_factory=dict)
 
 
 def sync_stream(
@@ -39,8 +41,15 @@ def sync_stream(
     log: Any,
     history_days: int = 0,
 ) -> SyncResult:
-    """Fetch `stream` for `window` and upsert it into `table` and its child tables."""
-    result = SyncResult(table=table, window=window)
+    """Fetch `stream` for `window` and upsert it into `table` and its child tables.
+
+    A stream with `resolve` is first resolved against the source; one with `reconcile`
+    ends a windowed read by marking live rows whose keys the source no longer lists.
+    """
+    if stream.resolve is not None:
+        stream = stream.resolve(client)
+    reconcile = stream.reconcile if not window.is_full else None
+    result = SyncResult(table=table, window=window, descriptions=dict(stream.column_descriptions))
     parent_columns = [f"_parent_{k}" for k in stream.primary_key]
     progress = _Progress(log, f"{table}", client)
     with ExitStack() as stack:
@@ -49,7 +58,7 @@ def sync_stream(
                 table,
                 stream.primary_key,
                 column_types=dict(stream.columns),
-                track_seen=window.is_full,
+                track_seen=window.is_full or reconcile is not None,
                 history_days=history_days,
             )
         )
@@ -73,7 +82,10 @@ def sync_stream(
             result.pages += 1
             result.records += len(page)
             progress.page(result, writer.stats)
-        if window.is_full:
+        if reconcile is not None:
+            for keys in reconcile(client):
+                writer.see(keys)
+        if window.is_full or reconcile is not None:
             writer.mark_unseen_deleted()
         for each in (writer, *children.values()):
             each.prune_history()

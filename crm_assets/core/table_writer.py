@@ -213,6 +213,18 @@ class TableWriter:
         self.stats.deleted += count
         return count
 
+    def see(self, records: Iterable[dict[str, Any]]) -> None:
+        """Note keys the source still has (id reconciliation), for `mark_unseen_deleted`.
+
+        Needs a writer made with `track_seen`; a table not created yet has nothing to mark.
+        """
+        if not self._exists():
+            return
+        columns = self._current_columns()
+        keys = [{k: schema.to_storage(r[k], columns[k]) for k in self.primary_key} for r in records]
+        with self._transaction():
+            self._remember(keys)
+
     def replace_children(
         self, parent_columns: list[str], parents: list[tuple], rows: list[dict[str, Any]]
     ) -> WriteStats:
@@ -277,7 +289,7 @@ class TableWriter:
         # flat however many keys a full sync sees.
         name = f"_seen_{abs(hash(self.name)) % 10**8}"
         columns = [
-            sa.Column(quoted_name(k, True), schema.SQL_TYPES[self._columns[k]], key=k)
+            sa.Column(quoted_name(k, True), schema.SQL_TYPES[self._current_columns()[k]], key=k)
             for k in self.primary_key
         ]
         seen = sa.Table(name, sa.MetaData(), *columns, prefixes=["TEMPORARY"])

@@ -1,0 +1,209 @@
+"""An Odoo emulator: a WSGI app that answers like an Odoo server's external APIs.
+
+Faithful to the protocols as docs/odoo-api.md describes them:
+- `GET /web/version` (no auth) and the JSON route `/web/webclient/version_info`;
+- JSON-2 on version 19 (`POST /json/2/{model}/{method}`, `Authorization: bearer`,
+  arguments by name, the bare result; errors as `{name, message, arguments, context,
+  debug}` with 401, 403, 404, 422 or 500, a 415 page for a body that is not JSON and a
+  404 page when several databases exist and `X-Odoo-Database` names none); on
+  version 17 `/json/2` does not exist (404);
+- JSON-RPC (`/jsonrpc`) and XML-RPC (`/xmlrpc/2/common|object|db`) on both versions,
+  authenticating a login with the API key as its password;
+- `false` for every empty value, many2one as `[id, display_name]`, archived records
+  hidden unless the context says `active_test: false`, hard deletes.
+
+Data: `DEFAULT_SIZES` partners, quotations and payments (policies, certificates and
+coverages follow from the quotations), times `scale`, with `sizes` overriding any count.
+Admin methods (`delete`, `touch`, `add_field`, `refuse_fields_get`) change the data
+the way a user of the server would, for tests and the demo.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from crm_assets.core.emulation import EmulatorApp
+from crm_assets.sources.odoo.emulator.data import DEFAULT_SIZES, FMT, Generator
+from crm_assets.sources.odoo.emulator.fields import MODELS
+from crm_assets.sources.odoo.emulator.legacy import access_denied, json_reply, jsonrpc, xmlrpc
+from crm_assets.sources.odoo.emulator.orm import OdooError, Orm
+
+LOGIN, UID = "admin", 2
+_NOT_FOUND = (
+    "<!doctype html>\n<html lang=en><title>404 Not Found</title>\n<h1>Not Found</h1>\n"
+    "<p>The requested URL was not found on the server.</p>\n"
+)
+
+
+class OdooEmulator(EmulatorApp):
+    def __init__(
+        self,
+        *,
+        token: str = "odoo-demo-api-key",
+        version: int = 19,
+        databases: tuple[str, ...] = ("mutual",),
+        anchor: date | None = None,
+        sizes: dict[str, int] | None = None,
+        scale: float = 1.0,
+        seed: int = 7,
+        latency: float = 0.0,
+    ):
+        super().__init__(latency=latency)
+        if version not in (17, 19):
+            raise ValueError(f"version must be 17 or 19, not {version}")
+        self.token, self.version, self.databases = token, version, tuple(databases)
+        self.anchor = anchor or datetime.now(UTC).date()
+        fields = {model: {k: dict(v) for k, v in spec.items()} for model, spec in MODELS.items()}
+        scaled = {model: max(1, int(count * scale)) for model, count in DEFAULT_SIZES.items()}
+        tables = Generator(self.anchor, {**scaled, **(sizes or {})}, seed).build()
+        self.orm = Orm(tables, fields)
+
+    # -- admin ----------------------------------------------------------------------
+
+    def records(self, model: str) -> list[dict[str, Any]]:
+        """Every stored record of `model` as the server holds it (a copy)."""
+        with self.lock:
+            return [dict(r) for r in self.orm.tables[model].values()]
+
+    def fields(self, model: str) -> dict[str, dict[str, Any]]:
+        with self.lock:
+            return {k: dict(v) for k, v in self.orm.fields[model].items()}
+
+    def delete(self, model: str, record_id: int) -> None:
+        """A hard delete: the row is gone, with no trace left (Odoo's `unlink`)."""
+        with self.lock:
+            del self.orm.tables[model][record_id]
+            self.orm.changed()
+
+    def touch(self, model: str, record_id: int, when: datetime, **values: Any) -> None:
+        """Write `values` to a record at `when` (UTC), as a user's edit would."""
+        with self.lock:
+            record = self.orm.tables[model][record_id]
+            record.update(values, write_date=when.strftime(FMT))
+            self.orm.changed()
+
+    def add_field(self, model: str, name: str, kind: str, label: str, value: Any) -> None:
+        """A field a module adds later (a stored field with `value` on every record)."""
+        with self.lock:
+            spec = {"type": kind, "string": label, "store": True, "required": False, "help": ""}
+            self.orm.fields[model][name] = spec
+            for record in self.orm.tables[model].values():
+                record[name] = value
+            self.orm.changed()
+
+    def refuse_fields_get(self, model: str) -> None:
+        with self.lock:
+            self.orm.fields_get_refused.add(model)
+
+    # -- routing --------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        path = request.path
+        if path == "/web/version" and request.method == "GET":
+            return json_reply({"version_info": self._version_info(), "version": self._name()})
+        if request.method != "POST":
+            return Response(_NOT_FOUND, status=404 if path != "/jsonrpc" else 405,
+                            content_type="text/html; charset=utf-8")  # fmt: skip
+        if path.startswith("/json/2/") and self.version >= 19:
+            return self._json2(request, path.removeprefix("/json/2/"))
+        if path == "/jsonrpc":
+            return jsonrpc(request, self._service)
+        if path == "/web/webclient/version_info":
+            return jsonrpc(request, lambda *_: self._common("version", []), service="common")
+        if path.startswith("/xmlrpc/2/") and path.count("/") == 3:
+            return xmlrpc(request, self._service, path.rsplit("/", 1)[1])
+        return Response(_NOT_FOUND, status=404, content_type="text/html; charset=utf-8")
+
+    def _version_info(self) -> list:
+        return [self.version, 0, 0, "final", 0, ""]
+
+    def _name(self) -> str:
+        return f"{self.version}.0"
+
+    # -- JSON-2 ---------------------------------------------------------------------
+
+    def _json2(self, request: Request, route: str) -> Response:
+        if request.mimetype != "application/json":
+            return Response("<h1>Unsupported Media Type</h1>", status=415,
+                            content_type="text/html; charset=utf-8")  # fmt: skip
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not key:
+            error = OdooError("werkzeug.exceptions.Unauthorized", "Missing apikey", 401)
+            response = _json2_error(error)
+            response.headers["WWW-Authenticate"] = "bearer"
+            return response
+        database = request.headers.get("X-Odoo-Database")
+        if database is None and len(self.databases) > 1:
+            return Response(_NOT_FOUND, status=404, content_type="text/html; charset=utf-8")
+        if (database is not None and database not in self.databases) or key != self.token:
+            return _json2_error(
+                OdooError("werkzeug.exceptions.Unauthorized", "Invalid apikey", 401)
+            )
+        model, _, method = route.rpartition("/")
+        try:
+            body = json.loads(request.get_data() or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            return _json2_error(OdooError("werkzeug.exceptions.BadRequest", "Invalid JSON", 400))
+        ids = body.pop("ids", None)
+        try:
+            return json_reply(self.orm.call(model, method, [], body, ids=ids))
+        except OdooError as exc:
+            return _json2_error(exc)
+
+    # -- legacy services --------------------------------------------------------------
+
+    def _service(self, service: str, method: str, args: list) -> Any:
+        if service == "common":
+            return self._common(method, args)
+        if service == "db":
+            if method == "list":
+                return list(self.databases)
+            if method == "server_version":
+                return self._name()
+        if service == "object" and method in ("execute_kw", "execute"):
+            return self._execute(method, args)
+        raise OdooError("builtins.KeyError", f"{service}.{method}", 404)
+
+    def _common(self, method: str, args: list) -> Any:
+        if method == "version":
+            return {"server_version": self._name(), "server_version_info": self._version_info(),
+                    "server_serie": self._name(), "protocol_version": 1}  # fmt: skip
+        if method in ("login", "authenticate"):
+            database, login, password = (args + [None, None, None])[:3]
+            self._check_database(database)
+            return UID if login == LOGIN and password == self.token else False
+        raise OdooError("builtins.KeyError", f"common.{method}", 404)
+
+    def _execute(self, method: str, args: list) -> Any:
+        if len(args) < 5:
+            raise OdooError("builtins.TypeError", f"{method}() missing arguments", 500)
+        database, uid, password, model, name, *rest = args
+        self._check_database(database)
+        if uid != UID or password != self.token:
+            raise access_denied()
+        if method == "execute":
+            return self.orm.call(model, name, rest, {})
+        positional = rest[0] if rest else []
+        keywords = rest[1] if len(rest) > 1 else {}
+        return self.orm.call(model, name, list(positional), dict(keywords or {}))
+
+    def _check_database(self, database: Any) -> None:
+        if database not in self.databases:
+            raise OdooError(
+                "psycopg2.OperationalError",
+                f'connection to server failed: FATAL:  database "{database}" does not exist',
+                500,
+            )
+
+
+def _json2_error(exc: OdooError) -> Response:
+    body = {"name": exc.name, "message": exc.message, "arguments": [exc.message],
+            "context": {}, "debug": f"Traceback (most recent call last):\n{exc.name}: "
+            f"{exc.message}\n"}  # fmt: skip
+    return json_reply(body, status=exc.status)

@@ -1,0 +1,122 @@
+"""The Odoo emulator answers like Odoo: JSON-2 statuses and error objects, legacy envelopes."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from crm_assets_tests.sources.odoo.conftest import TOKEN
+
+AUTH = {"Authorization": f"bearer {TOKEN}"}
+ERROR_KEYS = {"name", "message", "arguments", "context", "debug"}
+
+
+def post(url: str, path: str, body=None, headers=None, **kwargs):
+    return requests.post(f"{url}{path}", json=body, headers={**AUTH, **(headers or {})},
+                         timeout=10, **kwargs)  # fmt: skip
+
+
+@pytest.fixture
+def v19(make_odoo):
+    return make_odoo(version=19)
+
+
+def test_web_version_needs_no_auth_and_names_the_version(make_odoo):
+    for version in (19, 17):
+        running = make_odoo(version=version)
+        body = requests.get(f"{running.url}/web/version", timeout=10).json()
+        assert body == {"version_info": [version, 0, 0, "final", 0, ""], "version": f"{version}.0"}
+
+
+def test_json2_answers_the_bare_result(v19):
+    body = {"domain": [["state", "=", "posted"]], "fields": ["name", "journal_id"], "limit": 3,
+            "order": "write_date asc, id asc"}  # fmt: skip
+    answer = post(v19.url, "/json/2/account.payment/search_read", body)
+    assert answer.status_code == 200
+    rows = answer.json()
+    assert len(rows) == 3 and set(rows[0]) == {"id", "name", "journal_id"}
+    assert isinstance(rows[0]["journal_id"], list)
+    count = post(v19.url, "/json/2/account.payment/search_count", {"domain": []}).json()
+    assert count == len(v19.emulator.records("account.payment"))
+    fields = post(v19.url, "/json/2/mut.policy/fields_get", {"attributes": ["string", "type"]})
+    assert fields.json()["equotation_id"] == {"string": "Proposta de Origem", "type": "many2one"}
+
+
+@pytest.mark.parametrize(
+    "path, body, headers, status, name",
+    [
+        ("/json/2/account.payment/search", {"domain": []}, {"Authorization": ""}, 401,
+         "werkzeug.exceptions.Unauthorized"),
+        ("/json/2/account.payment/search", {"domain": []}, {"Authorization": "bearer nope"}, 401,
+         "werkzeug.exceptions.Unauthorized"),
+        ("/json/2/no.such.model/search", {"domain": []}, {}, 404, "builtins.KeyError"),
+        ("/json/2/account.payment/frobnicate", {}, {}, 404, "werkzeug.exceptions.NotFound"),
+        ("/json/2/account.payment/search", {"domian": []}, {}, 422,
+         "werkzeug.exceptions.UnprocessableEntity"),
+        ("/json/2/account.payment/search_count", {"ids": [1], "domain": []}, {}, 422,
+         "werkzeug.exceptions.UnprocessableEntity"),
+        ("/json/2/account.payment/search", {"domain": [["nope", "=", 1]]}, {}, 500,
+         "builtins.ValueError"),
+    ],
+)  # fmt: skip
+def test_json2_errors_carry_odoo_statuses_and_error_objects(v19, path, body, headers, status, name):
+    answer = post(v19.url, path, body, headers)
+    assert answer.status_code == status
+    assert set(answer.json()) == ERROR_KEYS and answer.json()["name"] == name
+    if status == 401 and not headers["Authorization"]:
+        assert answer.headers["WWW-Authenticate"] == "bearer"
+
+
+def test_json2_refuses_other_bodies_and_unnamed_databases(make_odoo):
+    running = make_odoo(version=19, databases=("a", "b"))
+    url = f"{running.url}/json/2/account.payment/search"
+    as_text = requests.post(
+        url, data="{}", headers={**AUTH, "Content-Type": "text/plain"}, timeout=10
+    )
+    assert as_text.status_code == 415
+    unnamed = requests.post(url, json={"domain": []}, headers=AUTH, timeout=10)
+    assert unnamed.status_code == 404 and "html" in unnamed.headers["Content-Type"]
+    named = post(
+        running.url, "/json/2/account.payment/search", {"domain": []}, {"X-Odoo-Database": "b"}
+    )
+    assert named.status_code == 200
+    broken = requests.post(url, data="{", headers={**AUTH, "Content-Type": "application/json",
+                                                   "X-Odoo-Database": "a"}, timeout=10)  # fmt: skip
+    assert broken.status_code == 400
+
+
+def test_version_17_has_no_json2_but_answers_json_rpc(make_odoo):
+    running = make_odoo(version=17)
+    assert post(running.url, "/json/2/account.payment/search", {"domain": []}).status_code == 404
+    call = {"jsonrpc": "2.0", "method": "call", "id": 4, "params": {"service": "object",
+            "method": "execute_kw", "args": ["mutual", 2, TOKEN, "mut.policy", "search_read",
+                                             [[]], {"fields": ["equotation_id"], "limit": 1}]}}  # fmt: skip
+    answer = requests.post(f"{running.url}/jsonrpc", json=call, timeout=10).json()
+    assert answer["id"] == 4 and answer["result"][0]["equotation_id"][1].startswith("PROP/")
+    call["params"]["args"][2] = "wrong"
+    error = requests.post(f"{running.url}/jsonrpc", json=call, timeout=10)
+    assert error.status_code == 200
+    assert error.json()["error"]["data"]["name"] == "odoo.exceptions.AccessDenied"
+    assert error.json()["error"]["message"] == "Odoo Server Error"
+
+
+def test_archived_records_are_hidden_unless_active_test_is_false(v19):
+    quotations = v19.emulator.records("mut.insurance.quotation")
+    archived = [r["id"] for r in quotations if not r["active"]]
+    assert archived
+    default = post(v19.url, "/json/2/mut.insurance.quotation/search", {"domain": []}).json()
+    everything = post(v19.url, "/json/2/mut.insurance.quotation/search",
+                      {"domain": [], "context": {"active_test": False}}).json()  # fmt: skip
+    assert not set(archived) & set(default)
+    assert sorted(everything) == sorted(r["id"] for r in quotations)
+
+
+def test_empty_values_are_false_and_hard_deletes_leave_no_trace(v19):
+    rows = post(v19.url, "/json/2/account.payment/search_read",
+                {"domain": [["state", "=", "draft"]], "fields": ["move_id", "payment_reference"]}).json()  # fmt: skip
+    assert rows and all(r["move_id"] is False and r["payment_reference"] is False for r in rows)
+    v19.emulator.delete("account.payment", rows[0]["id"])
+    read = post(
+        v19.url, "/json/2/account.payment/read", {"ids": [rows[0]["id"]], "fields": ["name"]}
+    )
+    assert read.status_code == 404 and read.json()["name"] == "odoo.exceptions.MissingError"
