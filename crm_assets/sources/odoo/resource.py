@@ -30,12 +30,12 @@ class OdooResource(SourceResource):
 
     api_key: str | None = Field(default=None, description="From ODOO_API_KEY.")
     base_url: str = Field(default="", description="The server's root URL (ODOO_URL).")
-    database: str | None = Field(
-        default=None,
+    database: str = Field(
+        default="",
         description="Needed only when the server hosts several databases (ODOO_DATABASE).",
     )
-    login: str | None = Field(
-        default=None,
+    login: str = Field(
+        default="",
         description="The API key's user login, needed by servers before 19 (ODOO_LOGIN).",
     )
     protocol: str = Field(
