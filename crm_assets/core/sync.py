@@ -7,6 +7,7 @@ read ends by flagging rows the source no longer has.
 
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -17,6 +18,10 @@ from crm_assets.core.table_writer import WriteStats
 from crm_assets.core.warehouse import Warehouse
 
 PROGRESS_EVERY_SECONDS = 10.0
+
+# Per-page detail goes here, not to the run's log: Dagster stores every line of that as
+# an event, and a long sync would store one per page.
+_detail = logging.getLogger("crm_assets.sync")
 
 
 @dataclass
@@ -95,7 +100,11 @@ def _child_rows(
 
 
 class _Progress:
-    """Logs a line per page at debug, and at info every few seconds on long syncs."""
+    """Reports a sync's progress without storing a line per page in the run's event log.
+
+    Each page is a debug line on the `crm_assets.sync` Python logger; the run's log
+    (`log`) gets an info line at most every PROGRESS_EVERY_SECONDS and one summary.
+    """
 
     def __init__(self, log: Any, label: str, client: Any):
         self.log, self.label, self.client = log, label, client
@@ -113,7 +122,7 @@ class _Progress:
             rate = result.records / max(now - self.started, 1e-6)
             self.log.info(f"{line}, {rate:.0f} records/s")
         else:
-            self.log.debug(line)
+            _detail.debug(line)
 
     def done(self, result: SyncResult) -> None:
         s = result.stats
