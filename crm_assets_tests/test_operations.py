@@ -62,3 +62,48 @@ def test_event_log_size_does_not_grow_with_the_page_count(nectar_paged, sqlite_w
     assert len(page_lines) >= _pages(many_result) + _pages(few_result)
     assert len(request_lines) >= len(many.emulator.requests) + len(few.emulator.requests)
     assert not any(TOKEN in r.getMessage() for r in caplog.records)
+
+
+WRONG_TOKEN = "wrong-nectar-token-77e1d0"
+STREAM_FAILED = (
+    "NectarCRM: 1 of 2 streams failed (contacts); the others were written. "
+    "Re-run the partition to retry them."
+)
+
+
+@pytest.mark.parametrize(
+    ("fault", "first_line"),
+    [
+        pytest.param(
+            "bad_token",
+            "NectarCRM rejected the API token (HTTP 401 'Invalid token'). Check "
+            "NECTARCRM_API_TOKEN: copy it again from Settings > Integrations > Public Token.",
+            id="bad-token",
+        ),
+        pytest.param("stream_404", STREAM_FAILED, id="one-stream-fails"),
+        pytest.param("stream_retries", STREAM_FAILED, id="retries-exhausted"),
+    ],
+)
+def test_a_failed_run_says_what_went_wrong_first(nectar_paged, sqlite_warehouse, fault, first_line):
+    nectar = nectar_paged(50)
+    overrides = {"max_attempts": 2}
+    if fault == "bad_token":
+        overrides["api_token"] = WRONG_TOKEN
+    elif fault == "stream_404":
+        nectar.emulator.inject(404, body="Not found", path_prefix="/crm/api/1/contatos")
+    else:
+        nectar.emulator.inject(503, times=2, path_prefix="/crm/api/1/contatos")
+
+    result = nectar.run(sqlite_warehouse, streams=STREAMS, raise_on_error=False, **overrides)
+
+    assert not result.success
+    [step_failure] = [e for e in result.all_events if e.is_step_failure]
+    data = step_failure.step_failure_data
+    assert data.user_failure_data.description.splitlines()[0] == first_line
+    # The error Dagster shows and prints: our sentence first, no chained exception under it.
+    assert data.error.message.splitlines()[0].endswith(first_line)
+    assert data.error.cause is None and data.error.context is None
+    [run_failure] = [e for e in result.all_events if e.is_run_failure]
+    assert run_failure.job_failure_data.error.message.splitlines()[0].endswith(first_line)
+    stored = nectar.instance.all_logs(result.run_id)
+    assert not any(WRONG_TOKEN in str(e) or TOKEN in str(e) for e in stored)

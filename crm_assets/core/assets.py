@@ -85,11 +85,11 @@ def build_source_assets(source: SourceSpec):
                     result = sync_stream(
                         client, warehouse, stream, window, table=table, log=context.log
                     )
-                except FatalApiError:
-                    raise
+                except FatalApiError as exc:
+                    raise _failure(str(exc)) from None
                 except ApiError as exc:
                     context.log.error(str(exc))
-                    failures.append(f"{stream.name}: {exc}")
+                    failures.append((stream.name, str(exc)))
                     continue
                 yield _materialization(
                     source,
@@ -100,12 +100,24 @@ def build_source_assets(source: SourceSpec):
                     resource.sync_mode(stream),
                 )
         if failures:
-            raise Failure(
-                f"{source.title}: {len(failures)} of {len(selected)} streams failed; the others "
-                "were written. Re-run the partition to retry them.\n" + "\n".join(failures)
+            names = ", ".join(name for name, _ in failures)
+            raise _failure(
+                f"{source.title}: {len(failures)} of {len(selected)} streams failed ({names}); "
+                "the others were written. Re-run the partition to retry them.\n"
+                + "\n".join(f"{name}: {message}" for name, message in failures)
             )
 
     return _sync
+
+
+def _failure(message: str) -> Failure:
+    """The run's failure as the UI and CLI show it: our sentence first, no traceback chain.
+
+    Raise it `from None`: a chained ApiError would repeat the message under a stack
+    trace (and a vendor exception could carry a URL). Retrying a step would not help an
+    API error that outlived the client's own retries.
+    """
+    return Failure(description=message, allow_retries=False)
 
 
 def _window(context, resource, stream: StreamSpec, full_sync: bool) -> Window:
