@@ -9,6 +9,7 @@ from dagster import Definitions
 
 from crm_assets.automation import source_job, source_schedules
 from crm_assets.core.assets import WAREHOUSE_KEY, build_source_assets
+from crm_assets.core.executor import cancel_on_signal_executor
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 from crm_assets.sources.nectarcrm.streams import SOURCE as NECTARCRM
@@ -24,6 +25,7 @@ def build_definitions() -> Definitions:
         assets=[build_source_assets(source) for source in SOURCES],
         jobs=list(jobs.values()),
         schedules=[s for source in SOURCES for s in source_schedules(source, jobs[source.name])],
+        executor=cancel_on_signal_executor,
         resources={
             WAREHOUSE_KEY: Warehouse.from_env(),
             NECTARCRM.resource_key: NectarCrmResource.from_env(),

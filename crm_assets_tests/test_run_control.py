@@ -1,0 +1,154 @@
+"""Stopping and killing runs, as an operator would, against a real persistent instance.
+
+Each test runs Dagster the way a user does (`dagster job execute`, or a run launched
+through the instance's run launcher) in a DAGSTER_HOME configured like the project's
+`dagster.yaml`, with the NectarCRM emulator on a loopback socket made slow enough to
+interrupt mid-stream.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+
+from crm_assets.core.emulation import serve
+from crm_assets.sources.nectarcrm.emulator import NectarCrmEmulator
+from crm_assets_tests.sources.nectarcrm.conftest import ANCHOR, TOKEN
+
+ROOT = Path(__file__).resolve().parent.parent
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+PARTITION = ANCHOR.isoformat()
+CONTACTS = "/crm/api/1/contatos"
+PAGE = 50
+
+
+@dataclass
+class Site:
+    """A DAGSTER_HOME, a warehouse file and a slow emulator, ready for CLI runs."""
+
+    home: Path
+    warehouse: Path
+    emulator: NectarCrmEmulator
+    config: Path
+    env: dict[str, str]
+
+    def instance(self) -> DagsterInstance:
+        return DagsterInstance.from_config(str(self.home))
+
+    def execute(self, *extra: str) -> subprocess.Popen:
+        command = [DAGSTER, "job", "execute", "-m", "crm_assets", "-j", "nectarcrm_sync"]
+        tags = json.dumps({"dagster/partition": PARTITION, "crm/full_sync": "true"})
+        command += ["-c", str(self.config), "--tags", tags]
+        return subprocess.Popen(
+            [*command, *extra],
+            cwd=self.home,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group, as a shell gives a job
+        )
+
+
+def instance_yaml(home: Path, **overrides) -> dict:
+    """The project's dagster.yaml with its storage moved into `home`."""
+    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    config.pop("load_from", None)
+    config["storage"] = {"sqlite": {"base_dir": str(home / "storage")}}
+    config["compute_logs"]["config"]["base_dir"] = str(home / "logs")
+    config["local_artifact_storage"]["config"]["base_dir"] = str(home / "artifacts")
+    for key, value in overrides.items():
+        config[key] = {**config.get(key, {}), **value}
+    return config
+
+
+def run_config(url: str) -> dict:
+    settings = {"base_url": f"{url}/crm/api/1/", "api_token": TOKEN, "start_date": "2026-01-01"}
+    return {"resources": {"nectarcrm": {"config": {**settings, "requests_per_second": 200.0}}}}
+
+
+@pytest.fixture
+def site(tmp_path) -> Iterator[Callable[..., Site]]:
+    """Builds the Site: `latency` slows each emulator answer; overrides edit dagster.yaml."""
+    with ExitStack() as stack:
+
+        def build(latency: float = 0.15, **instance_overrides) -> Site:
+            home = tmp_path / "home"
+            home.mkdir(exist_ok=True)
+            config = instance_yaml(home, **instance_overrides)
+            (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+            emulator = NectarCrmEmulator(token=TOKEN, anchor=ANCHOR, latency=latency)
+            url = stack.enter_context(serve(emulator))
+            (home / "run.yaml").write_text(yaml.safe_dump(run_config(url)))
+            warehouse = tmp_path / "warehouse.db"
+            env = {**os.environ, "DAGSTER_HOME": str(home)}
+            env["CRM_WAREHOUSE_URL"] = f"sqlite:///{warehouse}"
+            return Site(home, warehouse, emulator, home / "run.yaml", env)
+
+        yield build
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's bookkeeping is left
+
+
+def step_pids(instance: DagsterInstance, run_id: str) -> set[int]:
+    starts = instance.all_logs(run_id, of_type=DagsterEventType.STEP_START)
+    return {entry.dagster_event.pid for entry in starts if entry.dagster_event.pid}
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_stopping_the_cli_cancels_the_run_and_leaves_no_writer(site, stop):
+    here = site()
+    process = here.execute()
+    instance = here.instance()
+    run = wait_for(lambda: next(iter(instance.get_runs()), None), 30, "the run to exist")
+    wait_for(lambda: here.emulator.count(CONTACTS) >= 3, 30, "contacts pages to be read")
+    pids = step_pids(instance, run.run_id)
+    assert pids and all(alive(pid) for pid in pids)
+
+    if stop == "ctrl-c":  # a terminal sends SIGINT to the whole foreground process group
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=60)
+
+    assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.CANCELED, output
+    assert not [pid for pid in pids if alive(pid)], "a step process outlived the CLI"
+    served = here.emulator.count()
+    time.sleep(0.5)
+    assert here.emulator.count() == served, "something is still reading the API"
+    # The warehouse is consistent: no writer holds it, and only whole pages were written.
+    with sqlite3.connect(here.warehouse, timeout=0.5) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        db.execute("BEGIN IMMEDIATE")
+        rows = db.execute("SELECT count(*) FROM nectarcrm_contacts").fetchone()[0]
+        db.rollback()
+    assert rows % PAGE == 0 and 0 < rows < len(here.emulator.records("contatos"))
