@@ -9,6 +9,7 @@ interrupt mid-stream.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -23,10 +24,14 @@ from pathlib import Path
 import pytest
 import yaml
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+from dagster._core.test_utils import create_test_daemon_workspace_context
+from dagster._core.workspace.load_target import EmptyWorkspaceTarget
+from dagster._daemon.monitoring.concurrency import execute_concurrency_slots_iteration
+from dagster._daemon.monitoring.run_monitoring import execute_run_monitoring_iteration
 
 from crm_assets.core.emulation import serve
 from crm_assets.sources.nectarcrm.emulator import NectarCrmEmulator
-from crm_assets_tests.sources.nectarcrm.conftest import ANCHOR, TOKEN
+from crm_assets_tests.sources.nectarcrm.conftest import ANCHOR, SMALL, TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 DAGSTER = str(Path(sys.executable).parent / "dagster")
@@ -85,12 +90,12 @@ def site(tmp_path) -> Iterator[Callable[..., Site]]:
     """Builds the Site: `latency` slows each emulator answer; overrides edit dagster.yaml."""
     with ExitStack() as stack:
 
-        def build(latency: float = 0.15, **instance_overrides) -> Site:
+        def build(latency: float = 0.3, **instance_overrides) -> Site:
             home = tmp_path / "home"
             home.mkdir(exist_ok=True)
             config = instance_yaml(home, **instance_overrides)
             (home / "dagster.yaml").write_text(yaml.safe_dump(config))
-            emulator = NectarCrmEmulator(token=TOKEN, anchor=ANCHOR, latency=latency)
+            emulator = NectarCrmEmulator(token=TOKEN, anchor=ANCHOR, sizes=SMALL, latency=latency)
             url = stack.enter_context(serve(emulator))
             (home / "run.yaml").write_text(yaml.safe_dump(run_config(url)))
             warehouse = tmp_path / "warehouse.db"
@@ -130,7 +135,7 @@ def test_stopping_the_cli_cancels_the_run_and_leaves_no_writer(site, stop):
     process = here.execute()
     instance = here.instance()
     run = wait_for(lambda: next(iter(instance.get_runs()), None), 30, "the run to exist")
-    wait_for(lambda: here.emulator.count(CONTACTS) >= 3, 30, "contacts pages to be read")
+    wait_for(lambda: here.emulator.count(CONTACTS) >= 2, 30, "a contacts page to be written")
     pids = step_pids(instance, run.run_id)
     assert pids and all(alive(pid) for pid in pids)
 
@@ -152,3 +157,44 @@ def test_stopping_the_cli_cancels_the_run_and_leaves_no_writer(site, stop):
         rows = db.execute("SELECT count(*) FROM nectarcrm_contacts").fetchone()[0]
         db.rollback()
     assert rows % PAGE == 0 and 0 < rows < len(here.emulator.records("contatos"))
+
+
+def held_slots(instance: DagsterInstance) -> int:
+    return instance.event_log_storage.get_concurrency_info("nectarcrm").active_slot_count
+
+
+def monitor(instance: DagsterInstance, target=None) -> None:
+    """One pass of the daemon's run monitoring: dead workers, then slots of ended runs."""
+    logger = logging.getLogger("crm_assets_tests.monitoring")
+    with create_test_daemon_workspace_context(target or EmptyWorkspaceTarget(), instance) as ctx:
+        list(execute_run_monitoring_iteration(ctx, logger))
+        list(execute_concurrency_slots_iteration(ctx, logger))
+
+
+# The daemon waits this long after a run ends before freeing its slots; shortened here.
+QUICK_SLOTS = {"run_monitoring": {"free_slots_after_run_end_seconds": 1}}
+
+
+def test_a_killed_cli_run_fails_and_frees_its_pool_slot(site):
+    here = site(**QUICK_SLOTS)
+    process = here.execute()
+    instance = here.instance()
+    run = wait_for(lambda: next(iter(instance.get_runs()), None), 30, "the run to exist")
+    wait_for(lambda: here.emulator.count(CONTACTS) >= 2, 30, "a contacts page to be written")
+
+    os.killpg(process.pid, signal.SIGKILL)  # the CLI and its step process, at once
+    process.communicate(timeout=30)
+    assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.STARTED
+    assert held_slots(instance) == 1
+
+    monitor(instance)
+    assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+    time.sleep(1.2)
+    monitor(instance)
+    assert held_slots(instance) == 0
+
+    here.emulator.latency = 0
+    rerun = here.execute()
+    output, _ = rerun.communicate(timeout=90)
+    assert rerun.returncode == 0, output
+    assert "blocked by limit" not in output

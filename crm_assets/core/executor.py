@@ -1,4 +1,10 @@
-"""Dagster's default executor, with one change: a stopped run ends CANCELED, not FAILED.
+"""Dagster's default executor, with two additions: it names its worker, and a run
+stopped by a signal ends CANCELED, not FAILED.
+
+The executor runs in the run's worker process (the `dagster job execute` process, or
+the process a run launcher started), so it tags the run with that process's identity
+(`crm/run_worker`). Run monitoring uses the tag to see that a worker was killed (see
+`core/launcher.py`), also for runs no launcher started.
 
 `dagster job execute` already turns Ctrl-C (SIGINT) and SIGTERM into an interrupt:
 the executor tells each step process to stop, waits for it, and ends the run. But it
@@ -17,6 +23,8 @@ from typing import Any
 from dagster import DagsterInstance, Executor, ExecutorDefinition, multi_or_in_process_executor
 from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._core.storage.dagster_run import DagsterRunStatus
+
+from crm_assets.core.worker import WORKER_TAG, this_process
 
 STOPPED_BY_SIGNAL = (
     "Stopped by a signal to the run's process (Ctrl-C or SIGTERM): canceling. Rows already "
@@ -39,6 +47,9 @@ class _CancelOnInterrupt(Executor):
         return self._inner.step_dependency_config
 
     def execute(self, plan_context: Any, execution_plan: Any) -> Iterator[Any]:
+        worker = this_process()
+        if worker is not None:
+            plan_context.instance.add_run_tags(plan_context.run_id, {WORKER_TAG: worker})
         try:
             yield from self._inner.execute(plan_context, execution_plan)
         except (DagsterExecutionInterruptedError, KeyboardInterrupt):
