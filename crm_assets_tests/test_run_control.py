@@ -25,7 +25,7 @@ import pytest
 import yaml
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 from dagster._core.test_utils import create_test_daemon_workspace_context
-from dagster._core.workspace.load_target import EmptyWorkspaceTarget
+from dagster._core.workspace.load_target import EmptyWorkspaceTarget, ModuleTarget
 from dagster._daemon.monitoring.concurrency import execute_concurrency_slots_iteration
 from dagster._daemon.monitoring.run_monitoring import execute_run_monitoring_iteration
 
@@ -163,12 +163,15 @@ def held_slots(instance: DagsterInstance) -> int:
     return instance.event_log_storage.get_concurrency_info("nectarcrm").active_slot_count
 
 
-def monitor(instance: DagsterInstance, target=None) -> None:
+def monitor(instance: DagsterInstance, workspace=None) -> None:
     """One pass of the daemon's run monitoring: dead workers, then slots of ended runs."""
     logger = logging.getLogger("crm_assets_tests.monitoring")
-    with create_test_daemon_workspace_context(target or EmptyWorkspaceTarget(), instance) as ctx:
-        list(execute_run_monitoring_iteration(ctx, logger))
-        list(execute_concurrency_slots_iteration(ctx, logger))
+    with ExitStack() as stack:
+        if workspace is None:
+            empty = create_test_daemon_workspace_context(EmptyWorkspaceTarget(), instance)
+            workspace = stack.enter_context(empty)
+        list(execute_run_monitoring_iteration(workspace, logger))
+        list(execute_concurrency_slots_iteration(workspace, logger))
 
 
 # The daemon waits this long after a run ends before freeing its slots; shortened here.
@@ -198,3 +201,49 @@ def test_a_killed_cli_run_fails_and_frees_its_pool_slot(site):
     output, _ = rerun.communicate(timeout=90)
     assert rerun.returncode == 0, output
     assert "blocked by limit" not in output
+
+
+def launch(instance: DagsterInstance, workspace, run_config: dict) -> str:
+    """Launch a nectarcrm_sync run through the instance's run launcher, as the UI does."""
+    from crm_assets.definitions import defs
+
+    context = workspace.create_request_context()
+    location = context.get_code_location("crm_assets")
+    remote_job = location.get_repository("__repository__").get_full_job("nectarcrm_sync")
+    run = instance.create_run_for_job(
+        job_def=defs.resolve_job_def("nectarcrm_sync"),
+        run_config=run_config,
+        tags={"dagster/partition": PARTITION, "crm/full_sync": "true"},
+        remote_job_origin=remote_job.get_remote_origin(),
+        job_code_origin=remote_job.get_python_origin(),
+    )
+    instance.launch_run(run.run_id, context)
+    return run.run_id
+
+
+def test_a_launched_run_whose_worker_is_killed_fails_and_the_next_run_proceeds(site, monkeypatch):
+    here = site(**QUICK_SLOTS)
+    for name in ("DAGSTER_HOME", "CRM_WAREHOUSE_URL"):  # the code server inherits them
+        monkeypatch.setenv(name, here.env[name])
+    instance = here.instance()
+    config = yaml.safe_load(here.config.read_text())
+    target = ModuleTarget("crm_assets", None, str(ROOT), "crm_assets")
+    with create_test_daemon_workspace_context(target, instance) as workspace:
+        run_id = launch(instance, workspace, config)
+        wait_for(lambda: here.emulator.count(CONTACTS) >= 2, 60, "a contacts page to be written")
+        worker = int(instance.get_run_by_id(run_id).tags["crm/run_worker"].split()[1])
+        assert worker != os.getpid() and held_slots(instance) == 1
+        for pid in {worker, *step_pids(instance, run_id)}:
+            os.kill(pid, signal.SIGKILL)
+
+        def monitored() -> bool:
+            monitor(instance, workspace)
+            return instance.get_run_by_id(run_id).is_finished and held_slots(instance) == 0
+
+        wait_for(monitored, 30, "the run to fail and give its slot back")
+        assert instance.get_run_by_id(run_id).status == DagsterRunStatus.FAILURE
+
+        here.emulator.latency = 0
+        next_id = launch(instance, workspace, config)
+        wait_for(lambda: instance.get_run_by_id(next_id).is_finished, 90, "the next run")
+        assert instance.get_run_by_id(next_id).status == DagsterRunStatus.SUCCESS
