@@ -26,6 +26,7 @@ from crm_assets.core.http import ApiError, FatalApiError
 from crm_assets.core.resource import start_date_from_env
 from crm_assets.core.streams import SourceSpec, StreamSpec, SyncMode, Window
 from crm_assets.core.sync import SyncResult, sync_stream
+from crm_assets.core.worker import WORKER_TAG, orphan_check
 
 FULL_SYNC_TAG = "crm/full_sync"
 WAREHOUSE_KEY = "warehouse"
@@ -75,6 +76,10 @@ def build_source_assets(source: SourceSpec):
         warehouse = getattr(context.resources, WAREHOUSE_KEY)
         full_sync = context.run.tags.get(FULL_SYNC_TAG, "").lower() == "true"
         selected = [s for k, s in by_key.items() if k in context.selected_asset_keys]
+        # The executor tags the run with its worker after this step's copy of the run was
+        # taken, so read the tag from the instance.
+        run = context.instance.get_run_by_id(context.run_id)
+        stop_if_orphaned = orphan_check(run.tags.get(WORKER_TAG) if run else None)
         failures: list[str] = []
         with resource.client(logger=context.log) as client:
             for stream in selected:
@@ -83,8 +88,9 @@ def build_source_assets(source: SourceSpec):
                 table = f"{resource.table_prefix}{stream.name}"
                 try:
                     result = sync_stream(
-                        client, warehouse, stream, window, table=table, log=context.log
-                    )
+                        client, warehouse, stream, window, table=table, log=context.log,
+                        after_page=stop_if_orphaned,
+                    )  # fmt: skip
                 except FatalApiError as exc:
                     raise _failure(str(exc)) from None
                 except ApiError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,8 +43,13 @@ def sync_stream(
     *,
     table: str,
     log: Any,
+    after_page: Callable[[], None] | None = None,
 ) -> SyncResult:
-    """Fetch `stream` for `window` and upsert it into `table` and its child tables."""
+    """Fetch `stream` for `window` and upsert it into `table` and its child tables.
+
+    `after_page` runs once each page is written; an exception from it stops the sync
+    there, keeping the pages already written.
+    """
     result = SyncResult(table=table, window=window)
     parent_columns = [f"_parent_{k}" for k in stream.primary_key]
     progress = _Progress(log, f"{table}", client)
@@ -75,6 +81,8 @@ def sync_stream(
             result.pages += 1
             result.records += len(page)
             progress.page(result, writer.stats)
+            if after_page is not None:
+                after_page()
         if window.is_full:
             writer.mark_unseen_deleted()
         result.stats = writer.stats

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 
@@ -53,3 +54,24 @@ def _start_ticks(pid: int) -> str | None:
     fields = stat.rsplit(")", 1)[1].split()
     state, started = fields[0], fields[19]
     return None if state in ("Z", "X") else started
+
+
+def orphan_check(worker: str | None) -> Callable[[], None]:
+    """A check for a step process: raises WorkerGone once the run's worker has died.
+
+    A step process outlives a SIGKILLed worker (its parent) and would go on writing
+    while run monitoring fails the run and frees its slot for the next run.
+    """
+
+    def check() -> None:
+        if liveness(worker) == Liveness.DEAD:
+            raise WorkerGone(
+                f"The run's worker process ({worker}) is gone, so this step stops: rows "
+                "already written stay, and re-running the partition resumes."
+            )
+
+    return check
+
+
+class WorkerGone(Exception):
+    """The process that ran this step's run has died."""
