@@ -78,7 +78,7 @@ def build_source_assets(source: SourceSpec):
         selected = [s for k, s in by_key.items() if k in context.selected_asset_keys]
         # The executor tags the run with its worker after this step's copy of the run was
         # taken, so read the tag from the instance.
-        run = context.instance.get_run_by_id(context.run_id)
+        run = context.instance.get_run_by_id(context.run.run_id)
         stop_if_orphaned = orphan_check(run.tags.get(WORKER_TAG) if run else None)
         failures: list[str] = []
         with resource.client(logger=context.log) as client:
