@@ -95,7 +95,9 @@ def site(tmp_path) -> Iterator[Callable[..., Site]]:
             home.mkdir(exist_ok=True)
             config = instance_yaml(home, **instance_overrides)
             (home / "dagster.yaml").write_text(yaml.safe_dump(config))
-            emulator = NectarCrmEmulator(token=TOKEN, anchor=ANCHOR, sizes=SMALL, latency=latency)
+            emulator = NectarCrmEmulator(
+                token=TOKEN, anchor=ANCHOR, sizes=SMALL, latency=latency, max_page_size=PAGE
+            )
             url = stack.enter_context(serve(emulator))
             (home / "run.yaml").write_text(yaml.safe_dump(run_config(url)))
             warehouse = tmp_path / "warehouse.db"
