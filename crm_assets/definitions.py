@@ -16,6 +16,7 @@ from crm_assets.automation import (
     source_schedules,
 )
 from crm_assets.core.assets import WAREHOUSE_KEY, build_source_assets
+from crm_assets.core.executor import cancel_on_signal_executor
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 from crm_assets.sources.nectarcrm.streams import SOURCE as NECTARCRM
@@ -38,6 +39,7 @@ def build_definitions() -> Definitions:
             all_sources_launcher(launcher, list(jobs.values())),
             failure_alert_sensor(s.resource.SECRET_VARIABLE for s in SOURCES),
         ],
+        executor=cancel_on_signal_executor,
         resources={
             ALERTS_KEY: AlertWebhook.from_env(),
             WAREHOUSE_KEY: Warehouse.from_env(),

@@ -28,6 +28,7 @@ from crm_assets.core.http import ApiError, FatalApiError
 from crm_assets.core.resource import start_date_from_env
 from crm_assets.core.streams import SourceSpec, StreamSpec, SyncMode, Window
 from crm_assets.core.sync import SyncResult, sync_stream
+from crm_assets.core.worker import WORKER_TAG, orphan_check
 
 FULL_SYNC_TAG = "crm/full_sync"
 WAREHOUSE_KEY = "warehouse"
@@ -90,6 +91,10 @@ def build_source_assets(source: SourceSpec):
         warehouse = getattr(context.resources, WAREHOUSE_KEY)
         full_sync = context.run.tags.get(FULL_SYNC_TAG, "").lower() == "true"
         selected = [s for k, s in by_key.items() if k in context.selected_asset_keys]
+        # The executor tags the run with its worker after this step's copy of the run was
+        # taken, so read the tag from the instance.
+        run = context.instance.get_run_by_id(context.run.run_id)
+        stop_if_orphaned = orphan_check(run.tags.get(WORKER_TAG) if run else None)
         failures: list[str] = []
         with resource.client(logger=context.log) as client:
             for stream in selected:
@@ -100,12 +105,13 @@ def build_source_assets(source: SourceSpec):
                     result = sync_stream(
                         client, warehouse, stream, window, table=table, log=context.log,
                         history_days=resource.history_days,
+                        after_page=stop_if_orphaned,
                     )  # fmt: skip
-                except FatalApiError:
-                    raise
+                except FatalApiError as exc:
+                    raise _failure(str(exc)) from None
                 except ApiError as exc:
                     context.log.error(str(exc))
-                    failures.append(f"{stream.name}: {exc}")
+                    failures.append((stream.name, str(exc)))
                     continue
                 yield _materialization(
                     source,
@@ -116,9 +122,11 @@ def build_source_assets(source: SourceSpec):
                     resource.sync_mode(stream),
                 )
         if failures:
-            raise Failure(
-                f"{source.title}: {len(failures)} of {len(selected)} streams failed; the others "
-                "were written. Re-run the partition to retry them.\n" + "\n".join(failures)
+            names = ", ".join(name for name, _ in failures)
+            raise _failure(
+                f"{source.title}: {len(failures)} of {len(selected)} streams failed ({names}); "
+                "the others were written. Re-run the partition to retry them.\n"
+                + "\n".join(f"{name}: {message}" for name, message in failures)
             )
 
     return _sync
@@ -162,6 +170,16 @@ def _day(source: SourceSpec, key: str) -> date:
             f"{source.title}: partition {key!r} is not a date; partitions are days written "
             "YYYY-MM-DD (UTC)."
         ) from None
+
+
+def _failure(message: str) -> Failure:
+    """The run's failure as the UI and CLI show it: our sentence first, no traceback chain.
+
+    Raise it `from None`: a chained ApiError would repeat the message under a stack
+    trace (and a vendor exception could carry a URL). Retrying a step would not help an
+    API error that outlived the client's own retries.
+    """
+    return Failure(description=message, allow_retries=False)
 
 
 def _window(context, resource, stream: StreamSpec, full_sync: bool) -> Window:

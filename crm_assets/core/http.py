@@ -141,7 +141,10 @@ class ApiClient:
 
     def __init__(self, config: ClientConfig, *, logger: Any = None):
         self.config = config
-        self.log = logger or logging.getLogger(f"crm_assets.{config.source}")
+        # Warnings (retries, waits) go to `logger`, usually the run's log; per-request
+        # detail goes to the Python logger only, since Dagster stores each run-log line.
+        self.detail = logging.getLogger(f"crm_assets.{config.source}")
+        self.log = logger or self.detail
         self.stats = ClientStats()
         self.redactor = Redactor([config.credential.secret] if config.credential else [])
         self.session = requests.Session()
@@ -253,7 +256,7 @@ class ApiClient:
         if self._limiter is not None:
             self._limiter.try_acquire(self.config.source)
         self.stats.requests += 1
-        self.log.debug(self.redactor.redact(f"{method} {url} {_without(params, credential)}"))
+        self.detail.debug(self.redactor.redact(f"{method} {url} {_without(params, credential)}"))
         error: str | None = None
         try:
             return self.session.request(
@@ -315,7 +318,7 @@ class ApiClient:
         wait = self._reset_seconds(response)
         if remaining <= self.config.remaining_floor and wait:
             wait = min(wait, self.config.retry.max_wait)
-            self.log.debug(
+            self.detail.debug(
                 f"{self.config.source}: {remaining} requests left in the window; "
                 f"pausing {wait:.1f}s until it resets"
             )

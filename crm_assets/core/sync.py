@@ -7,7 +7,9 @@ read ends by flagging rows the source no longer has.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +19,10 @@ from crm_assets.core.table_writer import WriteStats
 from crm_assets.core.warehouse import Warehouse
 
 PROGRESS_EVERY_SECONDS = 10.0
+
+# Per-page detail goes here, not to the run's log: Dagster stores every line of that as
+# an event, and a long sync would store one per page.
+_detail = logging.getLogger("crm_assets.sync")
 
 
 @dataclass
@@ -40,11 +46,14 @@ def sync_stream(
     table: str,
     log: Any,
     history_days: int = 0,
+    after_page: Callable[[], None] | None = None,
 ) -> SyncResult:
     """Fetch `stream` for `window` and upsert it into `table` and its child tables.
 
     A stream with `resolve` is first resolved against the source; one with `reconcile`
     ends a windowed read by marking live rows whose keys the source no longer lists.
+    `after_page` runs once each page is written; an exception from it stops the sync
+    there, keeping the pages already written.
     """
     if stream.resolve is not None:
         stream = stream.resolve(client)
@@ -82,6 +91,8 @@ def sync_stream(
             result.pages += 1
             result.records += len(page)
             progress.page(result, writer.stats)
+            if after_page is not None:
+                after_page()
         if reconcile is not None:
             for keys in reconcile(client):
                 writer.see(keys)
@@ -112,7 +123,11 @@ def _child_rows(
 
 
 class _Progress:
-    """Logs a line per page at debug, and at info every few seconds on long syncs."""
+    """Reports a sync's progress without storing a line per page in the run's event log.
+
+    Each page is a debug line on the `crm_assets.sync` Python logger; the run's log
+    (`log`) gets an info line at most every PROGRESS_EVERY_SECONDS and one summary.
+    """
 
     def __init__(self, log: Any, label: str, client: Any):
         self.log, self.label, self.client = log, label, client
@@ -130,7 +145,7 @@ class _Progress:
             rate = result.records / max(now - self.started, 1e-6)
             self.log.info(f"{line}, {rate:.0f} records/s")
         else:
-            self.log.debug(line)
+            _detail.debug(line)
 
     def done(self, result: SyncResult) -> None:
         s = result.stats

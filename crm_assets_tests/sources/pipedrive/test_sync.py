@@ -513,7 +513,7 @@ def test_a_bad_token_fails_clearly_and_is_never_logged(pipedrive, warehouse, cap
     text = failure_text(result)
     assert "rejected the API token" in text and "PIPEDRIVE_API_TOKEN" in text
     logged = logged_text(result, pipedrive.instance)
-    assert "GET http://127.0.0.1" in logged  # the debug request lines were recorded...
+    assert "GET http://127.0.0.1" in caplog.text  # the debug request lines were logged...
     assert secret not in text + logged + caplog.text  # ...without the token
 
 
@@ -540,7 +540,7 @@ def test_a_token_in_the_query_string_is_never_logged(pipedrive, caplog):
     text = failure_text(result)
     assert "rejected the API token" in text and "PIPEDRIVE_API_TOKEN" in text
     logged = logged_text(result, pipedrive.instance)
-    assert "GET http://127.0.0.1" in logged and "?api_token=***" in caplog.text
+    assert "GET http://127.0.0.1" in caplog.text and "?api_token=***" in caplog.text
     for secret in (TOKEN, wrong):
         assert secret not in text + logged + caplog.text
 

@@ -1,0 +1,80 @@
+"""Dagster's default executor, with two additions: it names its worker, and a run
+stopped by a signal ends CANCELED, not FAILED.
+
+The executor runs in the run's worker process (the `dagster job execute` process, or
+the process a run launcher started), so it tags the run with that process's identity
+(`crm/run_worker`). Run monitoring uses the tag to see that a worker was killed (see
+`core/launcher.py`), also for runs no launcher started.
+
+`dagster job execute` already turns Ctrl-C (SIGINT) and SIGTERM into an interrupt:
+the executor tells each step process to stop, waits for it, and ends the run. But it
+records the run as FAILED ("interrupted unexpectedly"), because Dagster calls a run
+canceled only when a termination request was recorded before the interrupt, as the
+UI's Terminate button does. A signal to the run's process is such a request, so this
+executor records it before letting the interrupt end the run. Runs terminated from the
+UI already carry the request and are left as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from dagster import DagsterInstance, Executor, ExecutorDefinition, multi_or_in_process_executor
+from dagster._core.errors import DagsterExecutionInterruptedError
+from dagster._core.storage.dagster_run import DagsterRunStatus
+
+from crm_assets.core.worker import WORKER_TAG, this_process
+
+STOPPED_BY_SIGNAL = (
+    "Stopped by a signal to the run's process (Ctrl-C or SIGTERM): canceling. Rows already "
+    "written stay; re-running the partition resumes."
+)
+
+
+class _CancelOnInterrupt(Executor):
+    """Runs `inner` unchanged; on an interrupt, records the run's termination request."""
+
+    def __init__(self, inner: Executor):
+        self._inner = inner
+
+    @property
+    def retries(self) -> Any:
+        return self._inner.retries
+
+    @property
+    def step_dependency_config(self) -> Any:
+        return self._inner.step_dependency_config
+
+    def execute(self, plan_context: Any, execution_plan: Any) -> Iterator[Any]:
+        worker = this_process()
+        if worker is not None:
+            plan_context.instance.add_run_tags(plan_context.run_id, {WORKER_TAG: worker})
+        try:
+            yield from self._inner.execute(plan_context, execution_plan)
+        except (DagsterExecutionInterruptedError, KeyboardInterrupt):
+            request_termination(plan_context.instance, plan_context.run_id)
+            raise
+
+
+def request_termination(instance: DagsterInstance, run_id: str) -> None:
+    """Mark the run CANCELING unless it already ended or a termination is under way."""
+    run = instance.get_run_by_id(run_id)
+    if run is not None and run.status in (DagsterRunStatus.STARTING, DagsterRunStatus.STARTED):
+        instance.report_run_canceling(run, message=STOPPED_BY_SIGNAL)
+
+
+def _create(init_context: Any) -> Executor:
+    return _CancelOnInterrupt(multi_or_in_process_executor.executor_creation_fn(init_context))
+
+
+cancel_on_signal_executor = ExecutorDefinition(
+    name="multi_or_in_process_executor",
+    config_schema=multi_or_in_process_executor.config_schema,
+    requirements=multi_or_in_process_executor.get_requirements,
+    executor_creation_fn=_create,
+    description=(
+        "Dagster's default executor (multiprocess, or in_process by config); a run stopped "
+        "by SIGINT or SIGTERM ends CANCELED."
+    ),
+)
