@@ -1,0 +1,320 @@
+"""Kommo streams (docs/kommo-api.md): the CRM's entities, their deletes, custom fields.
+
+Deletes: only the leads list accepts `with=only_deleted`; contacts and companies
+ignore it and would answer with live records, so their deletes are read from the
+`contact_deleted` / `company_deleted` events instead. Tombstones are read before
+the live records of the same window, so a record that is live again wins.
+Custom field values go to `kommo_custom_field_values` (a table the leads,
+contacts, companies and catalog elements streams share) and, for single-value
+fields, to wide columns (see `fields.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from crm_assets.core import schema as t
+from crm_assets.core.flatten import list_items
+from crm_assets.core.streams import (
+    ChildSpec,
+    Fetch,
+    Record,
+    SourceSpec,
+    StreamSpec,
+    SyncMode,
+    Window,
+)
+from crm_assets.sources.kommo import fields
+from crm_assets.sources.kommo.fetch import EVENTS_LIMIT, hal_pages, window_params
+from crm_assets.sources.kommo.resource import KommoResource
+
+INCREMENTAL, FULL = SyncMode.INCREMENTAL, SyncMode.FULL_TABLE
+TIME_KEYS = {"created_at", "updated_at", "closed_at", "closest_task_at", "complete_till"}
+DROPPED = {"_links", "custom_fields_values"}
+STANDARD = {
+    "leads": ["id", "name", "price", "responsible_user_id", "group_id", "status_id",
+              "pipeline_id", "loss_reason_id", "source_id", "created_by", "updated_by",
+              "created_at", "updated_at", "closed_at", "closest_task_at", "is_deleted",
+              "score", "account_id", "labor_cost", "is_price_modified_by_robot", "embedded"],
+    "contacts": ["id", "name", "first_name", "last_name", "responsible_user_id", "group_id",
+                 "created_by", "updated_by", "created_at", "updated_at", "closest_task_at",
+                 "is_deleted", "is_unsorted", "account_id", "embedded"],
+    "companies": ["id", "name", "responsible_user_id", "group_id", "created_by", "updated_by",
+                  "created_at", "updated_at", "closest_task_at", "is_deleted", "account_id",
+                  "embedded"],
+    "catalog_elements": ["id", "catalog_id", "name", "created_by", "updated_by", "created_at",
+                         "updated_at", "is_deleted", "account_id", "embedded"],
+}  # fmt: skip
+ENTITY_COLUMNS = {
+    "id": t.INTEGER,
+    "name": t.TEXT,
+    "responsible_user_id": t.INTEGER,
+    "created_at": t.TIMESTAMP,
+    "updated_at": t.TIMESTAMP,
+    "is_deleted": t.BOOLEAN,
+}
+LEAD_COLUMNS = {
+    **ENTITY_COLUMNS,
+    "price": t.NUMBER,
+    "status_id": t.INTEGER,
+    "pipeline_id": t.INTEGER,
+    "closed_at": t.TIMESTAMP,
+}
+EVENT_COLUMNS = {
+    "id": t.TEXT,
+    "type": t.TEXT,
+    "entity_type": t.TEXT,
+    "entity_id": t.INTEGER,
+    "created_at": t.TIMESTAMP,
+    "created_by": t.INTEGER,
+    "value_before": t.JSON,
+    "value_after": t.JSON,
+    "status_before_id": t.INTEGER,
+    "pipeline_before_id": t.INTEGER,
+    "status_after_id": t.INTEGER,
+    "pipeline_after_id": t.INTEGER,
+}
+STATUS_COLUMNS = {
+    "id": t.INTEGER,
+    "name": t.TEXT,
+    "sort": t.INTEGER,
+    "type": t.INTEGER,
+    "color": t.TEXT,
+    "is_editable": t.BOOLEAN,
+}
+
+
+def row(record: Record) -> Record:
+    """Unix-second times as UTC timestamps; `_embedded` kept as `embedded`; deletes flagged."""
+    flat: Record = {}
+    for key, value in record.items():
+        if key in DROPPED:
+            continue
+        if key == "_embedded":
+            flat["embedded"] = value
+        elif key in TIME_KEYS:
+            flat[key] = fields.moment(value) if value else None
+        else:
+            flat[key] = value
+    flat["_deleted"] = bool(record.get("is_deleted"))
+    return flat
+
+
+def event_row(record: Record) -> Record:
+    """An event, with a status change's before and after read out of its values."""
+    flat = row(record)
+    before = _lead_status(record.get("value_before"))
+    after = _lead_status(record.get("value_after"))
+    changed = record.get("type") == "lead_status_changed"
+    flat["status_before_id"] = before.get("id") if changed else None
+    flat["pipeline_before_id"] = before.get("pipeline_id") if changed else None
+    flat["status_after_id"] = after.get("id") if changed else None
+    flat["pipeline_after_id"] = after.get("pipeline_id") if changed else None
+    return flat
+
+
+def _lead_status(values: Any) -> dict:
+    for value in values or []:
+        if isinstance(value, dict) and isinstance(value.get("lead_status"), dict):
+            return value["lead_status"]
+    return {}
+
+
+# -- fetches ----------------------------------------------------------------------
+
+
+def definitions(client: Any, path: str) -> list[dict]:
+    return [d for page in hal_pages(client, f"{path}/custom_fields", "custom_fields") for d in page]
+
+
+def with_wide_columns(entity: str, path: str, pages: Fetch) -> Fetch:
+    """Read the entity's field definitions, then add wide columns to every record."""
+
+    def fetch(client: Any, window: Window) -> Iterator[list[Record]]:
+        columns = fields.columns_for(definitions(client, path), STANDARD[entity])
+        for page in pages(client, window):
+            yield [{**record, **fields.wide(record, columns)} for record in page]
+
+    return fetch
+
+
+def leads(client: Any, window: Window) -> Iterator[list[Record]]:
+    # Deleted leads first (`{id, updated_at, is_deleted: true}`), so a restored lead,
+    # listed live afterwards, ends up live.
+    params = window_params(window)
+    yield from hal_pages(client, "leads", "leads", {**params, "with": "only_deleted"})
+    yield from hal_pages(client, "leads", "leads", {**params, "with": "contacts,loss_reason"})
+
+
+def deleted_by_events(event_type: str) -> Callable[[Any, Window], Iterator[list[Record]]]:
+    """Tombstones from `<entity>_deleted` events: the only way Kommo tells these deletes."""
+
+    def fetch(client: Any, window: Window) -> Iterator[list[Record]]:
+        params = {**window_params(window, "created_at"), "filter[type]": event_type}
+        for page in hal_pages(client, "events", "events", params, EVENTS_LIMIT):
+            yield [
+                {"id": e["entity_id"], "is_deleted": True, "updated_at": e.get("created_at")}
+                for e in page
+            ]
+
+    return fetch
+
+
+def live_and_deleted(path: str, event_type: str) -> Fetch:
+    deleted = deleted_by_events(event_type)
+
+    def fetch(client: Any, window: Window) -> Iterator[list[Record]]:
+        yield from deleted(client, window)
+        yield from hal_pages(client, path, path, window_params(window))
+
+    return fetch
+
+
+def listing(path: str, key: str, *, incremental: str | None = None, limit: int = 250) -> Fetch:
+    def fetch(client: Any, window: Window) -> Iterator[list[Record]]:
+        params = window_params(window, incremental) if incremental else {}
+        return hal_pages(client, path, key, params, limit)
+
+    return fetch
+
+
+def notes(client: Any, window: Window) -> Iterator[list[Record]]:
+    for entity in ("leads", "contacts", "companies"):
+        for page in hal_pages(client, f"{entity}/notes", "notes", window_params(window)):
+            yield [{**note, "entity_type": entity} for note in page]
+
+
+def catalog_elements(client: Any, window: Window) -> Iterator[list[Record]]:
+    for catalogs in hal_pages(client, "catalogs", "catalogs"):
+        for catalog in catalogs:
+            path = f"catalogs/{catalog['id']}"
+            columns = fields.columns_for(definitions(client, path), STANDARD["catalog_elements"])
+            for page in hal_pages(client, f"{path}/elements", "elements"):
+                yield [{**e, **fields.wide(e, columns), "catalog_id": catalog["id"]} for e in page]
+
+
+def custom_field_definitions(client: Any, window: Window) -> Iterator[list[Record]]:
+    for entity in ("leads", "contacts", "companies"):
+        for page in hal_pages(client, f"{entity}/custom_fields", "custom_fields"):
+            yield [{**d, "entity_type": entity} for d in page]
+
+
+# -- specs ------------------------------------------------------------------------
+
+
+def values_of(entity: str) -> ChildSpec:
+    """Custom field values into the shared long table, keyed by entity type and id."""
+    return ChildSpec(
+        "custom_field_values",
+        lambda record: fields.value_rows(entity, record),
+        key=("field_id", "value_index"),
+        columns=fields.VALUE_COLUMNS,
+        table="custom_field_values",
+        scope={"entity_type": entity},
+    )
+
+
+def stream(name, fetch, description, mode, *, flatten=row, key=("id",), columns=None,
+           children=()):  # fmt: skip
+    return StreamSpec(
+        name=name,
+        fetch=fetch,
+        description=description,
+        flatten=flatten,
+        primary_key=key,
+        sync_mode=mode,
+        children=tuple(children),
+        columns=columns if columns is not None else {"id": t.INTEGER},
+    )
+
+
+STREAMS: tuple[StreamSpec, ...] = (
+    stream(
+        "leads",
+        with_wide_columns("leads", "leads", leads),
+        "Leads (`/leads`), with deleted ones from the trash (`with=only_deleted`) flagged "
+        "`_deleted`, and a column per single-value custom field",
+        INCREMENTAL,
+        columns=LEAD_COLUMNS,
+        children=[values_of("leads")],
+    ),
+    stream(
+        "contacts",
+        with_wide_columns("contacts", "contacts", live_and_deleted("contacts", "contact_deleted")),
+        "Contacts (`/contacts`); deleted ones, which Kommo reports only as `contact_deleted` "
+        "events, flagged `_deleted`",
+        INCREMENTAL,
+        columns=ENTITY_COLUMNS,
+        children=[values_of("contacts")],
+    ),
+    stream(
+        "companies",
+        with_wide_columns(
+            "companies", "companies", live_and_deleted("companies", "company_deleted")
+        ),
+        "Companies (`/companies`); deleted ones, reported only as `company_deleted` events, "
+        "flagged `_deleted`",
+        INCREMENTAL,
+        columns=ENTITY_COLUMNS,
+        children=[values_of("companies")],
+    ),
+    stream(
+        "pipelines",
+        listing("leads/pipelines", "pipelines"),
+        "Lead pipelines (`/leads/pipelines`), their statuses as a child table keyed by "
+        "pipeline and status (142 won and 143 lost are in every pipeline)",
+        FULL,
+        children=[
+            ChildSpec(
+                "statuses",
+                lambda p: (p.get("_embedded") or {}).get("statuses") or [],
+                key=("id",),
+                columns=STATUS_COLUMNS,
+            )
+        ],
+    ),
+    stream("users", listing("users", "users"), "Users of the account (`/users`)", FULL),
+    stream(
+        "tasks",
+        listing("tasks", "tasks", incremental="updated_at"),
+        "Tasks (`/tasks`)",
+        INCREMENTAL,
+    ),
+    stream(
+        "events",
+        listing("events", "events", incremental="created_at", limit=EVENTS_LIMIT),
+        "Events (`/events`): each change's type, entity, and values before and after; a "
+        "lead's status moves (`lead_status_changed`) also as typed status/pipeline columns",
+        INCREMENTAL,
+        flatten=event_row,
+        columns=EVENT_COLUMNS,
+    ),
+    stream(
+        "notes",
+        notes,
+        "Notes of leads, contacts and companies (`/{entity}/notes`)",
+        INCREMENTAL,
+        key=("entity_type", "id"),
+    ),
+    stream("catalogs", listing("catalogs", "catalogs"), "Lists (`/catalogs`)", FULL),
+    stream(
+        "catalog_elements",
+        catalog_elements,
+        "Elements of every list (`/catalogs/{id}/elements`), with their custom fields",
+        FULL,
+        children=[values_of("catalog_elements")],
+    ),
+    stream(
+        "custom_fields",
+        custom_field_definitions,
+        "Custom field definitions of leads, contacts and companies "
+        "(`/{entity}/custom_fields`), their enums as a child table",
+        FULL,
+        key=("entity_type", "id"),
+        columns={"id": t.INTEGER, "entity_type": t.TEXT},
+        children=[ChildSpec("enums", list_items("enums"), key=("id",))],
+    ),
+)
+
+SOURCE = SourceSpec(name="kommo", title="Kommo", streams=STREAMS, resource=KommoResource)
