@@ -31,7 +31,7 @@ def settings(url: str) -> dict:
 
 def harness(**emulator_args) -> Iterator[Harness]:
     emulator_args.setdefault("sizes", SMALL)
-    emulator_args.setdefault("days", 60)
+    emulator_args.setdefault("days", 20)
     emulator = KommoEmulator(token=TOKEN, anchor=ANCHOR, **emulator_args)
     with shared_harness(SOURCE, emulator, ANCHOR, settings) as running:
         yield running

@@ -84,6 +84,7 @@ class KommoEmulator(EmulatorApp):
                 (r"(leads|contacts|companies)/custom_fields", self._custom_fields),
                 (r"catalogs/(\d+)/custom_fields", self._catalog_fields),
                 ("leads/pipelines", self._pipelines),
+                (r"leads/pipelines/(\d+)", self._one_pipeline),
                 (r"leads/pipelines/(\d+)/statuses", self._statuses),
                 ("users", self._users),
                 ("catalogs", self._catalogs),
@@ -122,7 +123,14 @@ class KommoEmulator(EmulatorApp):
     # -- admin, for tests --------------------------------------------------------
 
     def peak_rate(self) -> int:
+        """The most requests this emulator served within one second."""
         return self.limiter.peak()
+
+    def patch(self, entity: str, record_id: int, **fields: Any) -> None:
+        """Edit a live lead, contact or company (its update time stays as computed)."""
+        with self.lock:
+            key = (entity, record_id - ID_BASE[entity])
+            self.data.patches[key] = {**self.data.patches.get(key, {}), **fields}
 
     # -- small lists ---------------------------------------------------------------
 
@@ -145,14 +153,28 @@ class KommoEmulator(EmulatorApp):
                            f"catalogs/{catalog}/custom_fields")  # fmt: skip
 
     def _pipelines(self, request: Request) -> Response:
-        items = [
-            {"id": pid, "name": name, "sort": (n + 1) * 10, "is_main": main,
-             "is_unsorted_on": True, "is_archive": False, "account_id": ACCOUNT_ID,
-             "_links": self_link(request, f"leads/pipelines/{pid}"),
-             "_embedded": {"statuses": [dict(s) for s in statuses]}}
-            for n, (pid, name, main, statuses) in enumerate(self.data.pipelines)
-        ]  # fmt: skip
+        items = [self._pipeline(request, n) for n in range(len(self.data.pipelines))]
         return hal_list(request, "pipelines", items, 1, 250, full_page=False)
+
+    def _one_pipeline(self, request: Request, pipeline: str) -> Response:
+        for n, (pid, *_) in enumerate(self.data.pipelines):
+            if pid == int(pipeline):
+                return hal_object(self._pipeline(request, n))
+        raise Problem(404, "Not Found", f"No pipeline {pipeline}")
+
+    def _pipeline(self, request: Request, n: int) -> dict[str, Any]:
+        pid, name, main, statuses = self.data.pipelines[n]
+        return {
+            "id": pid,
+            "name": name,
+            "sort": (n + 1) * 10,
+            "is_main": main,
+            "is_unsorted_on": True,
+            "is_archive": False,
+            "account_id": ACCOUNT_ID,
+            "_links": self_link(request, f"leads/pipelines/{pid}"),
+            "_embedded": {"statuses": [dict(s) for s in statuses]},
+        }
 
     def _statuses(self, request: Request, pipeline: str) -> Response:
         for pid, _, _, statuses in self.data.pipelines:

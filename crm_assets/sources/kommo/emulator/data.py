@@ -60,6 +60,8 @@ def statuses(pipeline_id: int, names: list[str]) -> list[dict[str, Any]]:
 class Dataset:
     def __init__(self, *, anchor: date, days: int, sizes: dict[str, int]):
         self.sizes = {**DEFAULT_SIZES, **sizes}
+        # Edits made through the emulator's admin method, by (entity, index).
+        self.patches: dict[tuple[str, int], dict[str, Any]] = {}
         end = datetime.combine(anchor + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
         span = days * 86_400
         start = int(end.timestamp()) - span
@@ -108,6 +110,7 @@ class Dataset:
             "account_id": ACCOUNT_ID,
             "labor_cost": None,
             "is_price_modified_by_robot": False,
+            **self.patches.get(("leads", i), {}),
         }
 
     def lead_embedded(self, i: int, with_: set[str]) -> dict[str, Any]:
@@ -143,6 +146,7 @@ class Dataset:
             "is_unsorted": False,
             "custom_fields_values": custom_fields.values_for("contacts", i),
             "account_id": ACCOUNT_ID,
+            **self.patches.get(("contacts", i), {}),
         }
 
     def company(self, i: int) -> dict[str, Any]:
@@ -159,6 +163,7 @@ class Dataset:
             "is_deleted": False,
             "custom_fields_values": custom_fields.values_for("companies", i),
             "account_id": ACCOUNT_ID,
+            **self.patches.get(("companies", i), {}),
         }
 
     def task(self, i: int) -> dict[str, Any]:
