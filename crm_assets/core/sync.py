@@ -55,7 +55,8 @@ def sync_stream(
             child.name: stack.enter_context(
                 warehouse.writer(
                     _child_table(child, stream, table),
-                    [*child.scope, *parent_columns, *(child.key or ("_index",))],
+                    # The parent's id leads: the writer looks rows up by the first column.
+                    [*parent_columns, *child.scope, *(child.key or ("_index",))],
                     column_types=dict(child.columns),
                 )
             )
@@ -67,7 +68,7 @@ def sync_stream(
             for child in stream.children:
                 parents, rows = _child_rows(child, page, flat, stream.primary_key)
                 children[child.name].replace_children(
-                    [*child.scope, *parent_columns], parents, rows
+                    [*parent_columns, *child.scope], parents, rows
                 )
             result.pages += 1
             result.records += len(page)
@@ -93,7 +94,7 @@ def _child_rows(
     scope = tuple(child.scope.values())
     for record, flattened in zip(raw, flat, strict=True):
         parent = tuple(flattened[k] for k in key)
-        parents.append(scope + parent)
+        parents.append(parent + scope)
         for index, item in enumerate(child.extract(record)):
             row = dict(child.scope)
             row.update({f"_parent_{k}": v for k, v in zip(key, parent, strict=True)})
