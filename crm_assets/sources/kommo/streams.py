@@ -295,7 +295,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         notes,
         "Notes of leads, contacts and companies (`/{entity}/notes`)",
         INCREMENTAL,
-        key=("entity_type", "id"),
+        key=("id", "entity_type"),
     ),
     stream("catalogs", listing("catalogs", "catalogs"), "Lists (`/catalogs`)", FULL),
     stream(
@@ -311,7 +311,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         "Custom field definitions of leads, contacts and companies "
         "(`/{entity}/custom_fields`), their enums as a child table",
         FULL,
-        key=("entity_type", "id"),
+        key=("id", "entity_type"),
         columns={"id": t.INTEGER, "entity_type": t.TEXT},
         children=[ChildSpec("enums", list_items("enums"), key=("id",))],
     ),
