@@ -20,19 +20,17 @@ from crm_assets.core.pagination import cursor_pages
 from crm_assets.core.streams import Window
 
 LIMIT = 250
-# The events list serves at most 100 a page.
-EVENTS_LIMIT = 100
 
 
 def hal_pages(
-    client: Any, path: str, key: str, params: dict[str, Any] | None = None, limit: int = LIMIT
+    client: Any, path: str, key: str, params: dict[str, Any] | None = None
 ) -> Iterator[list[dict]]:
     """Pages of `_embedded[key]` from `path`, following `_links.next` until it ends."""
     what = f"Kommo /{path}"
 
     def page(link: str | None) -> tuple[list[dict], str | None]:
         if link is None:
-            body = client.get_json(path, {"page": 1, "limit": limit, **(params or {})})
+            body = client.get_json(path, {"page": 1, "limit": LIMIT, **(params or {})})
         else:
             body = client.get_json(link)
         if body is None:  # 204: nothing (more) to read

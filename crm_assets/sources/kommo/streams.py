@@ -26,7 +26,7 @@ from crm_assets.core.streams import (
     Window,
 )
 from crm_assets.sources.kommo import fields
-from crm_assets.sources.kommo.fetch import EVENTS_LIMIT, hal_pages, window_params
+from crm_assets.sources.kommo.fetch import hal_pages, window_params
 from crm_assets.sources.kommo.resource import KommoResource
 
 INCREMENTAL, FULL = SyncMode.INCREMENTAL, SyncMode.FULL_TABLE
@@ -152,7 +152,7 @@ def deleted_by_events(event_type: str) -> Callable[[Any, Window], Iterator[list[
 
     def fetch(client: Any, window: Window) -> Iterator[list[Record]]:
         params = {**window_params(window, "created_at"), "filter[type]": event_type}
-        for page in hal_pages(client, "events", "events", params, EVENTS_LIMIT):
+        for page in hal_pages(client, "events", "events", params):
             yield [
                 {"id": e["entity_id"], "is_deleted": True, "updated_at": e.get("created_at")}
                 for e in page
@@ -171,10 +171,10 @@ def live_and_deleted(path: str, event_type: str) -> Fetch:
     return fetch
 
 
-def listing(path: str, key: str, *, incremental: str | None = None, limit: int = 250) -> Fetch:
+def listing(path: str, key: str, *, incremental: str | None = None) -> Fetch:
     def fetch(client: Any, window: Window) -> Iterator[list[Record]]:
         params = window_params(window, incremental) if incremental else {}
-        return hal_pages(client, path, key, params, limit)
+        return hal_pages(client, path, key, params)
 
     return fetch
 
@@ -283,7 +283,7 @@ STREAMS: tuple[StreamSpec, ...] = (
     ),
     stream(
         "events",
-        listing("events", "events", incremental="created_at", limit=EVENTS_LIMIT),
+        listing("events", "events", incremental="created_at"),
         "Events (`/events`): each change's type, entity, and values before and after; a "
         "lead's status moves (`lead_status_changed`) also as typed status/pipeline columns",
         INCREMENTAL,

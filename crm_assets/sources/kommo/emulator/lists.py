@@ -14,8 +14,6 @@ from crm_assets.sources.kommo.emulator.data import ID_BASE, Dataset
 from crm_assets.sources.kommo.emulator.hal import bad_request, hal_list, page_args, self_link
 from crm_assets.sources.kommo.emulator.sequence import merged_page
 
-EVENTS_LIMIT = 100  # the events list serves at most 100 a page
-
 
 class Lists:
     def __init__(self, data: Dataset):
@@ -58,17 +56,14 @@ class Lists:
         return self._answer(request, "notes", items)
 
     def events(self, request: Request) -> Response:
-        page, limit = page_args(request, default_limit=EVENTS_LIMIT)
-        if limit > EVENTS_LIMIT:
-            raise bad_request(f"limit must be at most {EVENTS_LIMIT} for events", path="limit")
+        page, limit = page_args(request)
         low, high = window(request, "created_at")
-        wanted = set(request.args.getlist("filter[type][]"))
-        wanted |= set(filter(None, request.args.get("filter[type]", "").split(",")))
-        entity = request.args.get("filter[entity]")
+        wanted, entities = listed(request, "filter[type]"), listed(request, "filter[entity]")
         streams = [
             s
             for s in self.data.events
-            if (not wanted or s.name in wanted) and (not entity or s.name.startswith(entity + "_"))
+            if (not wanted or s.name in wanted)
+            and (not entities or s.name.partition("_")[0] in entities)
         ]
         found = merged_page(streams, low, high, (page - 1) * limit, limit)
         items = [self.data.event(name, i, moment) for name, i, moment in found]
@@ -101,15 +96,21 @@ class Lists:
         return hal_list(request, key, items, page, limit, full_page=len(items) == limit)
 
 
+def listed(request: Request, name: str) -> set[str]:
+    """A filter given as `name=a,b` or as `name[]=a&name[]=b`."""
+    values = set(request.args.getlist(f"{name}[]"))
+    return values | set(filter(None, request.args.get(name, "").split(",")))
+
+
 def window(request: Request, field: str) -> tuple[int | None, int | None]:
-    """`filter[<field>][from|to]` (inclusive) or a bare `filter[<field>]`, in unix seconds."""
+    """`filter[<field>][from|to]` (inclusive), in unix seconds; a bare `filter[<field>]`
+    means from that moment on."""
     args = request.args
     bare = args.get(f"filter[{field}]")
-    raw = (
-        (bare, bare)
-        if bare
-        else (args.get(f"filter[{field}][from]"), args.get(f"filter[{field}][to]"))
-    )
+    if bare:
+        raw = (bare, None)
+    else:
+        raw = (args.get(f"filter[{field}][from]"), args.get(f"filter[{field}][to]"))
     try:
         return tuple(int(v) if v else None for v in raw)  # type: ignore[return-value]
     except ValueError:
