@@ -9,6 +9,13 @@ from crm_assets.core import schema
 
 TIME_KEYS = {"created_at", "updated_at", "closed_at", "closest_task_at", "complete_till"}
 SKIP = {"custom_fields_values", "_links", "_embedded"}
+# Every field type of https://developers.kommo.com/docs/custom-fields.
+DOCUMENTED_TYPES = {
+    "text", "numeric", "checkbox", "select", "multiselect", "date", "url", "textarea",
+    "radiobutton", "streetaddress", "smart_address", "birthday", "legal_entity", "date_time",
+    "price", "category", "file", "multitext", "tracking_data", "linked_entity", "chained_list",
+    "monetary",
+}  # fmt: skip
 
 
 def stored_as(key: str, value):

@@ -11,7 +11,7 @@ from crm_assets.core.assets import FULL_SYNC_TAG
 from crm_assets.sources.kommo.emulator.custom_fields import FIELDS
 from crm_assets.sources.kommo.streams import STREAMS
 from crm_assets_tests.sources.kommo.conftest import ANCHOR, UNLIMITED
-from crm_assets_tests.sources.kommo.helpers import assert_table_is, statuses
+from crm_assets_tests.sources.kommo.helpers import DOCUMENTED_TYPES, assert_table_is, statuses
 
 FULL = {FULL_SYNC_TAG: "true"}
 FAST = {"requests_per_second": UNLIMITED}
@@ -92,8 +92,7 @@ def test_custom_field_values_keep_every_type_typed(kommo, sqlite_warehouse):
     emulator = kommo.emulator
     kommo.run(sqlite_warehouse, tags=FULL, **FAST)
     values = sqlite_warehouse.rows("kommo_custom_field_values")
-    documented = {kind for fields in FIELDS.values() for _, _, kind, _, _ in fields}
-    assert {v["field_type"] for v in values} == documented
+    assert {v["field_type"] for v in values} == DOCUMENTED_TYPES
     assert {v["entity_type"] for v in values} == {
         "leads",
         "contacts",
@@ -218,3 +217,29 @@ def test_a_204_behind_a_full_pages_next_link_ends_the_stream(make_kommo, sqlite_
     assert result.success
     assert statuses(kommo.emulator, "/api/v4/leads") == [200, 200, 204]
     assert sqlite_warehouse.row_count("kommo_leads") == 250
+
+
+def test_the_demo_writes_every_kommo_table_with_values_of_every_type(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRM_ASSETS_DEMO", "1")
+    monkeypatch.setenv("CRM_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    from dagster import DagsterInstance
+
+    from crm_assets.core.warehouse import Warehouse
+    from crm_assets.definitions import build_definitions
+
+    job = build_definitions().resolve_job_def("kommo_sync")
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    with DagsterInstance.ephemeral() as instance:
+        assert job.execute_in_process(partition_key=today, instance=instance).success
+    warehouse = Warehouse(url=f"sqlite:///{tmp_path / 'demo.db'}")
+    tables = [t for t in warehouse.table_names() if t.startswith("kommo_")]
+    expected = {f"kommo_{s.name}" for s in STREAMS} | {
+        "kommo_custom_field_values",
+        "kommo_pipelines__statuses",
+        "kommo_custom_fields__enums",
+    }
+    assert set(tables) == expected
+    assert all(warehouse.row_count(t) for t in tables), {t: warehouse.row_count(t) for t in tables}
+    kinds = {r["field_type"] for r in warehouse.rows("kommo_custom_field_values")}
+    assert kinds == DOCUMENTED_TYPES
+    warehouse.engine.dispose()
