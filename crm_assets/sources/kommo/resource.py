@@ -94,7 +94,8 @@ class KommoResource(SourceResource):
 def classify_error(response: requests.Response, redactor: Redactor) -> ApiError | None:
     """Kommo's errors with a fixed meaning, told from their `application/problem+json` body.
 
-    401: the token is wrong or expired. 403: after repeated 429s Kommo blocks the
+    401: the token is wrong or expired. 402: the account's plan or subscription refuses.
+    403: after repeated 429s Kommo blocks the
     client (https://developers.kommo.com/docs/limitations); retrying only extends the
     block, so the run stops. 400: a request Kommo rejects (`validation-errors`).
     Anything else gets the default handling (429 and 5xx are retried).
@@ -107,12 +108,20 @@ def classify_error(response: requests.Response, redactor: Redactor) -> ApiError 
             "a long-lived token expires on the date chosen when it was created.",
             status=401,
         )
+    if status == 402:
+        return FatalApiError(
+            f"Kommo answered HTTP 402 Payment Required ({problem}): the account's subscription "
+            "or plan does not allow this call. Renew or upgrade it in Kommo, then re-run; "
+            "rows already written are kept.",
+            status=402,
+        )
     if status == 403:
         return BlockedError(
             f"Kommo refused access (HTTP 403: {problem}). Kommo blocks a client that keeps "
             "exceeding 7 requests per second; wait for the block to lift before the next run, "
             "and make sure no other tool spends this account's budget. If it persists, the "
-            "token's user may lack rights to this data. Rows already written are kept.",
+            "account may allow API calls only from whitelisted IP addresses, or the token's "
+            "user may lack rights to this data. Rows already written are kept.",
             status=403,
         )
     if status in (400, 404, 405):

@@ -74,6 +74,16 @@ def test_problem_json_errors_become_clear_messages(kommo, sqlite_warehouse):
     assert sqlite_warehouse.row_count("kommo_users") == 12  # the other stream was written
 
 
+def test_a_lapsed_subscription_stops_the_run_clearly(kommo, sqlite_warehouse):
+    body = {"title": "Payment Required", "status": 402, "detail": "Account is not paid"}
+    kommo.emulator.inject(402, body=json.dumps(body), content_type="application/problem+json")
+    result = kommo.run(sqlite_warehouse, streams=["tasks", "users"], raise_on_error=False, **FAST)
+    assert not result.success
+    assert "Payment Required" in failure_text(result)
+    assert "Account is not paid" in failure_text(result)
+    assert len(kommo.emulator.requests) == 1  # fatal: the other stream was not tried
+
+
 @pytest.mark.parametrize("token", [TOKEN, "a-wrong-token-3b7c"])
 def test_the_token_is_in_no_log_line(kommo, sqlite_warehouse, token):
     kommo.emulator.inject(429, times=1, path_prefix="/api/v4/leads")
