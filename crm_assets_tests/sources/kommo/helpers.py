@@ -39,14 +39,5 @@ def assert_table_is(warehouse, table: str, records: list[dict], key=lambda r: r[
             assert schema.comparable(got) == stored_as(name, value), (table, key(raw), name)
 
 
-def failure_text(result) -> str:
-    events = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    return "\n".join(str(e.event_specific_data.error) for e in events)
-
-
-def logged_text(result, instance) -> str:
-    return "\n".join(str(record) for record in instance.all_logs(result.run_id))
-
-
 def statuses(emulator, path: str) -> list[int]:
     return [r.status for r in emulator.requests if r.path == path]

@@ -8,8 +8,8 @@ import pytest
 
 from crm_assets.core.assets import FULL_SYNC_TAG
 from crm_assets.sources.kommo.streams import STREAMS
+from crm_assets_tests.harness import failure_text, logged_text
 from crm_assets_tests.sources.kommo.conftest import TOKEN, UNLIMITED
-from crm_assets_tests.sources.kommo.helpers import failure_text, logged_text
 
 FULL = {FULL_SYNC_TAG: "true"}
 FAST = {"requests_per_second": UNLIMITED}
