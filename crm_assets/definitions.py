@@ -18,6 +18,8 @@ from crm_assets.automation import (
 from crm_assets.core.assets import WAREHOUSE_KEY, build_source_assets
 from crm_assets.core.executor import cancel_on_signal_executor
 from crm_assets.core.warehouse import Warehouse
+from crm_assets.sources.kommo.resource import KommoResource
+from crm_assets.sources.kommo.streams import SOURCE as KOMMO
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 from crm_assets.sources.nectarcrm.streams import SOURCE as NECTARCRM
 from crm_assets.sources.odoo.resource import OdooResource
@@ -25,7 +27,7 @@ from crm_assets.sources.odoo.streams import SOURCE as ODOO
 from crm_assets.sources.pipedrive.resource import PipedriveResource
 from crm_assets.sources.pipedrive.streams import SOURCE as PIPEDRIVE
 
-SOURCES = [NECTARCRM, PIPEDRIVE, ODOO]
+SOURCES = [NECTARCRM, PIPEDRIVE, KOMMO, ODOO]
 
 
 def build_definitions() -> Definitions:
@@ -45,6 +47,7 @@ def build_definitions() -> Definitions:
             WAREHOUSE_KEY: Warehouse.from_env(),
             NECTARCRM.resource_key: NectarCrmResource.from_env(NECTARCRM.streams),
             PIPEDRIVE.resource_key: PipedriveResource.from_env(PIPEDRIVE.streams),
+            KOMMO.resource_key: KommoResource.from_env(KOMMO.streams),
             ODOO.resource_key: OdooResource.from_env(ODOO.streams),
         },
     )

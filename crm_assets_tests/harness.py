@@ -56,3 +56,14 @@ class Harness:
 def harness(source: SourceSpec, emulator: Any, anchor: date, settings) -> Iterator[Harness]:
     with serve(emulator) as url, DagsterInstance.ephemeral() as instance:
         yield Harness(source, emulator, url, instance, anchor, settings)
+
+
+def failure_text(result) -> str:
+    """The errors of a run's failed steps, as the UI shows them."""
+    events = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    return "\n".join(str(e.event_specific_data.error) for e in events)
+
+
+def logged_text(result, instance) -> str:
+    """Every log record of a run, debug included."""
+    return "\n".join(str(record) for record in instance.all_logs(result.run_id))

@@ -48,12 +48,18 @@ class ChildSpec:
 
     `extract` returns the list's items as flat dicts. Rows are keyed by the parent's
     key plus `key` (fields of the item) or, when `key` is empty, the item's position.
+
+    Several streams may share one child table: `table` then names it (after the
+    source's table prefix) and `scope` holds constant columns, e.g. the parent's
+    entity type, that join the parent's key so one stream's rows never touch another's.
     """
 
     name: str
     extract: Callable[[Record], Iterable[Record]]
     key: tuple[str, ...] = ()
     columns: Mapping[str, str] = field(default_factory=dict)
+    table: str = ""
+    scope: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -74,8 +74,9 @@ def sync_stream(
         children = {
             child.name: stack.enter_context(
                 warehouse.writer(
-                    f"{table}__{child.name}",
-                    parent_columns + list(child.key or ("_index",)),
+                    _child_table(child, stream, table),
+                    # The parent's id leads: the writer looks rows up by the first column.
+                    [*parent_columns, *child.scope, *(child.key or ("_index",))],
                     column_types=dict(child.columns),
                     history_days=history_days,
                 )
@@ -87,7 +88,9 @@ def sync_stream(
             writer.write(flat)
             for child in stream.children:
                 parents, rows = _child_rows(child, page, flat, stream.primary_key)
-                children[child.name].replace_children(parent_columns, parents, rows)
+                children[child.name].replace_children(
+                    [*parent_columns, *child.scope], parents, rows
+                )
             result.pages += 1
             result.records += len(page)
             progress.page(result, writer.stats)
@@ -106,15 +109,23 @@ def sync_stream(
     return result
 
 
+def _child_table(child: ChildSpec, stream: StreamSpec, table: str) -> str:
+    if not child.table:
+        return f"{table}__{child.name}"
+    return table.removesuffix(stream.name) + child.table
+
+
 def _child_rows(
     child: ChildSpec, raw: list[Record], flat: list[Record], key: tuple[str, ...]
 ) -> tuple[list[tuple], list[Record]]:
     parents, rows = [], []
+    scope = tuple(child.scope.values())
     for record, flattened in zip(raw, flat, strict=True):
         parent = tuple(flattened[k] for k in key)
-        parents.append(parent)
+        parents.append(parent + scope)
         for index, item in enumerate(child.extract(record)):
-            row = {f"_parent_{k}": v for k, v in zip(key, parent, strict=True)}
+            row = dict(child.scope)
+            row.update({f"_parent_{k}": v for k, v in zip(key, parent, strict=True)})
             if not child.key:
                 row["_index"] = index
             row.update(item)

@@ -237,7 +237,10 @@ class TableWriter:
         if len(fks) == 1:
             of_parents = fks[0].in_([p[0] for p in parents])
         else:
-            of_parents = sa.tuple_(*fks).in_(parents)
+            # The plain IN on the first column lets every dialect use the key's index.
+            of_parents = sa.and_(
+                fks[0].in_(sorted({p[0] for p in parents})), sa.tuple_(*fks).in_(parents)
+            )
         key_columns = [table.c[self._keys[k]] for k in self.primary_key]
         live = table.c[self._keys[DELETED]].is_(False)
         kept = {

@@ -1,0 +1,166 @@
+"""Kommo custom fields, typed (docs/kommo-api.md, "Custom fields").
+
+A record's `custom_fields_values` is null or a list of
+`{field_id, field_name, field_code, field_type, values: [{value, enum_id, enum_code}]}`.
+It becomes:
+
+- rows of the long table `kommo_custom_field_values`, one per value, with typed
+  columns: numbers the API sends as strings become numbers, unix-second dates become
+  timestamps, checkboxes booleans, nested values (legal entity, linked entity, file,
+  chained list) JSON;
+- wide columns on the entity's own table for fields that hold one value, named from
+  the field's name: a name equal to a standard column gets `_custom`; among custom
+  fields with one name the oldest (lowest id) keeps it and the others get `_<id>`.
+  Multi-value types (multiselect, multitext, smart address, chained list) live only
+  in the long table.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+NUMERIC = {"numeric", "price", "monetary"}
+DATES = {"date", "date_time", "birthday"}
+NESTED = {"legal_entity", "linked_entity", "file", "chained_list"}
+MULTI = {"multiselect", "multitext", "smart_address", "chained_list"}
+RESERVED = {"_synced_at", "_deleted"}
+
+VALUE_COLUMNS = {
+    "entity_type": "text",
+    "entity_id": "integer",
+    "field_id": "integer",
+    "field_code": "text",
+    "field_name": "text",
+    "field_type": "text",
+    "value_index": "integer",
+    "value_text": "text",
+    "value_number": "number",
+    "value_timestamp": "timestamp",
+    "value_boolean": "boolean",
+    "enum_id": "integer",
+    "enum_code": "text",
+    "value_json": "json",
+}
+
+
+def snake(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
+    return re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower() or "field"
+
+
+def columns_for(definitions: Iterable[dict], standard: Iterable[str]) -> dict[int, str]:
+    """Field id -> wide column, for the single-value fields, by the module's naming rules."""
+    standard = set(standard)
+    taken = standard | RESERVED
+    columns: dict[int, str] = {}
+    for definition in sorted(definitions, key=lambda d: int(d["id"])):
+        if definition.get("type") in MULTI:
+            continue
+        base = snake(str(definition.get("name") or definition["id"]))
+        if base in standard:
+            base += "_custom"
+        column = base if base not in taken else f"{base}_{definition['id']}"
+        columns[int(definition["id"])] = column
+        taken.add(column)
+    return columns
+
+
+def value_rows(entity_type: str, record: dict) -> list[dict]:
+    """One typed row per value of every custom field of `record` (none for null)."""
+    rows = []
+    for field in record.get("custom_fields_values") or []:
+        kind = field.get("field_type")
+        for index, value in enumerate(field.get("values") or []):
+            rows.append(
+                {
+                    "entity_type": entity_type,
+                    "entity_id": record["id"],
+                    "field_id": field.get("field_id"),
+                    "field_code": field.get("field_code"),
+                    "field_name": field.get("field_name"),
+                    "field_type": kind,
+                    "value_index": index,
+                    **typed(kind, value),
+                }
+            )
+    return rows
+
+
+def typed(kind: str | None, item: dict) -> dict[str, Any]:
+    """A value object's typed columns; unset ones are None so every row has them all."""
+    value = item.get("value")
+    out: dict[str, Any] = {name: None for name in list(VALUE_COLUMNS)[7:]}
+    out["enum_id"] = item.get("enum_id")
+    out["enum_code"] = item.get("enum_code")
+    if kind == "chained_list" or isinstance(value, dict | list):
+        # Nested values keep every key; a chained list's value is the item itself.
+        out["value_json"] = (
+            value
+            if value is not None
+            else {k: v for k, v in item.items() if k not in ("enum_id", "enum_code")}
+        )
+    elif kind in NUMERIC:
+        out["value_number"] = number(value)
+        out["value_text"] = None if value is None else str(value)
+    elif kind in DATES:
+        out["value_timestamp"] = moment(value)
+        if out["value_timestamp"] is None and value is not None:
+            out["value_text"] = str(value)  # kept as sent rather than lost
+    elif kind == "checkbox":
+        out["value_boolean"] = boolean(value)
+    else:
+        out["value_text"] = None if value is None else str(value)
+    return out
+
+
+def wide(record: dict, columns: dict[int, str]) -> dict[str, Any]:
+    """The single-value fields' wide columns of one record."""
+    out: dict[str, Any] = {}
+    for field in record.get("custom_fields_values") or []:
+        column = columns.get(int(field.get("field_id") or 0))
+        values = field.get("values") or []
+        if column is None or not values:
+            continue
+        row = typed(field.get("field_type"), values[0])
+        for key in ("value_number", "value_timestamp", "value_boolean", "value_json"):
+            if row[key] is not None:
+                out[column] = row[key]
+                break
+        else:
+            out[column] = row["value_text"]
+        if row["enum_id"] is not None:
+            out[f"{column}_enum_id"] = row["enum_id"]
+    return out
+
+
+def number(value: Any) -> float | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def moment(value: Any) -> datetime | None:
+    """Unix seconds (int or digit string) or an RFC 3339 string, as a UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        return datetime.fromtimestamp(int(value), UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def boolean(value: Any) -> bool | None:
+    if isinstance(value, bool) or value is None:
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "y"}
