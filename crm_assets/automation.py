@@ -12,7 +12,9 @@ from typing import Any
 
 from dagster import (
     AssetSelection,
+    AutomationConditionSensorDefinition,
     DefaultScheduleStatus,
+    DefaultSensorStatus,
     RunRequest,
     ScheduleDefinition,
     ScheduleEvaluationContext,
@@ -86,3 +88,21 @@ def source_schedules(source: SourceSpec, job: Any) -> list[ScheduleDefinition]:
 
 def _day(context: ScheduleEvaluationContext, days_back: int) -> str:
     return (context.scheduled_execution_time - timedelta(days=days_back)).strftime("%Y-%m-%d")
+
+
+def models_job(group: str) -> Any:
+    return define_asset_job(
+        "models_refresh",
+        selection=AssetSelection.groups(group),
+        description="Rebuild every model from the raw tables now in the warehouse, with checks.",
+    )
+
+
+def models_automation_sensor(group: str) -> AutomationConditionSensorDefinition:
+    # Declared so it runs by default: Dagster's implicit automation sensor starts stopped.
+    return AutomationConditionSensorDefinition(
+        "models_automation",
+        target=AssetSelection.groups(group),
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Rebuild a model after any raw table it reads is materialized.",
+    )
