@@ -41,11 +41,28 @@ def main() -> int:
             print(f"{job.name} failed; see the log above.", file=sys.stderr)
             return 1
 
+    # Models read every source's tables, so they are built once the syncs are done.
+    models = defs.resolve_job_def("models_refresh")
+    print(f"Running {models.name} (models and their checks) ...", flush=True)
+    if not models.execute_in_process(instance=instance, raise_on_error=False).success:
+        print(f"{models.name} failed; see the log above.", file=sys.stderr)
+        return 1
+
     warehouse = Warehouse.from_env()
     print(f"\nWarehouse {warehouse.engine.url.render_as_string(hide_password=True)}:")
     for table in warehouse.table_names():
         print(f"  {table:<48} {warehouse.row_count(table, include_deleted=True):>8} rows")
+    _print_models(warehouse)
     return 0
+
+
+def _print_models(warehouse) -> None:
+    from crm_assets.models import MODELS, build
+
+    for model in MODELS:
+        metadata = build.describe(model, warehouse)
+        print(f"\n{model.name}: {metadata['dagster/row_count']} rows, the first of them:")
+        print(metadata["preview"].value)
 
 
 if __name__ == "__main__":
