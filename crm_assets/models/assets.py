@@ -16,11 +16,13 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     AutomationCondition,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
     asset_check,
 )
+from sqlalchemy.exc import DBAPIError
 
 from crm_assets.core.warehouse import DEFAULT_URL, URL_VARIABLE, Warehouse
 from crm_assets.models import build
@@ -66,7 +68,15 @@ def _asset(model: Model, deps: list[AssetKey]) -> AssetsDefinition:
     )
     def _model(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
         snapshot_date = datetime.now(UTC).date().isoformat()
-        built = build.rebuild(model, warehouse, snapshot_date)
+        try:
+            built = build.rebuild(model, warehouse, snapshot_date)
+        except DBAPIError as exc:
+            # The driver's first line names the problem; the rest repeats the long SQL.
+            problem = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise Failure(
+                f"{model.name}: the warehouse refused the model's SQL ({problem}). The table "
+                "keeps its previous rows; a raw column whose type changed is the usual cause."
+            ) from None
         for skipped in built.skipped:
             context.log.info(f"{model.name}: {skipped}; that part contributes no rows")
         built_from = ", ".join(

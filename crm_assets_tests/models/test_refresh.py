@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from dagster import (
     AssetKey,
     AssetMaterialization,
@@ -105,3 +106,25 @@ def test_models_refresh_job_from_the_command_line_in_demo_mode(tmp_path):
     assert len(warehouse.rows("odoo_payment_analysis")) == 3
     assert len(warehouse.rows("odoo_insurance_quotation_analysis")) == 2
     warehouse.engine.dispose()
+
+
+@pytest.mark.parametrize("warehouse", ["postgres"], indirect=True)
+def test_a_rebuild_that_fails_keeps_the_previous_rows_and_says_why(warehouse):
+    data.pipedrive(warehouse, history=False)
+    assets, _ = build_models([])
+    with DagsterInstance.ephemeral() as instance:
+        run = dict(selection="key:models/crm_pipeline_stage_funnel", instance=instance,
+                   resources={"warehouse": warehouse}, raise_on_error=False)  # fmt: skip
+        assert materialize(assets, **run).success
+        before = warehouse.rows(FUNNEL.name, order_by=["stage_position"])
+        # A deal value that is not a number widens the column to text, which PostgreSQL
+        # will not sum.
+        data.write(warehouse, "pipedrive_deals", [{"id": 108, "pipeline_id": 1, "stage_id": 1,
+                   "status": "open", "value": "n/a", "is_deleted": False}])  # fmt: skip
+        result = materialize(assets, **run)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.step_failure_data.error.message
+    assert "crm_pipeline_stage_funnel: the warehouse refused the model's SQL" in message
+    assert "keeps its previous rows" in message and "SELECT" not in message
+    assert warehouse.rows(FUNNEL.name, order_by=["stage_position"]) == before
