@@ -12,7 +12,8 @@ PAYMENTS = Model(
         "supplier), direction (inbound or outbound), state and currency: count, totals, "
         "reconciled and outstanding amounts, average payment. Reconciled means Odoo's "
         "`is_reconciled` (matched with the invoices or bills it pays); outstanding means "
-        "posted and not reconciled. Deleted payments are left out."
+        "confirmed (any state but draft, cancelled or rejected) and not reconciled. Deleted "
+        "payments are left out."
     ),
     columns=(
         Column("month", TEXT, "Payment date's month, YYYY-MM."),
@@ -38,7 +39,11 @@ PAYMENTS = Model(
             "Sum of the signed amounts in the company currency: outbound payments count negative.",
         ),
         Column("reconciled_amount", NUMBER, "Amount of the reconciled payments."),
-        Column("outstanding_amount", NUMBER, "Amount of the posted payments not reconciled."),
+        Column(
+            "outstanding_amount",
+            NUMBER,
+            "Amount of the confirmed payments (not draft, cancelled or rejected) not reconciled.",
+        ),
         Column("average_amount", NUMBER, "Average payment amount, in the payment currency."),
     ),
     parts=(

@@ -181,7 +181,8 @@ def odoo(warehouse: Warehouse) -> None:
             paid(2, "2026-01-20", 50.0, False),
             paid(3, "2026-01-21", 30.0, False, state="draft"),
             paid(4, "2026-02-02", 80.0, False, payment_type="outbound", partner_type="supplier",
-                 payment_method_line_id=2, payment_method_line_name="Check"),
+                 payment_method_line_id=2, payment_method_line_name="Check", state="in_process"),
+            paid(6, "2026-01-22", 10.0, False, state="cancel"),
             paid(5, "2026-01-07", 999.0, False, _deleted=True),
         ],
     )  # fmt: skip

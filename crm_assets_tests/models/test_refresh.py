@@ -103,7 +103,7 @@ def test_models_refresh_job_from_the_command_line_in_demo_mode(tmp_path):
     warehouse = Warehouse(url=url)
     # Pipedrive's and Kommo's raw tables are absent: the funnel has NectarCRM's rows only.
     assert {r["source"] for r in warehouse.rows(FUNNEL.name)} == {"nectarcrm"}
-    assert len(warehouse.rows("odoo_payment_analysis")) == 3
+    assert len(warehouse.rows("odoo_payment_analysis")) == 4
     assert len(warehouse.rows("odoo_insurance_quotation_analysis")) == 2
     warehouse.engine.dispose()
 

@@ -1,8 +1,10 @@
 -- Payments per month, journal, payment method, partner type, direction, state and
 -- currency. Amounts are in the payment's currency except the company-currency
 -- totals. Reconciled: `is_reconciled` (matched with the invoices or bills it pays).
--- Outstanding: posted and not reconciled, i.e. money moved that no invoice or bill
--- accounts for yet. Draft and cancelled payments are neither.
+-- Outstanding: confirmed and not reconciled, i.e. money moved that no invoice or
+-- bill accounts for yet. Confirmed is any state but draft, cancelled or rejected,
+-- which Odoo has spelled differently across versions (posted/sent up to 16,
+-- in_process/paid from 17).
 SELECT
     {{ month("p.date") }} AS month,
     p.journal_id,
@@ -20,7 +22,8 @@ SELECT
     SUM(p.amount_company_currency_signed) AS amount_company_currency_signed,
     SUM(CASE WHEN p.is_reconciled = TRUE THEN p.amount ELSE 0 END) AS reconciled_amount,
     SUM(
-        CASE WHEN p.state = 'posted' AND COALESCE(p.is_reconciled, FALSE) = FALSE
+        CASE WHEN p.state NOT IN ('draft', 'cancel', 'cancelled', 'canceled', 'rejected')
+                AND COALESCE(p.is_reconciled, FALSE) = FALSE
             THEN p.amount ELSE 0 END
     ) AS outstanding_amount,
     AVG(p.amount) AS average_amount
