@@ -80,10 +80,7 @@ def _asset(model: Model, deps: list[AssetKey]) -> AssetsDefinition:
         for skipped in built.skipped:
             context.log.info(f"{model.name}: {skipped}; that part contributes no rows")
         built_from = ", ".join(
-            f"{s['source']} ({'history' if s['history'] else 'positions'})"
-            if len(model.parts) > 1
-            else s["source"]
-            for s in built.sources
+            f"{s['source']} (with history)" if s["history"] else s["source"] for s in built.sources
         )
         return MaterializeResult(
             metadata={

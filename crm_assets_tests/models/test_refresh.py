@@ -40,7 +40,7 @@ def test_a_materialization_reports_rows_schema_and_preview(sqlite_warehouse):
     assert all(c.description for c in columns)
     preview = metadata["preview"].value
     assert "| pipedrive" in preview and "Proposal" in preview
-    assert metadata["built_from"].value == "pipedrive (history)"
+    assert metadata["built_from"].value == "pipedrive (with history)"
     assert "kommo: no table" in metadata["skipped"].value
 
 
