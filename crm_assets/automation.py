@@ -12,6 +12,7 @@ from typing import Any
 
 from dagster import (
     AssetSelection,
+    AutomationConditionSensorDefinition,
     Config,
     DagsterRunStatus,
     DefaultScheduleStatus,
@@ -222,3 +223,21 @@ def all_sources_launcher(
         ]
 
     return launcher
+
+
+def models_job(group: str) -> Any:
+    return define_asset_job(
+        "models_refresh",
+        selection=AssetSelection.groups(group),
+        description="Rebuild every model from the raw tables now in the warehouse, with checks.",
+    )
+
+
+def models_automation_sensor(group: str) -> AutomationConditionSensorDefinition:
+    # Declared so it runs by default: Dagster's implicit automation sensor starts stopped.
+    return AutomationConditionSensorDefinition(
+        "models_automation",
+        target=AssetSelection.groups(group),
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Rebuild a model after any raw table it reads is materialized.",
+    )

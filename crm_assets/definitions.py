@@ -12,12 +12,16 @@ from crm_assets.automation import (
     all_sources_job,
     all_sources_launcher,
     full_sync_job,
+    models_automation_sensor,
+    models_job,
     source_job,
     source_schedules,
 )
 from crm_assets.core.assets import WAREHOUSE_KEY, build_source_assets
 from crm_assets.core.executor import cancel_on_signal_executor
 from crm_assets.core.warehouse import Warehouse
+from crm_assets.models import GROUP as MODELS_GROUP
+from crm_assets.models import build_models
 from crm_assets.sources.kommo.resource import KommoResource
 from crm_assets.sources.kommo.streams import SOURCE as KOMMO
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
@@ -33,13 +37,22 @@ SOURCES = [NECTARCRM, PIPEDRIVE, KOMMO, ODOO]
 def build_definitions() -> Definitions:
     jobs = {source.name: source_job(source) for source in SOURCES}
     launcher = all_sources_job(SOURCES)
+    raw = [build_source_assets(source) for source in SOURCES]
+    models, checks = build_models(key for assets in raw for key in assets.keys)
     return Definitions(
-        assets=[build_source_assets(source) for source in SOURCES],
-        jobs=[*jobs.values(), *(full_sync_job(s) for s in SOURCES), launcher],
+        assets=raw + models,
+        asset_checks=checks,
+        jobs=[
+            *jobs.values(),
+            *(full_sync_job(s) for s in SOURCES),
+            launcher,
+            models_job(MODELS_GROUP),
+        ],
         schedules=[s for source in SOURCES for s in source_schedules(source, jobs[source.name])],
         sensors=[
             all_sources_launcher(launcher, list(jobs.values())),
             failure_alert_sensor(s.resource.SECRET_VARIABLE for s in SOURCES),
+            models_automation_sensor(MODELS_GROUP),
         ],
         executor=cancel_on_signal_executor,
         resources={

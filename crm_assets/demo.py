@@ -49,13 +49,30 @@ def main() -> int:
             print(f"{job.name} failed; see the log above.", file=sys.stderr)
             return 1
 
+    # Models read every source's tables, so they are built once the syncs are done.
+    models = defs.resolve_job_def("models_refresh")
+    print(f"Running {models.name} (models and their checks) ...", flush=True)
+    if not models.execute_in_process(instance=instance, raise_on_error=False).success:
+        print(f"{models.name} failed; see the log above.", file=sys.stderr)
+        return 1
+
     print(f"\nWarehouse {shown}:")
     print(f"  {'table':<48} {'live rows':>10} {'deleted':>8}")
     for table in warehouse.table_names():
         live = warehouse.row_count(table)
         deleted = warehouse.row_count(table, include_deleted=True) - live
         print(f"  {table:<48} {live:>10} {deleted:>8}")
+    _print_models(warehouse)
     return 0
+
+
+def _print_models(warehouse) -> None:
+    from crm_assets.models import MODELS, build
+
+    for model in MODELS:
+        metadata = build.describe(model, warehouse)
+        print(f"\n{model.name}: {metadata['dagster/row_count']} rows, the first of them:")
+        print(metadata["preview"].value)
 
 
 if __name__ == "__main__":

@@ -150,6 +150,8 @@ COLUMNS: dict[str, Columns] = {
         "id": (INTEGER, "Id of the event's object (the change, note or activity)."),
         "timestamp": (TIMESTAMP, "When the event happened (UTC)."),
         "field_key": (TEXT, "For a dealChange, the key of the field that changed."),
+        "old_value": (TEXT, "For a dealChange, the field's value before the change, as text."),
+        "new_value": (TEXT, "For a dealChange, the field's value after the change, as text."),
         "data": (JSON, "The whole event as Pipedrive sends it (JSON)."),
     },
     "notes": {

@@ -16,6 +16,7 @@ Quirks (docs/pipedrive-api.md, "Deleted records"):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from itertools import chain
 from typing import Any
@@ -95,5 +96,15 @@ def _flow_row(deal_id: int, event: dict) -> dict:
         "id": data.get("id"),
         "timestamp": event.get("timestamp"),
         "field_key": data.get("field_key"),
+        # As text, whatever the field: one column holds stage ids, names and dates alike,
+        # and models can match a stage id without reading the JSON in `data`.
+        "old_value": _as_text(data.get("old_value")),
+        "new_value": _as_text(data.get("new_value")),
         "data": data,
     }
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else str(value)

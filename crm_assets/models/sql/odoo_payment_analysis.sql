@@ -1,0 +1,42 @@
+-- Payments per month, journal, payment method, partner type, direction, state and
+-- currency. Amounts are in the payment's currency except the company-currency
+-- totals. Reconciled: `is_reconciled` (matched with the invoices or bills it pays).
+-- Outstanding: confirmed and not reconciled, i.e. money moved that no invoice or
+-- bill accounts for yet. Confirmed is any state but draft, cancelled or rejected,
+-- which Odoo has spelled differently across versions (posted/sent up to 16,
+-- in_process/paid from 17).
+SELECT
+    {{ month("p.date") }} AS month,
+    p.journal_id,
+    p.journal_name,
+    p.payment_method_line_id,
+    p.payment_method_line_name,
+    p.partner_type,
+    p.payment_type,
+    p.state,
+    p.currency_id,
+    p.currency_name,
+    COUNT(*) AS payment_count,
+    SUM(p.amount) AS amount_total,
+    SUM(ABS(p.amount_company_currency_signed)) AS amount_company_currency,
+    SUM(p.amount_company_currency_signed) AS amount_company_currency_signed,
+    SUM(CASE WHEN p.is_reconciled = TRUE THEN p.amount ELSE 0 END) AS reconciled_amount,
+    SUM(
+        CASE WHEN p.state NOT IN ('draft', 'cancel', 'cancelled', 'canceled', 'rejected')
+                AND COALESCE(p.is_reconciled, FALSE) = FALSE
+            THEN p.amount ELSE 0 END
+    ) AS outstanding_amount,
+    AVG(p.amount) AS average_amount
+FROM odoo_payment AS p
+WHERE p._deleted = FALSE
+GROUP BY
+    {{ month("p.date") }},
+    p.journal_id,
+    p.journal_name,
+    p.payment_method_line_id,
+    p.payment_method_line_name,
+    p.partner_type,
+    p.payment_type,
+    p.state,
+    p.currency_id,
+    p.currency_name

@@ -1,0 +1,60 @@
+"""The models' SQL files, rendered for one warehouse dialect.
+
+Models are plain SQL run inside the warehouse; Jinja fills in the few things that
+vary: which sources' parts a model unions, and day differences, the one
+expression SQLite and PostgreSQL spell differently. Identifiers and literals
+rendered here come from the code, never from data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from sqlalchemy.engine import Connection
+
+SQL_FOLDER = Path(__file__).parent / "sql"
+
+_environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(SQL_FOLDER),
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,  # noqa: S701 (SQL, not HTML; every value rendered comes from the code)
+    keep_trailing_newline=True,
+)
+
+
+def days_between(dialect: str, start: str, end: str) -> str:
+    """SQL for the days (fractional) from `start` to `end`: timestamps, dates or ISO text."""
+    if dialect == "sqlite":
+        return f"(julianday({end}) - julianday({start}))"
+    return (
+        f"(EXTRACT(EPOCH FROM (CAST({end} AS TIMESTAMPTZ) - CAST({start} AS TIMESTAMPTZ)))"
+        " / 86400.0)"
+    )
+
+
+def month(expression: str) -> str:
+    """`YYYY-MM` of a date, a timestamp (UTC, see `prepare`) or ISO text, on both dialects."""
+    return f"substr(CAST({expression} AS TEXT), 1, 7)"
+
+
+def day(expression: str) -> str:
+    """`YYYY-MM-DD` of a date, a timestamp or ISO text, comparable as text."""
+    return f"substr(CAST({expression} AS TEXT), 1, 10)"
+
+
+def render(name: str, dialect: str, **variables: Any) -> str:
+    """The SQL file `name` for `dialect` ("sqlite" or "postgresql")."""
+    helpers = {
+        "days_between": lambda start, end: days_between(dialect, start, end),
+        "month": month,
+        "day": day,
+    }
+    return _environment.get_template(name).render(**helpers, **variables)
+
+
+def prepare(connection: Connection) -> None:
+    """Set up a transaction so timestamps read as UTC text and days count in UTC."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
