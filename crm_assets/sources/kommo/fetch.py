@@ -1,4 +1,4 @@
-"""How Kommo lists are read (docs/kommo-api.md, "Pagination" and "Filters").
+"""How Kommo lists are read (docs/kommo-api.md, "Pagination" and "Endpoints and filters we use").
 
 Every list is HAL: records under `_embedded.<key>`, the next page under
 `_links.next.href`. The loop follows the link and stops when it is absent or
