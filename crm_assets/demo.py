@@ -56,9 +56,12 @@ def main() -> int:
         print(f"{models.name} failed; see the log above.", file=sys.stderr)
         return 1
 
+    from crm_assets.models import MODELS
+
+    # Raw tables carry `_deleted`; the models, printed after them, are built from live rows.
     print(f"\nWarehouse {shown}:")
     print(f"  {'table':<48} {'live rows':>10} {'deleted':>8}")
-    for table in warehouse.table_names():
+    for table in sorted(set(warehouse.table_names()) - {m.name for m in MODELS}):
         live = warehouse.row_count(table)
         deleted = warehouse.row_count(table, include_deleted=True) - live
         print(f"  {table:<48} {live:>10} {deleted:>8}")

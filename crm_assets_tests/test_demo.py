@@ -14,6 +14,8 @@ import sys
 import pytest
 
 from crm_assets.core.warehouse import Warehouse
+from crm_assets.definitions import SOURCES
+from crm_assets.models import MODELS
 
 ROW = re.compile(r"^  (\w+)\s+(\d+)\s+(\d+)$", re.MULTILINE)
 
@@ -31,8 +33,12 @@ def run_demo(url: str) -> str:
 def check_listing(stdout: str, warehouse: Warehouse) -> None:
     assert re.search(r"^  table\s+live rows\s+deleted$", stdout, re.MULTILINE)
     listed = {name: (int(live), int(deleted)) for name, live, deleted in ROW.findall(stdout)}
-    assert set(listed) == set(warehouse.table_names())
-    assert {name.split("_")[0] for name in listed} == {"nectarcrm", "pipedrive"}
+    models = {m.name for m in MODELS}
+    assert set(listed) == set(warehouse.table_names()) - models
+    assert {name.split("_")[0] for name in listed} == {s.name for s in SOURCES}
+    for model in models:  # built after the syncs, with rows, and printed apart
+        assert warehouse.row_count(model, include_deleted=True) > 0, model
+        assert re.search(rf"^{model}: [1-9]\d* rows", stdout, re.MULTILINE), model
     for table, (live, deleted) in listed.items():
         total = warehouse.row_count(table, include_deleted=True)
         assert (live, deleted) == (warehouse.row_count(table), total - live), table
