@@ -32,6 +32,12 @@ class SourceResource(BoundResource):
     START_DATE_VARIABLE: ClassVar[str]
     DEFAULT_START_DATE: ClassVar[str] = "2025-01-01"
     DEMO_PATH: ClassVar[str] = ""
+    # Settings besides the secret read from the environment (field -> variable), bound
+    # as EnvVars like the secret, so the UI shows the variable's name.
+    ENV_FIELDS: ClassVar[dict[str, str]] = {}
+    # The field naming the account the vendor URL is built from (a subdomain): a run
+    # needs it unless `base_url` is set.
+    ACCOUNT_FIELD: ClassVar[str | None] = None
 
     base_url: str
     start_date: str = Field(default=DEFAULT_START_DATE, description="YYYY-MM-DD, UTC.")
@@ -67,8 +73,11 @@ class SourceResource(BoundResource):
         }
         if demo_mode():
             settings["base_url"] = demo_host(cls.SOURCE) + cls.DEMO_PATH
-        elif os.getenv(cls.SECRET_VARIABLE):
-            settings[cls.SECRET_FIELD] = EnvVar(cls.SECRET_VARIABLE)
+        else:
+            variables = {cls.SECRET_FIELD: cls.SECRET_VARIABLE, **cls.ENV_FIELDS}
+            for name, variable in variables.items():
+                if os.getenv(variable):
+                    settings[name] = EnvVar(variable)
         return cls(**{**settings, **overrides})
 
     @property
@@ -78,6 +87,8 @@ class SourceResource(BoundResource):
     def setup_for_execution(self, context: InitResourceContext) -> None:
         # Cheap and side-effect free: `dagster job execute` sets resources up twice.
         self.require(self.SECRET_FIELD, self.SECRET_VARIABLE)
+        if self.ACCOUNT_FIELD and not self.base_url:
+            self.require(self.ACCOUNT_FIELD, self.ENV_FIELDS[self.ACCOUNT_FIELD])
         for stream, mode in self.sync_modes.items():
             if mode not in SyncMode.__members__:
                 raise Failure(

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import requests
-from dagster import EnvVar, InitResourceContext
 from pydantic import Field
 
-from crm_assets.core.demo import demo_mode
 from crm_assets.core.http import (
     ApiError,
     AuthenticationError,
@@ -39,6 +35,8 @@ class KommoResource(SourceResource):
     SECRET_FIELD: ClassVar[str] = "access_token"
     SECRET_VARIABLE: ClassVar[str] = "KOMMO_ACCESS_TOKEN"
     START_DATE_VARIABLE: ClassVar[str] = "KOMMO_START_DATE"
+    ENV_FIELDS: ClassVar[dict[str, str]] = {"subdomain": SUBDOMAIN_VARIABLE}
+    ACCOUNT_FIELD: ClassVar[str] = "subdomain"
     DEMO_PATH: ClassVar[str] = "api/v4/"
 
     access_token: str | None = Field(default=None, description="From KOMMO_ACCESS_TOKEN.")
@@ -53,17 +51,6 @@ class KommoResource(SourceResource):
         default=REQUESTS_PER_SECOND,
         description="Kommo allows 7 per second per account; more earns 429s, then a 403 block.",
     )
-
-    @classmethod
-    def from_env(cls, streams: Sequence[Any] = (), **overrides: Any) -> KommoResource:
-        if not demo_mode() and os.getenv(SUBDOMAIN_VARIABLE):
-            overrides.setdefault("subdomain", EnvVar(SUBDOMAIN_VARIABLE))
-        return super().from_env(streams, **overrides)
-
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        super().setup_for_execution(context)
-        if not self.is_demo and not self.base_url:
-            self.require("subdomain", SUBDOMAIN_VARIABLE)
 
     def url(self) -> str:
         if self.base_url:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from dagster import EnvVar, Failure, InitResourceContext
+from dagster import Failure, InitResourceContext
 from pydantic import Field
 
-from crm_assets.core.demo import demo_mode
 from crm_assets.core.http import ApiClient, ClientConfig, Credential
 from crm_assets.core.resource import SourceResource
 
@@ -27,6 +24,9 @@ class OdooResource(SourceResource):
     SECRET_FIELD: ClassVar[str] = "api_key"
     SECRET_VARIABLE: ClassVar[str] = "ODOO_API_KEY"
     START_DATE_VARIABLE: ClassVar[str] = "ODOO_START_DATE"
+    ENV_FIELDS: ClassVar[dict[str, str]] = {
+        "base_url": URL_VARIABLE, "database": DATABASE_VARIABLE, "login": LOGIN_VARIABLE,
+    }  # fmt: skip
 
     api_key: str | None = Field(default=None, description="From ODOO_API_KEY.")
     base_url: str = Field(default="", description="The server's root URL (ODOO_URL).")
@@ -45,15 +45,6 @@ class OdooResource(SourceResource):
     page_size: int = Field(default=500, description="Records per search_read call.")
     table_prefix: str = "odoo_"
     requests_per_second: float = 10.0
-
-    @classmethod
-    def from_env(cls, streams: Sequence[Any] = (), **overrides: Any) -> OdooResource:
-        if not demo_mode():
-            for field, variable in (("base_url", URL_VARIABLE), ("database", DATABASE_VARIABLE),
-                                    ("login", LOGIN_VARIABLE)):  # fmt: skip
-                if os.getenv(variable):
-                    overrides.setdefault(field, EnvVar(variable))
-        return super().from_env(streams, **overrides)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         super().setup_for_execution(context)

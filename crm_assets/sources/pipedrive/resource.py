@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import requests
-from dagster import EnvVar, InitResourceContext
 from pydantic import Field
 
-from crm_assets.core.demo import demo_mode
 from crm_assets.core.http import (
     ApiError,
     AuthenticationError,
@@ -36,6 +32,8 @@ class PipedriveResource(SourceResource):
     TITLE: ClassVar[str] = "Pipedrive"
     SECRET_VARIABLE: ClassVar[str] = "PIPEDRIVE_API_TOKEN"
     START_DATE_VARIABLE: ClassVar[str] = "PIPEDRIVE_START_DATE"
+    ENV_FIELDS: ClassVar[dict[str, str]] = {"company_domain": DOMAIN_VARIABLE}
+    ACCOUNT_FIELD: ClassVar[str] = "company_domain"
 
     api_token: str | None = Field(default=None, description="From PIPEDRIVE_API_TOKEN.")
     company_domain: str | None = Field(
@@ -52,17 +50,6 @@ class PipedriveResource(SourceResource):
     notes_update_window_days: int = Field(
         default=30, description="How long after its creation a note may still be edited."
     )
-
-    @classmethod
-    def from_env(cls, streams: Sequence[Any] = (), **overrides: Any) -> PipedriveResource:
-        if not demo_mode() and os.getenv(DOMAIN_VARIABLE):
-            overrides.setdefault("company_domain", EnvVar(DOMAIN_VARIABLE))
-        return super().from_env(streams, **overrides)
-
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        super().setup_for_execution(context)
-        if not self.is_demo and not self.base_url:
-            self.require("company_domain", DOMAIN_VARIABLE)
 
     def url(self) -> str:
         return self.base_url or f"https://{self.company_domain}.pipedrive.com/"
