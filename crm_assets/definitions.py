@@ -16,6 +16,7 @@ from crm_assets.automation import (
     source_schedules,
 )
 from crm_assets.core.assets import WAREHOUSE_KEY, build_source_assets
+from crm_assets.core.executors import executor_from_env
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 from crm_assets.sources.nectarcrm.streams import SOURCE as NECTARCRM
@@ -42,6 +43,7 @@ def build_definitions() -> Definitions:
             NECTARCRM.resource_key: NectarCrmResource.from_env(NECTARCRM.streams),
             PIPEDRIVE.resource_key: PipedriveResource.from_env(PIPEDRIVE.streams),
         },
+        executor=executor_from_env(),
     )
 
 
