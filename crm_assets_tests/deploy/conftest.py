@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BROKER_URL = os.getenv("CRM_TEST_BROKER_URL", "pyamqp://guest:guest@127.0.0.1:5672//")
 REQUIRE_RABBITMQ = os.getenv("CRM_REQUIRE_RABBITMQ") == "1"
 # Variables of the developer's own deployment that must not steer these runs.
-DEPLOYMENT_VARIABLES = ("DAGSTER_HOME", "DAGSTER_POSTGRES_URL", "CRM_EXECUTOR", "CRM_CELERY_")
+DEPLOYMENT_VARIABLES = ("DAGSTER_HOME", "DAGSTER_PG_URL", "CRM_EXECUTOR", "CRM_CELERY_")
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_a_source_job_runs_its_step_on_a_celery_worker(
     queue = worker = f"crm-test-{uuid.uuid4().hex[:8]}"
     env = process_environment(
         DAGSTER_HOME=str(home),
-        DAGSTER_POSTGRES_URL=dagster_postgres_url,
+        DAGSTER_PG_URL=dagster_postgres_url,
         CRM_EXECUTOR="celery",
         CRM_CELERY_BROKER_URL=broker_url,
         CRM_CELERY_QUEUE=queue,
@@ -67,7 +67,7 @@ def test_a_source_job_runs_its_step_on_a_celery_worker(
         _delete_queue(broker_url, queue)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:] + tail(log)
 
-    monkeypatch.setenv("DAGSTER_POSTGRES_URL", dagster_postgres_url)
+    monkeypatch.setenv("DAGSTER_PG_URL", dagster_postgres_url)
     with DagsterInstance.from_config(str(home)) as instance:
         [run] = instance.get_runs()
         assert (run.job_name, run.status) == ("nectarcrm_sync", DagsterRunStatus.SUCCESS)

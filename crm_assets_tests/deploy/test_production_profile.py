@@ -41,7 +41,7 @@ def test_a_source_job_on_the_production_profile_is_stored_in_postgres(
     day = datetime.now(UTC).strftime("%Y-%m-%d")
     env = process_environment(
         DAGSTER_HOME=str(home),
-        DAGSTER_POSTGRES_URL=dagster_postgres_url,
+        DAGSTER_PG_URL=dagster_postgres_url,
         CRM_ASSETS_DEMO="1",
         CRM_WAREHOUSE_URL=warehouse_url,
     )
@@ -53,7 +53,7 @@ def test_a_source_job_on_the_production_profile_is_stored_in_postgres(
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
-    monkeypatch.setenv("DAGSTER_POSTGRES_URL", dagster_postgres_url)
+    monkeypatch.setenv("DAGSTER_PG_URL", dagster_postgres_url)
     with DagsterInstance.from_config(str(home)) as instance:
         assert isinstance(instance.run_storage, PostgresRunStorage)
         assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
