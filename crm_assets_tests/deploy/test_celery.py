@@ -52,8 +52,9 @@ def test_a_source_job_runs_its_step_on_a_celery_worker(
         with process_group(
             command("dagster-celery", "worker", "start", "-A", "dagster_celery.app",
                     "-y", str(WORKER_CONFIG), "-n", worker, "-q", queue,
-                    # One process: the worker's default is one per core.
-                    "--", "--pool", "solo"),
+                    # One process (the default is one per core), and no waiting for
+                    # other workers to sync with at start.
+                    "--", "--pool", "solo", "--without-mingle", "--without-gossip"),
             env=env, cwd=home, log=log,
         ) as process:  # fmt: skip
             _wait_until_ready(process, log)
