@@ -26,11 +26,11 @@ class ExecutorChoiceError(ValueError):
     """CRM_EXECUTOR names an engine this project does not run on, or one not installed."""
 
 
-def executor_from_env() -> ExecutorDefinition | None:
-    """The executor for every job; None keeps Dagster's default (multiprocess)."""
+def executor_from_env(default: ExecutorDefinition | None = None) -> ExecutorDefinition | None:
+    """The executor for every job: Celery's if chosen, else `default` (None: Dagster's)."""
     choice = os.getenv(EXECUTOR_VARIABLE, "").strip().lower()
     if choice in {"", "multiprocess"}:
-        return None
+        return default
     if choice != "celery":
         raise ExecutorChoiceError(
             f"{EXECUTOR_VARIABLE}={choice!r} is not an executor; use celery or multiprocess "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dagster import DagsterInvalidConfigError, validate_run_config
+from dagster import DagsterInvalidConfigError, in_process_executor, validate_run_config
 
 from crm_assets.core.executors import ExecutorChoiceError, executor_from_env
 from crm_assets.definitions import build_definitions
@@ -16,6 +16,14 @@ def test_without_a_choice_every_job_keeps_dagsters_default_executor():
     defs = build_definitions()
     for name in JOBS:
         assert defs.resolve_job_def(name).executor_def.name == "multi_or_in_process_executor"
+
+
+def test_without_a_choice_the_code_locations_own_default_is_kept(monkeypatch):
+    assert executor_from_env(default=in_process_executor) is in_process_executor
+    monkeypatch.setenv("CRM_EXECUTOR", "multiprocess")
+    assert executor_from_env(default=in_process_executor) is in_process_executor
+    monkeypatch.setenv("CRM_EXECUTOR", "celery")
+    assert executor_from_env(default=in_process_executor).name == "celery"
 
 
 def test_celery_runs_every_jobs_steps_through_the_broker_named_by_a_variable(monkeypatch):

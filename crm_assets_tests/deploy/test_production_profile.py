@@ -67,7 +67,8 @@ def test_a_source_job_on_the_production_profile_is_stored_in_postgres(
         # The source's pool was created on first use with the profile's limit of one.
         assert instance.event_log_storage.get_concurrency_info("nectarcrm").slot_count == 1
         assert instance.run_monitoring_enabled
-        assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 60
+        assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 30
+        assert instance.run_monitoring_max_runtime_seconds == 86400
         assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 4
 
