@@ -18,7 +18,7 @@ from crm_assets.automation import (
     source_schedules,
 )
 from crm_assets.core.assets import WAREHOUSE_KEY, build_source_assets
-from crm_assets.core.executor import cancel_on_signal_executor
+from crm_assets.core.executor import executor_from_env
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.models import GROUP as MODELS_GROUP
 from crm_assets.models import build_models
@@ -54,7 +54,6 @@ def build_definitions() -> Definitions:
             failure_alert_sensor(s.resource.SECRET_VARIABLE for s in SOURCES),
             models_automation_sensor(MODELS_GROUP),
         ],
-        executor=cancel_on_signal_executor,
         resources={
             ALERTS_KEY: AlertWebhook.from_env(),
             WAREHOUSE_KEY: Warehouse.from_env(),
@@ -63,6 +62,7 @@ def build_definitions() -> Definitions:
             KOMMO.resource_key: KommoResource.from_env(KOMMO.streams),
             ODOO.resource_key: OdooResource.from_env(ODOO.streams),
         },
+        executor=executor_from_env(),
     )
 
 

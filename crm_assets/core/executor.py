@@ -1,5 +1,13 @@
-"""Dagster's default executor, with two additions: it names its worker, and a run
-stopped by a signal ends CANCELED, not FAILED.
+"""The executor of every job: Dagster's default with two additions, or Celery workers.
+
+`executor_from_env` picks the engine, a deployment's choice applied to every job,
+schedules' runs included. `CRM_EXECUTOR=celery` sends each step to a Celery worker
+through the broker at `CRM_CELERY_BROKER_URL` (bound as an environment variable, so
+its password never shows in run config or the UI), on the queue `CRM_CELERY_QUEUE`
+(default `dagster`, which `dagster-celery worker start` listens on unless given `-q`).
+Unset (or `multiprocess`), steps run in subprocesses of the run, with the two
+additions below: the executor names its worker, and a run stopped by a signal ends
+CANCELED, not FAILED.
 
 The executor runs in the run's worker process (the `dagster job execute` process, or
 the process a run launcher started), so it tags the run with that process's identity
@@ -17,6 +25,7 @@ UI already carry the request and are left as they are.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -78,3 +87,44 @@ cancel_on_signal_executor = ExecutorDefinition(
         "by SIGINT or SIGTERM ends CANCELED."
     ),
 )
+
+
+# -- the engine ------------------------------------------------------------------------
+
+EXECUTOR_VARIABLE = "CRM_EXECUTOR"
+BROKER_VARIABLE = "CRM_CELERY_BROKER_URL"
+QUEUE_VARIABLE = "CRM_CELERY_QUEUE"
+DEFAULT_QUEUE = "dagster"
+# Results travel back over the broker itself, so workers need no second service.
+CELERY_BACKEND = "rpc://"
+
+
+class ExecutorChoiceError(ValueError):
+    """CRM_EXECUTOR names an engine this project does not run on, or one not installed."""
+
+
+def executor_from_env() -> ExecutorDefinition:
+    """The executor for every job: Celery's if chosen, else `cancel_on_signal_executor`."""
+    choice = os.getenv(EXECUTOR_VARIABLE, "").strip().lower()
+    if choice in {"", "multiprocess"}:
+        return cancel_on_signal_executor
+    if choice != "celery":
+        raise ExecutorChoiceError(
+            f"{EXECUTOR_VARIABLE}={choice!r} is not an executor; use celery or multiprocess "
+            "(or leave it unset)."
+        )
+    try:
+        from dagster_celery import celery_executor
+    except ImportError:
+        raise ExecutorChoiceError(
+            f"{EXECUTOR_VARIABLE}=celery needs dagster-celery: pip install -e '.[celery]'."
+        ) from None
+    queue = os.getenv(QUEUE_VARIABLE, "").strip() or DEFAULT_QUEUE
+    return celery_executor.configured(
+        {
+            "broker": {"env": BROKER_VARIABLE},
+            "backend": CELERY_BACKEND,
+            "config_source": {"task_default_queue": queue},
+        },
+        name="celery",
+    )
