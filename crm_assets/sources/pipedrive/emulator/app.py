@@ -237,6 +237,11 @@ class PipedriveEmulator(EmulatorApp):
         with self.lock:
             self._short_pages.append([path_prefix, keep, times])
 
+    def clear_faults(self) -> None:
+        with self.lock:
+            super().clear_faults()
+            self._short_pages.clear()
+
     def touch(self, entity: str, item_id: int, when: datetime | None = None) -> None:
         """Set a record's update time to `when` (default: one second after the last change)."""
         if entity not in TABLES:
