@@ -20,7 +20,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sqlite3
+import subprocess
+import time as pytime
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +34,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from crm_assets.core.assets import FULL_SYNC_TAG
 from crm_assets.core.warehouse import Warehouse
@@ -38,7 +43,7 @@ from crm_assets_tests.sources.kommo import conftest as kommo
 from crm_assets_tests.sources.nectarcrm import conftest as nectar
 from crm_assets_tests.sources.odoo import conftest as odoo
 from crm_assets_tests.sources.pipedrive import conftest as pipedrive
-from crm_assets_tests.test_run_control import wait_for
+from crm_assets_tests.test_run_control import DAGSTER, instance_yaml, wait_for
 
 FULL = {FULL_SYNC_TAG: "true"}
 # Small, so a stalled answer costs little; a normal answer on loopback takes milliseconds.
@@ -231,7 +236,9 @@ FAULTS = [
 class Table:
     columns: list[tuple[str, str]]  # (name, logical type), in table order
     count: int  # rows, so a duplicate cannot hide behind the key
-    rows: dict[tuple, tuple]  # primary key -> every other value but `_synced_at`
+    # primary key -> (column, value) of every non-null value but `_synced_at`, so a column
+    # added after a row was written, null in that row, leaves the row unchanged
+    rows: dict[tuple, tuple]
     stamps: dict[tuple, Any]  # primary key -> `_synced_at`
 
 
@@ -242,9 +249,12 @@ def snapshot(warehouse: Warehouse) -> dict[str, Table]:
         key = inspector.get_pk_constraint(name)["constrained_columns"]
         assert key, f"{name} has no primary key to compare rows by"
         columns = warehouse.columns(name)
-        values = [c for c, _ in columns if c != "_synced_at"]
+        values = sorted(c for c, _ in columns if c != "_synced_at")
         stored = warehouse.rows(name)
-        rows = {tuple(r[c] for c in key): tuple(r[c] for c in values) for r in stored}
+        rows = {
+            tuple(r[c] for c in key): tuple((c, r[c]) for c in values if r[c] is not None)
+            for r in stored
+        }
         stamps = {tuple(r[c] for c in key): r["_synced_at"] for r in stored}
         found[name] = Table(columns, len(stored), rows, stamps)
     return found
@@ -259,7 +269,7 @@ def assert_equal_warehouses(got: dict[str, Table], clean: dict[str, Table]) -> N
 
 
 def assert_synced_at_moved_only_where_rows_changed(
-    before: dict[str, Table], after: dict[str, Table]
+    before: dict[str, Table], after: dict[str, Table], *, edited: bool = True
 ) -> None:
     changed = 0
     for name, table in after.items():
@@ -272,7 +282,7 @@ def assert_synced_at_moved_only_where_rows_changed(
             else:
                 changed += 1
                 assert stamp > old.stamps[key], f"{name} {key}: changed, _synced_at did not move"
-    assert changed, "the edited record must have changed a row"
+    assert changed or not edited, "the edited record must have changed a row"
 
 
 class Runs:
@@ -376,3 +386,80 @@ def test_a_fault_loses_nothing_and_the_warehouse_equals_a_clean_sync(
     assert_equal_warehouses(after, synced.clean)
     assert_synced_at_moved_only_where_rows_changed(synced.before, after)
     run.assert_token_never_shown(caplog)
+
+
+# -- a run killed with SIGKILL while writing, then re-run ---------------------------------
+
+
+def rows_written(database: Path) -> int:
+    if not database.exists():
+        return 0
+    with sqlite3.connect(database, timeout=5) as db:
+        names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        # The names come from the database itself, not from input.
+        counts = [db.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names]  # noqa: S608
+        return sum(counts)
+
+
+def rows_in(tables: dict[str, Table]) -> int:
+    return sum(t.count for t in tables.values())
+
+
+def start_job(harness: Harness, source: Source, home: Path, database: Path) -> subprocess.Popen:
+    """`dagster job execute` of the source's job, in a process group of its own.
+
+    The credential travels as a user's does, in the source's environment variable, and
+    the rest of the settings as run config.
+    """
+    resource = harness.source.resource
+    (home / "dagster.yaml").write_text(yaml.safe_dump(instance_yaml(home)))
+    settings = {**harness.settings(harness.url), **source.overrides}
+    secret = settings.pop(resource.SECRET_FIELD)
+    run_config = home.parent / "run.yaml"
+    resources = {harness.source.resource_key: {"config": settings}}
+    run_config.write_text(yaml.safe_dump({"resources": resources}))
+    tags = json.dumps({"dagster/partition": harness.anchor.isoformat(), **FULL})
+    command = [DAGSTER, "job", "execute", "-m", "crm_assets", "-j", f"{source.name}_sync",
+               "-c", str(run_config), "--tags", tags]  # fmt: skip
+    env = {**os.environ, "DAGSTER_HOME": str(home), "CRM_WAREHOUSE_URL": f"sqlite:///{database}",
+           resource.SECRET_VARIABLE: secret}  # fmt: skip
+    return subprocess.Popen(command, cwd=home, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.name)
+def test_a_run_killed_while_writing_loses_nothing_when_run_again(source, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    home, database = tmp_path / "home", tmp_path / "warehouse.db"
+    home.mkdir()
+    with contextmanager(source.harness)() as harness:
+        harness.emulator.latency = 0.02  # so the kill lands while pages are still coming
+        job = start_job(harness, source, home, database)
+        try:
+            wait_for(lambda: rows_written(database) > 0, 120, "the job to write rows")
+        finally:
+            os.killpg(job.pid, signal.SIGKILL)  # the CLI and every process it started
+            output, _ = job.communicate(timeout=30)
+        assert job.returncode == -signal.SIGKILL
+        served = harness.emulator.count()
+        pytime.sleep(0.5)
+        assert harness.emulator.count() == served, "a process of the killed job reads on"
+        killed = sqlite_at(database)
+        written = snapshot(killed)
+        harness.emulator.latency = 0
+
+        run, clean = Runs(source, harness), sqlite_at(tmp_path / "clean.db")
+        rerun = harness.run(killed, tags=FULL, raise_on_error=False, **source.overrides)
+        assert rerun.success, failure_text(rerun)
+        assert harness.run(clean, tags=FULL, **source.overrides).success
+        after, clean_tables = snapshot(killed), snapshot(clean)
+        assert 0 < rows_in(written) < rows_in(clean_tables), "the kill must land mid-run"
+        assert_equal_warehouses(after, clean_tables)
+        assert_synced_at_moved_only_where_rows_changed(written, after, edited=False)
+        for warehouse in (killed, clean):
+            warehouse.engine.dispose()
+        run.said += [output, failure_text(rerun), logged_text(rerun, harness.instance)]
+
+    run.assert_token_never_shown(caplog)
+    stored = b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())
+    assert source.token.encode() not in stored, "the token is in the instance's storage"
