@@ -180,6 +180,7 @@ class Fault:
     # Requests under that path beyond those of a clean sync; for a fault that stops
     # the run, the requests of the stopped run under that path.
     requests: Callable[[Source], int]
+    says: str = ""  # what the run's retry warning says (a stopping fault: its error)
     stops: bool = False  # the run fails with a clear error and a re-run completes
 
 
@@ -213,18 +214,20 @@ def _short_page(source: Source, emulator) -> str:
 
 
 FAULTS = [
-    Fault("429 burst", _injected(429, 3, retry_after=0), lambda s: 3),
+    Fault("429 burst", _injected(429, 3, retry_after=0), lambda s: 3, "HTTP 429"),
     Fault("403 block", _blocked, lambda s: 1, stops=True),
-    Fault("500", _injected(500, 2), lambda s: 2),
-    Fault("502", _injected(502, 2), lambda s: 2),
-    Fault("503", _injected(503, 2, retry_after=0), lambda s: 2),
-    Fault("timeout", _stalled, lambda s: 1),
-    Fault("connection reset", _dropped, lambda s: 2),
+    Fault("500", _injected(500, 2), lambda s: 2, "HTTP 500"),
+    Fault("502", _injected(502, 2), lambda s: 2, "HTTP 502"),
+    Fault("503", _injected(503, 2, retry_after=0), lambda s: 2, "HTTP 503"),
+    Fault("timeout", _stalled, lambda s: 1, f"no answer within {TIMEOUT:g}s"),
+    Fault("connection reset", _dropped, lambda s: 2, "connection failed"),
     Fault(
         "malformed JSON page",
         _injected(200, 1, body=TRUNCATED, content_type="application/json"),
         lambda s: 1,
+        "not valid JSON",
     ),  # fmt: skip
+    # Not an error: the client reads on from the last record it received.
     Fault("page shorter than announced", _short_page, lambda s: s.short_page_requests),
 ]
 
@@ -381,6 +384,10 @@ def test_a_fault_loses_nothing_and_the_warehouse_equals_a_clean_sync(
         assert run(warehouse).success
     else:
         assert faulted.success, failure_text(faulted)
+        if fault.says:
+            warning = [line for line in logged_text(faulted, synced.harness.instance).splitlines()
+                       if fault.says in line]  # fmt: skip
+            assert warning and "retry 1 of" in warning[0], fault.says
 
     after = snapshot(warehouse)
     assert_equal_warehouses(after, synced.clean)
