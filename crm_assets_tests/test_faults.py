@@ -166,6 +166,24 @@ SOURCES = [
         short_page=NOT_APPLICABLE + "`search_read` answers a bare list and announces no count; "
         "Odoo applies the limit after its access rules, so a short page is the last one.",
     ),
+    Source(
+        name="odoo17",  # before JSON-2: every call, login included, is a POST to /jsonrpc
+        harness=lambda: odoo.harness(version=17, sizes={**odoo.SMALL, "account.payment": 30}),
+        token=odoo.TOKEN,
+        streams=("payment",),
+        path="/jsonrpc",
+        change=lambda e: e.touch(
+            "account.payment",
+            min(r["id"] for r in e.records("account.payment")),
+            _noon(),
+            memo="edited",
+        ),  # fmt: skip
+        # A proxy in front of Odoo: Odoo itself answers errors with HTTP 200 and a JSON-RPC error.
+        block={"body": "<html><h1>403 Forbidden</h1></html>", "content_type": "text/html"},
+        blocked_text="HTTP 403",
+        short_page=NOT_APPLICABLE + "`search_read` answers a bare list and announces no count; "
+        "Odoo applies the limit after its access rules, so a short page is the last one.",
+    ),
 ]
 
 
@@ -425,7 +443,7 @@ def start_job(harness: Harness, source: Source, home: Path, warehouse: str) -> s
     resources = {harness.source.resource_key: {"config": settings}}
     run_config.write_text(yaml.safe_dump({"resources": resources}))
     tags = json.dumps({"dagster/partition": harness.anchor.isoformat(), **FULL})
-    command = [DAGSTER, "job", "execute", "-m", "crm_assets", "-j", f"{source.name}_sync",
+    command = [DAGSTER, "job", "execute", "-m", "crm_assets", "-j", f"{harness.source.name}_sync",
                "-c", str(run_config), "--tags", tags]  # fmt: skip
     env = {**os.environ, "DAGSTER_HOME": str(home), "CRM_WAREHOUSE_URL": warehouse,
            resource.SECRET_VARIABLE: secret}  # fmt: skip
@@ -435,7 +453,8 @@ def start_job(harness: Harness, source: Source, home: Path, warehouse: str) -> s
 
 # Every source on SQLite; PostgreSQL, where a killed writer's transaction is rolled back
 # by the server, with one source: what the warehouse does on a kill depends on no source.
-KILLED = [(s, "sqlite") for s in SOURCES] + [(SOURCES[0], "postgres")]
+# (Odoo 17 differs from 19 only on the wire.)
+KILLED = [(s, "sqlite") for s in SOURCES if s.name != "odoo17"] + [(SOURCES[0], "postgres")]
 
 
 @pytest.mark.parametrize(("source", "backend"), KILLED, ids=lambda p: getattr(p, "name", p))
