@@ -49,6 +49,7 @@ FULL = {FULL_SYNC_TAG: "true"}
 # Small, so a stalled answer costs little; a normal answer on loopback takes milliseconds.
 TIMEOUT = 0.5
 STALL = 1.0
+ATTEMPTS = 3
 # A body cut off mid-record, labelled JSON: what a dropped proxy connection leaves.
 TRUNCATED = '{"data": [{"id": 1, "name": "Ac'
 NOT_APPLICABLE = "not applicable: "
@@ -200,6 +201,7 @@ class Fault:
     requests: Callable[[Source], int]
     says: str = ""  # what the run's retry warning says (a stopping fault: its error)
     stops: bool = False  # the run fails with a clear error and a re-run completes
+    settings: dict[str, Any] = field(default_factory=dict)  # of the faulted run
 
 
 def _injected(status: int, times: int, **kwargs: Any) -> Callable[[Source, Any], str]:
@@ -233,7 +235,15 @@ def _short_page(source: Source, emulator) -> str:
 
 FAULTS = [
     Fault("429 burst", _injected(429, 3, retry_after=0), lambda s: 3, "HTTP 429"),
-    Fault("403 block", _blocked, lambda s: 1, stops=True),
+    Fault("403 block", _blocked, lambda s: 1, stops=True),  # says the source's blocked_text
+    Fault(
+        "500 outlasting the retries",
+        _injected(500, ATTEMPTS),
+        lambda s: ATTEMPTS,
+        f"still failing after {ATTEMPTS} attempts",
+        stops=True,
+        settings={"max_attempts": ATTEMPTS},
+    ),  # fmt: skip
     Fault("500", _injected(500, 2), lambda s: 2, "HTTP 500"),
     Fault("502", _injected(502, 2), lambda s: 2, "HTTP 502"),
     Fault("503", _injected(503, 2, retry_after=0), lambda s: 2, "HTTP 503"),
@@ -391,14 +401,14 @@ def test_a_fault_loses_nothing_and_the_warehouse_equals_a_clean_sync(
     emulator.reset_log()
 
     path = fault.inject(source, emulator)
-    faulted = run(warehouse, timeout_seconds=TIMEOUT)
+    faulted = run(warehouse, timeout_seconds=TIMEOUT, **fault.settings)
     expected = fault.requests(source) + (0 if fault.stops else synced.requests_under(path))
     # A stalled request is logged when its late answer is sent, after the run moved on.
     wait_for(lambda: emulator.count(path) >= expected, STALL + 5, "the faulted requests")
     assert emulator.count(path) == expected
     if fault.stops:
         assert not faulted.success
-        assert source.blocked_text in failure_text(faulted)
+        assert (fault.says or source.blocked_text) in failure_text(faulted)
         assert run(warehouse).success
     else:
         assert faulted.success, failure_text(faulted)
