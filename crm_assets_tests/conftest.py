@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -65,6 +65,30 @@ def postgres_warehouse(postgres_url: str) -> Iterator[Warehouse]:
     warehouse.engine.dispose()
     with admin.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def make_postgres_warehouse(postgres_url: str) -> Iterator[Callable[[], Warehouse]]:
+    """For a test that needs more than one: makes PostgreSQL warehouses, each in a schema
+    of its own, dropped when the test ends."""
+    admin = sa.create_engine(postgres_url)
+    made: list[tuple[str, Warehouse]] = []
+
+    def make() -> Warehouse:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in postgres_url else "?"
+        url = f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
+        made.append((schema, Warehouse(url=url)))
+        return made[-1][1]
+
+    yield make
+    for schema, warehouse in made:
+        warehouse.engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
 
 

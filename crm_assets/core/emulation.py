@@ -9,6 +9,7 @@ HTTP client as the real vendor would.
 from __future__ import annotations
 
 import io
+import socket
 import sys
 import threading
 import time
@@ -25,6 +26,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 WSGIEnviron = dict[str, Any]
+# The status logged for a request whose connection was dropped without an answer.
+DROPPED = 0
 StartResponse = Callable[..., Any]
 
 
@@ -48,6 +51,8 @@ class _Fault:
     retry_after: float | None = None
     body: str = ""
     content_type: str = "text/plain"
+    # Close the connection without an answer, as a peer resetting it would.
+    drop: bool = False
 
     def matches(self, path: str) -> bool:
         return self.path_prefix is None or path.startswith(self.path_prefix)
@@ -84,20 +89,26 @@ class EmulatorApp:
         fault = self._next_fault(request.path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
+        if fault is not None and fault.drop:
+            self._record(request, DROPPED)
+            _drop_connection(environ)
         if fault is not None and fault.status is not None:
             response = fault.response()
         else:
             with self.lock:
                 response = self.handle(request)
+        self._record(request, response.status_code)
+        return response(environ, start_response)
+
+    def _record(self, request: Request, status: int) -> None:
         recorded = RecordedRequest(
             method=request.method,
             path=request.path,
             args=request.args.to_dict(flat=False),
-            status=response.status_code,
+            status=status,
         )
         with self.lock:
             self.requests.append(recorded)
-        return response(environ, start_response)
 
     # -- request log ---------------------------------------------------------------
 
@@ -148,6 +159,15 @@ class EmulatorApp:
         """
         self._queue(_Fault(remaining=times, path_prefix=path_prefix, delay=seconds))
 
+    def drop(self, times: int = 1, *, path_prefix: str | None = None) -> None:
+        """Close the connection of the next `times` requests without answering them.
+
+        The request is logged with status `DROPPED`. Over a socket the client sees the
+        peer hang up mid-request; in-process, the transport raises the
+        `requests.ConnectionError` a dropped socket would have caused.
+        """
+        self._queue(_Fault(remaining=times, path_prefix=path_prefix, drop=True))
+
     def clear_faults(self) -> None:
         with self.lock:
             self._faults.clear()
@@ -167,6 +187,16 @@ class EmulatorApp:
                         self._faults.remove(fault)
                     return fault
         return None
+
+
+def _drop_connection(environ: WSGIEnviron) -> None:
+    connection = environ.get("werkzeug.socket")
+    if connection is None:
+        raise requests.ConnectionError("the emulator dropped the connection without an answer")
+    connection.shutdown(socket.SHUT_RDWR)
+    # The server's attempt to write an answer now fails quietly (a ConnectionError it
+    # expects from clients that hang up); nothing reaches the client.
+    raise ConnectionAbortedError("dropped by a fault knob")
 
 
 # -- a loopback server -------------------------------------------------------------

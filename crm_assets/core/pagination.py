@@ -67,12 +67,20 @@ def cursor_pages(
 def offset_pages(
     get_page: Callable[[int], tuple[list[dict], int | None]], *, what: str
 ) -> Iterator[list[dict]]:
-    """Yield pages from offset 0 while the API says more items follow at `next_start`."""
+    """Yield pages from offset 0 while the API says more items follow at `next_start`.
+
+    A page holding fewer items than the step to `next_start` (a vendor trimming a
+    page, yet announcing more) is not trusted to have covered that step: the next page
+    starts right after the last item received, so nothing between is skipped. Items
+    read twice this way are harmless, since rows are upserted by key.
+    """
     start: int | None = 0
     while start is not None:
         items, next_start = get_page(start)
         if items:
             yield items
+        if items and next_start is not None and start + len(items) < next_start:
+            next_start = start + len(items)
         if next_start is not None and next_start <= start:
             raise ApiError(f"{what}: next page starts at {next_start}, not after {start}.")
         start = next_start

@@ -10,7 +10,7 @@ import pytest
 import requests
 from werkzeug.wrappers import Response
 
-from crm_assets.core.emulation import EmulatorApp, RecordedRequest, WSGIAdapter, serve
+from crm_assets.core.emulation import DROPPED, EmulatorApp, RecordedRequest, WSGIAdapter, serve
 
 DEMO = "http://app.demo.invalid/"
 
@@ -96,6 +96,19 @@ def test_a_stall_times_a_client_out_without_holding_up_the_next_request(url, app
     started = time.monotonic()
     assert requests.get(f"{url}/items", timeout=2).status_code == 200
     assert time.monotonic() - started < 0.8  # the stalled answer is still 1s away
+
+
+def test_a_dropped_connection_gets_no_answer_on_either_transport(url, app):
+    app.drop(path_prefix="/items")
+    session = requests.Session()
+    session.get(f"{url}/users")  # a kept-alive connection, as a client's session holds
+    with pytest.raises(requests.ConnectionError):
+        session.get(f"{url}/items", timeout=2)
+    assert session.get(f"{url}/items", timeout=2).status_code == 200
+    app.drop()
+    with pytest.raises(requests.ConnectionError):
+        in_process(app).get(f"{DEMO}items")
+    assert [r.status for r in app.requests] == [200, DROPPED, 200, DROPPED]
 
 
 def test_latency_delays_every_answer():

@@ -99,10 +99,9 @@ class JsonRpc:
         return self._rpc("object", "execute_kw", args, model=model)
 
     def _only_database(self) -> str:
-        try:
-            names = self._rpc("db", "list", [])
-        except ApiError:
-            names = None
+        # An error reply means Odoo will not list them (`list_db = False`); a failed
+        # request (a 403 from a proxy, retries spent) is not about databases: it propagates.
+        names = self._reply("db", "list", []).get("result")
         if isinstance(names, list) and len(names) == 1:
             return names[0]
         listed = f" ({', '.join(names)})" if isinstance(names, list) else ""
@@ -112,16 +111,21 @@ class JsonRpc:
         )
 
     def _rpc(self, service: str, method: str, args: list, model: str = "") -> Any:
-        body = {"jsonrpc": "2.0", "method": "call", "id": next(self._ids),
-                "params": {"service": service, "method": method, "args": args}}  # fmt: skip
-        reply = self.client.request_json("POST", "jsonrpc", json_body=body)
-        if not isinstance(reply, dict) or ("result" not in reply and "error" not in reply):
-            raise ApiError(f"Odoo: /jsonrpc answered {str(reply)[:100]!r}, not a JSON-RPC reply.")
+        reply = self._reply(service, method, args)
         if "error" in reply:
             data = reply["error"].get("data") or {}
             raise rpc_error(str(data.get("name", "")), str(data.get("message", reply["error"])),
                             model, self.client.redactor)  # fmt: skip
         return reply["result"]
+
+    def _reply(self, service: str, method: str, args: list) -> dict[str, Any]:
+        """The JSON-RPC reply, `result` or `error`; a failed request raises the client's error."""
+        body = {"jsonrpc": "2.0", "method": "call", "id": next(self._ids),
+                "params": {"service": service, "method": method, "args": args}}  # fmt: skip
+        reply = self.client.request_json("POST", "jsonrpc", json_body=body)
+        if not isinstance(reply, dict) or ("result" not in reply and "error" not in reply):
+            raise ApiError(f"Odoo: /jsonrpc answered {str(reply)[:100]!r}, not a JSON-RPC reply.")
+        return reply
 
 
 def rpc_error(name: str, message: str, model: str, redactor: Redactor) -> ApiError:

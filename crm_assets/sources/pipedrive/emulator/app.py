@@ -146,6 +146,7 @@ class PipedriveEmulator(EmulatorApp):
             burst_limit=burst_limit, daily_budget=daily_budget, abuse_threshold=abuse_threshold,
             abuse_window=abuse_window, block_seconds=block_seconds, clock=clock,
         )  # fmt: skip
+        self._short_pages: list[list[Any]] = []  # [path prefix, records kept, times left]
 
     # -- the wire ----------------------------------------------------------------------
 
@@ -170,12 +171,25 @@ class PipedriveEmulator(EmulatorApp):
                 )
                 reset = {"x-ratelimit-reset": str(limits.seconds_to_midnight(now))}
                 return self._answer(429, error_body(429, message), token, now, reset)
-            body = handler(self, request.args, *groups)
+            body = self._shortened(request.path, handler(self, request.args, *groups))
             limits.spend(cost, now)
             return self._answer(200, body, token, now)
         except ApiError as error:
             body = error_body(error.status, error.message, error.info)
             return self._answer(error.status, body, token, now)
+
+    def _shortened(self, path: str, body: Any) -> Any:
+        pagination = ((body or {}).get("additional_data") or {}).get("pagination")
+        fault = next((f for f in self._short_pages if path.startswith(f[0])), None)
+        if fault is None or pagination is None or len(body["data"] or []) <= fault[1]:
+            return body
+        fault[2] -= 1
+        if not fault[2]:
+            self._short_pages.remove(fault)
+        body["data"] = body["data"][: fault[1]]
+        start, limit = pagination["start"], pagination["limit"]
+        pagination.update(more_items_in_collection=True, next_start=start + limit)
+        return body
 
     def _answer(self, status, body, token, now, extra: dict[str, str] | None = None) -> Response:
         headers = self.limits.burst_headers(token, now) | self.limits.daily_headers(now)
@@ -214,6 +228,19 @@ class PipedriveEmulator(EmulatorApp):
             for deal_id in deal_ids:
                 self._require("deals", deal_id)
                 self.children.null_flows[deal_id] = calls
+
+    def shorten(self, path_prefix: str, keep: int, times: int = 1) -> None:
+        """Serve the next `times` v1 offset pages under `path_prefix` that hold more than
+        `keep` records with only their first `keep`, while `additional_data.pagination`
+        still announces the full page (`more_items_in_collection`, `next_start` one
+        `limit` on): a page shorter than the page size it announces."""
+        with self.lock:
+            self._short_pages.append([path_prefix, keep, times])
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            super().clear_faults()
+            self._short_pages.clear()
 
     def touch(self, entity: str, item_id: int, when: datetime | None = None) -> None:
         """Set a record's update time to `when` (default: one second after the last change)."""
