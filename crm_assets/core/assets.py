@@ -21,6 +21,7 @@ from dagster import (
     MaterializeResult,
     TableColumn,
     TableSchema,
+    TimeWindow,
     multi_asset,
 )
 
@@ -51,10 +52,25 @@ _META_COLUMNS = {
 }
 
 
+class SourceDays(DailyPartitionsDefinition):
+    """Daily UTC partitions whose refusal of a key that is no day says so in one sentence.
+
+    Dagster parses a run's partition key (from a run tag) while creating the run, before
+    any of our code runs; its own error is strptime's "does not match format '%Y-%m-%d%z'".
+    """
+
+    def time_window_for_partition_key(self, partition_key: str) -> TimeWindow:
+        try:
+            return super().time_window_for_partition_key(partition_key)
+        except ValueError:
+            raise ValueError(
+                f"Partition {partition_key!r} is not a day: partitions are days written "
+                "YYYY-MM-DD (UTC), from the source's start date to today."
+            ) from None
+
+
 def partitions_for(source: SourceSpec) -> DailyPartitionsDefinition:
-    return DailyPartitionsDefinition(
-        start_date=start_date_from_env(source.resource), end_offset=1, timezone="UTC"
-    )
+    return SourceDays(start_date=start_date_from_env(source.resource), end_offset=1, timezone="UTC")
 
 
 def asset_key(source: SourceSpec, stream: StreamSpec) -> AssetKey:
