@@ -105,7 +105,7 @@ def build_source_assets(source: SourceSpec):
                     result = sync_stream(
                         client, warehouse, stream, window, table=table, log=context.log,
                         history_days=resource.history_days,
-                        after_page=stop_if_orphaned,
+                        after_page=stop_if_orphaned, privacy=resource.privacy_policy(),
                     )  # fmt: skip
                 except FatalApiError as exc:
                     raise _failure(str(exc)) from None
