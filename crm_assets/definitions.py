@@ -18,6 +18,7 @@ from crm_assets.automation import (
 from crm_assets.core.assets import WAREHOUSE_KEY, build_source_assets
 from crm_assets.core.executor import cancel_on_signal_executor
 from crm_assets.core.warehouse import Warehouse
+from crm_assets.erasure import PII_KEY, PiiKey, erasure_job
 from crm_assets.sources.kommo.resource import KommoResource
 from crm_assets.sources.kommo.streams import SOURCE as KOMMO
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
@@ -33,9 +34,16 @@ SOURCES = [NECTARCRM, PIPEDRIVE, KOMMO, ODOO]
 def build_definitions() -> Definitions:
     jobs = {source.name: source_job(source) for source in SOURCES}
     launcher = all_sources_job(SOURCES)
+    resources = {
+        NECTARCRM.resource_key: NectarCrmResource.from_env(NECTARCRM.streams),
+        PIPEDRIVE.resource_key: PipedriveResource.from_env(PIPEDRIVE.streams),
+        KOMMO.resource_key: KommoResource.from_env(KOMMO.streams),
+        ODOO.resource_key: OdooResource.from_env(ODOO.streams),
+    }
+    erasure = erasure_job([(s, resources[s.resource_key].table_prefix) for s in SOURCES])
     return Definitions(
         assets=[build_source_assets(source) for source in SOURCES],
-        jobs=[*jobs.values(), *(full_sync_job(s) for s in SOURCES), launcher],
+        jobs=[*jobs.values(), *(full_sync_job(s) for s in SOURCES), launcher, erasure],
         schedules=[s for source in SOURCES for s in source_schedules(source, jobs[source.name])],
         sensors=[
             all_sources_launcher(launcher, list(jobs.values())),
@@ -45,10 +53,8 @@ def build_definitions() -> Definitions:
         resources={
             ALERTS_KEY: AlertWebhook.from_env(),
             WAREHOUSE_KEY: Warehouse.from_env(),
-            NECTARCRM.resource_key: NectarCrmResource.from_env(NECTARCRM.streams),
-            PIPEDRIVE.resource_key: PipedriveResource.from_env(PIPEDRIVE.streams),
-            KOMMO.resource_key: KommoResource.from_env(KOMMO.streams),
-            ODOO.resource_key: OdooResource.from_env(ODOO.streams),
+            PII_KEY: PiiKey.from_env(),
+            **resources,
         },
     )
 

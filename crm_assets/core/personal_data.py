@@ -36,6 +36,10 @@ EMAIL, PHONE, CPF, CNPJ, PERSON_NAME, DOCUMENT = (
     "document",
 )
 CLASSES = (EMAIL, PHONE, CPF, CNPJ, PERSON_NAME, DOCUMENT)
+# Declared beside a class on a column about someone other than the record's subject
+# (the user responsible for a contact): protected like its class, but erasing that
+# someone empties the column instead of erasing the record.
+REFERENCE = "reference"
 MASK = "***"
 
 _NON_DIGIT = re.compile(r"\D")

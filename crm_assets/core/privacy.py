@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from crm_assets.core import personal_data as pd
@@ -48,6 +48,7 @@ _MASKS = {
     pd.DOCUMENT: "CPF and CNPJ numbers in it keep their last two digits",
 }
 
+_IDENTIFYING = (pd.EMAIL, pd.CPF, pd.CNPJ)
 Record = dict[str, Any]
 Classes = str | tuple[str, ...]
 RowClasses = Callable[[Record], Mapping[str, str]]
@@ -131,9 +132,9 @@ class TableGuard:
     def __init__(self, policy: Policy, table: str, declared: Mapping[str, Classes],
                  by_row: RowClasses | None, key: Sequence[str]):  # fmt: skip
         self.policy, self.table, self.by_row = policy, table, by_row
+        self.declared = {c: (k,) if isinstance(k, str) else tuple(k) for c, k in declared.items()}
         self.columns: dict[str, tuple[str, tuple[str, ...]]] = {}
-        for column, classes in declared.items():
-            classes = (classes,) if isinstance(classes, str) else tuple(classes)
+        for column, classes in self.declared.items():
             self.columns[column] = (policy.action(table, column, classes), classes)
         for target, action in policy._by_column.items():
             name, _, column = target.partition(".")
@@ -192,13 +193,32 @@ class TableGuard:
                         out[column] = self._protect(out[column], action, (kind,))
         return out
 
+    def identifiers(self, row: Record) -> Iterator[str]:
+        """Hashes of the emails and CPF/CNPJ of a row's subject, in a row as written
+        (hashed already, or raw and hashed here when the key is known)."""
+        declared = dict(self.declared)
+        if self.by_row is not None:
+            declared.update({c: (k,) for c, k in self.by_row(row).items() if k})
+        for column, classes in declared.items():
+            value = row.get(column)
+            kinds = [k for k in classes if k in _IDENTIFYING]
+            if not isinstance(value, str) or not kinds or pd.REFERENCE in classes:
+                continue
+            action = self.policy.action(self.table, column, classes)
+            if action == HASH:
+                yield value
+            elif action == KEEP and self.policy.key is not None:
+                yield self.policy.hash(kinds[0], value)
+
     def notes(self) -> dict[str, str]:
         """Column descriptions saying how each protected column is protected."""
         notes = {}
         for column, (action, classes) in self.columns.items():
             if action == DROP:
                 continue
-            what = ", ".join(classes) or "listed by table and column"
+            what = (
+                ", ".join(c for c in classes if c != pd.REFERENCE) or "listed by table and column"
+            )
             done = _DONE[action].format("; ".join(_MASKS.get(c, "") for c in classes) or "")
             notes[column] = f"Personal data ({what}): {done}."
         return notes
@@ -211,7 +231,7 @@ class TableGuard:
         return self._protect_text(str(value), action, classes, False)
 
     def _protect_text(self, text: str, action: str, classes: tuple[str, ...], nested: bool):
-        kinds = [c for c in classes if c != pd.DOCUMENT]
+        kinds = [c for c in classes if c not in (pd.DOCUMENT, pd.REFERENCE)]
         if nested:
             # Inside JSON, only what looks like personal data: labels and flags stay.
             kinds = [k for k in kinds if pd.looks_like(k, text)] or ([] if classes else [None])

@@ -14,6 +14,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+from crm_assets.core.erased import Returning
 from crm_assets.core.privacy import Policy
 from crm_assets.core.streams import ChildSpec, Record, StreamSpec, Window
 from crm_assets.core.table_writer import WriteStats
@@ -36,6 +37,8 @@ class SyncResult:
     children: dict[str, WriteStats] = field(default_factory=dict)
     # Column descriptions of the stream as synced (after any run-time discovery).
     descriptions: dict[str, str] = field(default_factory=dict)
+    # Rows naming a data subject erased before (see core.erased): reported, not hidden.
+    returned: int = 0
 
 
 def sync_stream(
@@ -71,6 +74,7 @@ def sync_stream(
         for c in stream.children
     }
     result.descriptions.update(guard.notes())
+    returning = Returning.load(warehouse.engine)
     parent_columns = [f"_parent_{k}" for k in stream.primary_key]
     progress = _Progress(log, f"{table}", client)
     with ExitStack() as stack:
@@ -97,12 +101,16 @@ def sync_stream(
         }
         for page in stream.fetch(client, window):
             flat = [stream.flatten(record) for record in page]
-            writer.write(guard.rows(flat))
+            protected = guard.rows(flat)
+            writer.write(protected)
+            result.returned += returning.count(guard, protected)
             for child in stream.children:
                 parents, rows = _child_rows(child, page, flat, stream.primary_key)
+                rows = guards[child.name].rows(rows)
                 children[child.name].replace_children(
-                    [*parent_columns, *child.scope], parents, guards[child.name].rows(rows)
+                    [*parent_columns, *child.scope], parents, rows
                 )
+                result.returned += returning.count(guards[child.name], rows)
             result.pages += 1
             result.records += len(page)
             progress.page(result, writer.stats)
@@ -118,6 +126,12 @@ def sync_stream(
         result.stats = writer.stats
         result.children = {name: w.stats for name, w in children.items()}
     progress.done(result)
+    if result.returned:
+        log.warning(
+            f"{table}: {result.returned} rows written hold the email or CPF/CNPJ of a data "
+            "subject erased before (crm_erasure_log): the source still has them. Delete them "
+            "at the source, then run erase_data_subject again."
+        )
     return result
 
 

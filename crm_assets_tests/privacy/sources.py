@@ -45,9 +45,9 @@ class Source:
         return running.run(warehouse, tags=FULL, pii_key=PII_KEY, **{**self.overrides, **overrides})
 
 
-def _nectarcrm(**args):
-    return NectarCrmEmulator(token=nectarcrm.TOKEN, anchor=nectarcrm.ANCHOR,
-                             **{"sizes": {k: 12 for k in nectarcrm.SMALL}, **args})  # fmt: skip
+def _nectarcrm(sizes=None, **args):
+    sizes = {**{k: 12 for k in nectarcrm.SMALL}, **(sizes or {})}
+    return NectarCrmEmulator(token=nectarcrm.TOKEN, anchor=nectarcrm.ANCHOR, sizes=sizes, **args)
 
 
 def _pipedrive(**args):

@@ -60,10 +60,10 @@ def test_a_policy_off_stores_values_as_served(name, sqlite_warehouse):
 def test_history_keeps_only_protected_versions(warehouse):
     source = SOURCES["nectarcrm"]
     with source.running() as running:
-        source.run(running, warehouse, privacy=HASH_ALL, history_days=30)
+        source.run(running, warehouse, streams=["contacts"], privacy=HASH_ALL, history_days=30)
         for contact in running.emulator.records("contatos")[:5]:
             running.emulator.touch("contatos", contact["id"], datetime(2026, 11, 20, 12))
-        source.run(running, warehouse, privacy=HASH_ALL, history_days=30)
+        source.run(running, warehouse, streams=["contacts"], privacy=HASH_ALL, history_days=30)
         served = personal_values(running.emulator.bodies)
     kept = _rows(warehouse, 'SELECT cpf, cnpj FROM "nectarcrm_contacts__history"')
     assert len(kept) == 5

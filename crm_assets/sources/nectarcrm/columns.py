@@ -143,10 +143,11 @@ def descriptions(stream: str, columns: dict[str, str]) -> dict[str, str]:
 
 
 # Columns holding personal data, by class (see crm_assets.core.personal_data): what a
-# privacy policy protects. Users' logins are their email addresses; free text and
-# custom field values may hold a CPF or CNPJ (`document`).
-_RESPONSIBLE = {"responsavel_login": "email"}
-PERSONAL: dict[str, dict[str, str]] = {
+# privacy policy protects. Users' logins are their email addresses, a `reference` to
+# someone other than the record's subject; free text and custom field values may
+# hold a CPF or CNPJ (`document`).
+_RESPONSIBLE = {"responsavel_login": ("email", "reference")}
+PERSONAL: dict[str, dict[str, str | tuple[str, ...]]] = {
     "contacts": {"nome": "person_name", "cpf": "cpf", "cnpj": "cnpj", "emails": "email",
                  "telefones": "phone", "camposPersonalizados": "document", **_RESPONSIBLE},
     "opportunities": {"cliente_nome": "person_name", "camposPersonalizados": "document",
@@ -154,9 +155,9 @@ PERSONAL: dict[str, dict[str, str]] = {
     "qualifications": {"cliente_nome": "person_name", "camposPersonalizados": "document",
                        **_RESPONSIBLE},
     "appointments": {"cliente_nome": "person_name", "descricao": "document",
-                     "participantes": "email", **_RESPONSIBLE},
+                     "participantes": ("email", "reference"), **_RESPONSIBLE},
     "tasks": {"cliente_nome": "person_name", "descricao": "document", **_RESPONSIBLE},
     "feedbacks": {"contato_nome": "person_name", "descricao": "document",
-                  "autor_login": "email"},
+                  "autor_login": ("email", "reference")},
     "proposals": {"cliente_nome": "person_name", "descricao": "document", **_RESPONSIBLE},
 }  # fmt: skip

@@ -247,7 +247,7 @@ STREAMS: tuple[StreamSpec, ...] = (
             ChildSpec(
                 "participantes",
                 list_items("participantes"),
-                personal={"email": "email", "nome": "person_name"},
+                personal={"email": ("email", "reference"), "nome": "person_name"},
             )
         ],
     ),
