@@ -3,7 +3,7 @@
 Config (one of `email`, `tax_id`, `record`; and `mode`):
 
     ops:
-      erase_data_subject:
+      erase_subject:
         config: {email: "ana@example.com", mode: delete}     # or tax_id: "529.982.247-25",
                                                                # or record: "pipedrive_persons:42"
 
@@ -42,7 +42,7 @@ MODES = ("delete", "null")
 class PiiKey(ConfigurableResource):
     """The key personal data is hashed with (CRM_PII_KEY), for jobs outside a source."""
 
-    key: str | None = Field(default=None, description=f"From {KEY_VARIABLE}.")
+    key: str = Field(default="", description=f"From {KEY_VARIABLE}.")
 
     @classmethod
     def from_env(cls) -> "PiiKey":
@@ -74,7 +74,7 @@ def erasure_job(sources: Sequence[tuple[SourceSpec, str]]):
     maps = table_maps(sources)
 
     @op(
-        name="erase_data_subject",
+        name="erase_subject",
         required_resource_keys={WAREHOUSE_KEY, PII_KEY},
         description="Delete or empty every row about one person, in every source's tables.",
     )

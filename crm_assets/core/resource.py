@@ -62,7 +62,7 @@ class SourceResource(BoundResource):
             "phone, cpf, cnpj, person_name, document) or table.column. Default: keep all."
         ),
     )
-    pii_key: str | None = Field(default=None, description=f"From {KEY_VARIABLE}.")
+    pii_key: str = Field(default="", description=f"From {KEY_VARIABLE}.")
 
     _demo_app: Any = PrivateAttr(default=None)
 

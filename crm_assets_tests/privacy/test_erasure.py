@@ -47,7 +47,7 @@ def _removed(before, after) -> dict[str, int]:
 def _erase(warehouse, instance, **config):
     job = erasure_job([(SOURCES[n].spec, f"{n}_") for n in ("nectarcrm", "odoo", "pipedrive")])
     result = job.execute_in_process(
-        run_config={"ops": {"erase_data_subject": {"config": config}}},
+        run_config={"ops": {"erase_subject": {"config": config}}},
         resources={"warehouse": warehouse, "pii_key": PiiKey(key=PII_KEY)},
         instance=instance,
         raise_on_error=False,
