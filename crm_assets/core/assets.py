@@ -210,6 +210,8 @@ def _materialization(source, stream, warehouse, result: SyncResult, requests: in
     }
     for child, child_stats in result.children.items():
         metadata[f"{child}_rows_written"] = child_stats.inserted + child_stats.updated
+    if result.returned:
+        metadata["rows_naming_erased_subjects"] = result.returned
     return MaterializeResult(asset_key=asset_key(source, stream), metadata=metadata)
 
 

@@ -148,6 +148,9 @@ def test_a_sync_that_brings_the_subject_back_reports_it(synced_sqlite):
     result = SOURCES["odoo"].run(odoo, warehouse, privacy=HASH_ALL, page_size=200)
     logs = "\n".join(str(r) for r in odoo.instance.all_logs(result.run_id))
     assert "odoo_res_partner: 1 rows written hold the email or CPF/CNPJ of a data subject" in logs
+    [partners] = [e.materialization.metadata for e in result.get_asset_materialization_events()
+                  if e.asset_key.path[-1] == "res_partner"]  # fmt: skip
+    assert partners["rows_naming_erased_subjects"].value == 1
     register = sa.Table("crm_erasure_log", sa.MetaData(), autoload_with=warehouse.engine)
     with warehouse.engine.connect() as connection:
         hashes = {r.identifier_hash for r in connection.execute(sa.select(register))}

@@ -172,3 +172,19 @@ def test_an_unknown_class_fails_with_the_choices(sqlite_warehouse):
         logs = logged_text(result, running.instance)
     assert not result.success
     assert "'emial' (under hash) is neither a class" in logs and "person_name" in logs
+
+
+def test_kommo_fields_are_classified_by_their_code(sqlite_warehouse):
+    source = SOURCES["kommo"]
+    with source.running() as running:
+        source.run(running, sqlite_warehouse, streams=["contacts"],
+                   privacy={"drop": ["phone"], "mask": ["email"]})  # fmt: skip
+    values = _rows(sqlite_warehouse, "SELECT field_code, value_text FROM "
+                   "kommo_custom_field_values WHERE field_code IN ('PHONE', 'EMAIL', 'POSITION')")  # fmt: skip
+    by_code = {}
+    for code, text in values:
+        by_code.setdefault(code, set()).add(text)
+    # A shared value column cannot be dropped: a dropped class is stored empty there.
+    assert by_code["PHONE"] == {None}
+    assert by_code["EMAIL"] == {"***@exemplo.com"}
+    assert None not in by_code["POSITION"] and len(by_code["POSITION"]) > 1
