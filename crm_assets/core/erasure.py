@@ -21,7 +21,7 @@ the register, the log and the metadata.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +52,8 @@ class TableMap:
     links: tuple[str, ...] = ()
     scope: tuple[str, ...] = ()
     children: tuple[TableMap, ...] = ()
+    # For a table whose columns' classes depend on the row (see StreamSpec.personal_rows).
+    by_row: Callable[[dict], Mapping[str, str]] | None = None
 
 
 def table_maps(sources: Iterable[tuple[SourceSpec, str]]) -> list[TableMap]:
@@ -69,7 +71,9 @@ def table_maps(sources: Iterable[tuple[SourceSpec, str]]) -> list[TableMap]:
                     # A row-classified column may hold any class: search it for all.
                     personal.update({c: IDENTIFYING for c in child.personal_rows({})})
                 scope = tuple(child.scope)
-                known = shared.setdefault(name, TableMap(name, (), personal, {}, links, scope))
+                known = shared.setdefault(
+                    name, TableMap(name, (), personal, {}, links, scope, by_row=child.personal_rows)
+                )
                 known.parents[tuple(child.scope.values())] = table
                 children.append(known)
             maps.append(TableMap(table, stream.primary_key, _classes(stream.personal),
@@ -213,13 +217,29 @@ def _identifiers_of(tables: _Tables, maps: dict[str, TableMap], records) -> set[
     for name, keys in records.items():
         for target in (maps[name], *maps[name].children):
             for _, table in tables.each(target):
+                where = _of_records(table, target, name, keys)
+                if target.by_row is not None:
+                    found |= _identifiers_by_row(tables.connection, table, target, where)
+                    continue
                 columns = _identifying(target, table, references=False)
                 if not columns:
                     continue
                 selected = [_normalized(table.c[c], k) for c, k in columns.items()]
-                where = _of_records(table, target, name, keys)
                 for row in tables.connection.execute(sa.select(*selected).where(where)):
                     found |= {v for v in row if v and _is_identifier(v)}
+    return found
+
+
+def _identifiers_by_row(connection: Connection, table: sa.Table, item: TableMap, where) -> set:
+    """Only the values each row classifies as email or CPF/CNPJ (not its phones)."""
+    found = set()
+    for row in connection.execute(sa.select(table).where(where)):
+        values = dict(row._mapping)
+        for column, kind in item.by_row(values).items():
+            value = values.get(column)
+            if kind in IDENTIFYING and isinstance(value, str) and value:
+                value = value if _HEX.fullmatch(value) else pd.normalize(kind, value)
+                found |= {value} if _is_identifier(value) else set()
     return found
 
 

@@ -45,7 +45,7 @@ def _removed(before, after) -> dict[str, int]:
 
 
 def _erase(warehouse, instance, **config):
-    job = erasure_job([(SOURCES[n].spec, f"{n}_") for n in ("nectarcrm", "odoo", "pipedrive")])
+    job = erasure_job([(source.spec, f"{name}_") for name, source in SOURCES.items()])
     result = job.execute_in_process(
         run_config={"ops": {"erase_subject": {"config": config}}},
         resources={"warehouse": warehouse, "pii_key": PiiKey(key=PII_KEY)},
@@ -200,6 +200,23 @@ def test_a_user_named_on_others_records_is_emptied_there_not_their_records(sqlit
     after = {r["id"]: r for r in sqlite_warehouse.rows("nectarcrm_contacts")}
     assert all(after[r["id"]]["responsavel_login"] is None for r in owned)
     assert all(after[r["id"]]["cpf"] == r["cpf"] for r in owned)
+
+
+def test_a_kommo_contact_takes_only_its_own_custom_field_values(warehouse):
+    kommo = SOURCES["kommo"]
+    with kommo.running() as running:
+        kommo.run(running, warehouse, streams=["contacts", "companies"], privacy=HASH_ALL)
+    rows = [
+        r for r in warehouse.rows("kommo_custom_field_values") if r["entity_type"] == "contacts"
+    ]
+    contact = min(r["_parent_id"] for r in rows)
+    values = [r for r in rows if r["_parent_id"] == contact]
+    before = _snapshot(warehouse)
+    with DagsterInstance.ephemeral() as instance:
+        result, logs = _erase(warehouse, instance, record=f"kommo_contacts:{contact}")
+    assert result.success, logs
+    removed = _removed(before, _snapshot(warehouse))
+    assert values and removed == {"kommo_contacts": 1, "kommo_custom_field_values": len(values)}
 
 
 @pytest.mark.parametrize(
