@@ -160,12 +160,11 @@ class TableGuard:
         """Declared column types as stored: dropped columns gone, protected ones text."""
         out = {}
         for name, kind in types.items():
-            action = self.columns.get(name, (KEEP,))[0]
+            action, classes = self.columns.get(name, (KEEP, ()))
             if action == DROP:
                 continue
-            changed = action != KEEP and kind != schema.JSON and pd.DOCUMENT not in (
-                self.columns[name][1]
-            )  # fmt: skip
+            # Hashes and masks are text; JSON stays JSON, free text stays text.
+            changed = action != KEEP and kind != schema.JSON and pd.DOCUMENT not in classes
             out[name] = schema.TEXT if changed else kind
         return out
 
@@ -219,7 +218,7 @@ class TableGuard:
             what = (
                 ", ".join(c for c in classes if c != pd.REFERENCE) or "listed by table and column"
             )
-            done = _DONE[action].format("; ".join(_MASKS.get(c, "") for c in classes) or "")
+            done = _DONE[action].format("; ".join(_MASKS[c] for c in classes if c in _MASKS))
             notes[column] = f"Personal data ({what}): {done}."
         return notes
 
