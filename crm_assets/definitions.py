@@ -20,6 +20,7 @@ from crm_assets.automation import (
 from crm_assets.core.assets import WAREHOUSE_KEY, build_source_assets
 from crm_assets.core.executor import executor_from_env
 from crm_assets.core.warehouse import Warehouse
+from crm_assets.erasure import PII_KEY, PiiKey, erasure_job
 from crm_assets.models import GROUP as MODELS_GROUP
 from crm_assets.models import build_models
 from crm_assets.sources.kommo.resource import KommoResource
@@ -37,6 +38,13 @@ SOURCES = [NECTARCRM, PIPEDRIVE, KOMMO, ODOO]
 def build_definitions() -> Definitions:
     jobs = {source.name: source_job(source) for source in SOURCES}
     launcher = all_sources_job(SOURCES)
+    resources = {
+        NECTARCRM.resource_key: NectarCrmResource.from_env(NECTARCRM.streams),
+        PIPEDRIVE.resource_key: PipedriveResource.from_env(PIPEDRIVE.streams),
+        KOMMO.resource_key: KommoResource.from_env(KOMMO.streams),
+        ODOO.resource_key: OdooResource.from_env(ODOO.streams),
+    }
+    erasure = erasure_job([(s, resources[s.resource_key].table_prefix) for s in SOURCES])
     raw = [build_source_assets(source) for source in SOURCES]
     models, checks = build_models(key for assets in raw for key in assets.keys)
     return Definitions(
@@ -47,6 +55,7 @@ def build_definitions() -> Definitions:
             *(full_sync_job(s) for s in SOURCES),
             launcher,
             models_job(MODELS_GROUP),
+            erasure,
         ],
         schedules=[s for source in SOURCES for s in source_schedules(source, jobs[source.name])],
         sensors=[
@@ -57,10 +66,8 @@ def build_definitions() -> Definitions:
         resources={
             ALERTS_KEY: AlertWebhook.from_env(),
             WAREHOUSE_KEY: Warehouse.from_env(),
-            NECTARCRM.resource_key: NectarCrmResource.from_env(NECTARCRM.streams),
-            PIPEDRIVE.resource_key: PipedriveResource.from_env(PIPEDRIVE.streams),
-            KOMMO.resource_key: KommoResource.from_env(KOMMO.streams),
-            ODOO.resource_key: OdooResource.from_env(ODOO.streams),
+            PII_KEY: PiiKey.from_env(),
+            **resources,
         },
         executor=executor_from_env(),
     )

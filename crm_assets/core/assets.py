@@ -121,7 +121,7 @@ def build_source_assets(source: SourceSpec):
                     result = sync_stream(
                         client, warehouse, stream, window, table=table, log=context.log,
                         history_days=resource.history_days,
-                        after_page=stop_if_orphaned,
+                        after_page=stop_if_orphaned, privacy=resource.privacy_policy(),
                     )  # fmt: skip
                 except FatalApiError as exc:
                     raise _failure(str(exc)) from None
@@ -226,6 +226,8 @@ def _materialization(source, stream, warehouse, result: SyncResult, requests: in
     }
     for child, child_stats in result.children.items():
         metadata[f"{child}_rows_written"] = child_stats.inserted + child_stats.updated
+    if result.returned:
+        metadata["rows_naming_erased_subjects"] = result.returned
     return MaterializeResult(asset_key=asset_key(source, stream), metadata=metadata)
 
 

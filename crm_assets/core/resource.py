@@ -19,6 +19,8 @@ from pydantic import Field, PrivateAttr
 from crm_assets.core.bound_resource import BoundResource
 from crm_assets.core.demo import DEMO_VARIABLE, demo_host, demo_mode, is_demo_url
 from crm_assets.core.http import ApiClient, ClientConfig, Credential, RateLimit, RetryPolicy
+from crm_assets.core.privacy import KEY_VARIABLE, Policy, PolicyError, policy_from_env
+from crm_assets.core.redaction import Redactor
 from crm_assets.core.streams import StreamSpec, SyncMode
 
 
@@ -59,6 +61,15 @@ class SourceResource(BoundResource):
         ),
     )
 
+    privacy: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "Personal data policy: action (keep, mask, hash, drop, scan) -> classes (email, "
+            "phone, cpf, cnpj, person_name, document) or table.column. Default: keep all."
+        ),
+    )
+    pii_key: str = Field(default="", description=f"From {KEY_VARIABLE}.")
+
     _demo_app: Any = PrivateAttr(default=None)
 
     @classmethod
@@ -78,6 +89,9 @@ class SourceResource(BoundResource):
             for name, variable in variables.items():
                 if os.getenv(variable):
                     settings[name] = EnvVar(variable)
+        settings["privacy"] = policy_from_env()
+        if os.getenv(KEY_VARIABLE):
+            settings["pii_key"] = EnvVar(KEY_VARIABLE)
         return cls(**{**settings, **overrides})
 
     @property
@@ -94,6 +108,23 @@ class SourceResource(BoundResource):
                 raise Failure(
                     f"{self.TITLE}: sync_modes[{stream!r}] is {mode!r}; use INCREMENTAL or FULL_TABLE."
                 )
+        self.privacy_policy()
+
+    def privacy_policy(self) -> Policy:
+        """The validated policy; raises Failure naming the problem (or the missing key)."""
+        try:
+            policy = Policy(self.privacy, self.pii_key)
+        except PolicyError as exc:
+            raise Failure(f"{self.TITLE}: {exc}") from None
+        if policy.needs_key and not self.pii_key:
+            raise Failure(
+                f"{self.TITLE}: the privacy policy hashes personal data, which needs a secret "
+                f"key in {KEY_VARIABLE}, which is not set. Export it (keep it: a new key "
+                "changes every hash) and restart Dagster."
+            )
+        if self.pii_key:
+            Redactor([self.pii_key])
+        return policy
 
     def require(self, field: str, variable: str) -> None:
         if not self.is_demo and not getattr(self, field):

@@ -60,6 +60,9 @@ class ChildSpec:
     columns: Mapping[str, str] = field(default_factory=dict)
     table: str = ""
     scope: Mapping[str, Any] = field(default_factory=dict)
+    # Personal data, as on StreamSpec.
+    personal: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    personal_rows: Callable[[Record], Mapping[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,13 @@ class StreamSpec:
     # For sources that delete without a trace: after a windowed read, every live row
     # whose key this no longer lists is marked `_deleted` (a full read does that anyway).
     reconcile: ListKeys | None = None
+    # Columns holding personal data, by class (`core.personal_data`: email, phone, cpf,
+    # cnpj, person_name, document), which a source's privacy policy protects. A column
+    # may be of several classes (a tax id holding a CPF or a CNPJ).
+    personal: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    # For a column whose class depends on the row (a long table of custom field
+    # values): row as flattened -> {column: class}.
+    personal_rows: Callable[[Record], Mapping[str, str]] | None = None
 
 
 @dataclass(frozen=True)

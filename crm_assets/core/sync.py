@@ -14,6 +14,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+from crm_assets.core.erased import Returning
+from crm_assets.core.privacy import Policy
 from crm_assets.core.streams import ChildSpec, Record, StreamSpec, Window
 from crm_assets.core.table_writer import WriteStats
 from crm_assets.core.warehouse import Warehouse
@@ -35,6 +37,8 @@ class SyncResult:
     children: dict[str, WriteStats] = field(default_factory=dict)
     # Column descriptions of the stream as synced (after any run-time discovery).
     descriptions: dict[str, str] = field(default_factory=dict)
+    # Rows naming a data subject erased before (see core.erased): reported, not hidden.
+    returned: int = 0
 
 
 def sync_stream(
@@ -47,18 +51,30 @@ def sync_stream(
     log: Any,
     history_days: int = 0,
     after_page: Callable[[], None] | None = None,
+    privacy: Policy | None = None,
 ) -> SyncResult:
     """Fetch `stream` for `window` and upsert it into `table` and its child tables.
 
     A stream with `resolve` is first resolved against the source; one with `reconcile`
     ends a windowed read by marking live rows whose keys the source no longer lists.
     `after_page` runs once each page is written; an exception from it stops the sync
-    there, keeping the pages already written.
+    there, keeping the pages already written. `privacy` protects personal data in every
+    row, parent and child, before it is written.
     """
     if stream.resolve is not None:
         stream = stream.resolve(client)
     reconcile = stream.reconcile if not window.is_full else None
     result = SyncResult(table=table, window=window, descriptions=dict(stream.column_descriptions))
+    privacy = privacy or Policy({})
+    guard = privacy.guard(table, stream.personal, stream.personal_rows, stream.primary_key)
+    guards = {
+        c.name: privacy.guard(
+            _child_table(c, stream, table), c.personal, c.personal_rows, (*c.scope, *c.key)
+        )
+        for c in stream.children
+    }
+    result.descriptions.update(guard.notes())
+    returning = Returning.load(warehouse.engine)
     parent_columns = [f"_parent_{k}" for k in stream.primary_key]
     progress = _Progress(log, f"{table}", client)
     with ExitStack() as stack:
@@ -66,7 +82,7 @@ def sync_stream(
             warehouse.writer(
                 table,
                 stream.primary_key,
-                column_types=dict(stream.columns),
+                column_types=guard.column_types(stream.columns),
                 track_seen=window.is_full or reconcile is not None,
                 history_days=history_days,
             )
@@ -77,7 +93,7 @@ def sync_stream(
                     _child_table(child, stream, table),
                     # The parent's id leads: the writer looks rows up by the first column.
                     [*parent_columns, *child.scope, *(child.key or ("_index",))],
-                    column_types=dict(child.columns),
+                    column_types=guards[child.name].column_types(child.columns),
                     history_days=history_days,
                 )
             )
@@ -85,12 +101,16 @@ def sync_stream(
         }
         for page in stream.fetch(client, window):
             flat = [stream.flatten(record) for record in page]
-            writer.write(flat)
+            protected = guard.rows(flat)
+            writer.write(protected)
+            result.returned += returning.count(guard, protected)
             for child in stream.children:
                 parents, rows = _child_rows(child, page, flat, stream.primary_key)
+                rows = guards[child.name].rows(rows)
                 children[child.name].replace_children(
                     [*parent_columns, *child.scope], parents, rows
                 )
+                result.returned += returning.count(guards[child.name], rows)
             result.pages += 1
             result.records += len(page)
             progress.page(result, writer.stats)
@@ -106,6 +126,12 @@ def sync_stream(
         result.stats = writer.stats
         result.children = {name: w.stats for name, w in children.items()}
     progress.done(result)
+    if result.returned:
+        log.warning(
+            f"{table}: {result.returned} rows written hold the email or CPF/CNPJ of a data "
+            "subject erased before (crm_erasure_log): the source still has them. Delete them "
+            "at the source, then run erase_data_subject again."
+        )
     return result
 
 

@@ -164,3 +164,16 @@ def boolean(value: Any) -> bool | None:
     if isinstance(value, bool) or value is None:
         return value
     return str(value).strip().lower() in {"1", "true", "yes", "y"}
+
+
+# Kommo's predefined contact and company fields of phones and emails, by field code.
+PERSONAL_CODES = {"PHONE": "phone", "EMAIL": "email"}
+
+
+def personal_classes(row: dict) -> dict[str, str]:
+    """The class of personal data of a long-table row's values, for privacy policies:
+    a phone or email field's text by its code; any other text may hold a CPF or CNPJ."""
+    return {
+        "value_text": PERSONAL_CODES.get(row.get("field_code") or "", "document"),
+        "value_json": "document",
+    }

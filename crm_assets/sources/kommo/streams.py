@@ -56,6 +56,8 @@ EVENT_COLUMNS = {
     "status_after_id": t.INTEGER,
     "pipeline_after_id": t.INTEGER,
 }
+# Personal data by class (see crm_assets.core.personal_data), for privacy policies.
+PERSON_NAMES = {"name": "person_name", "first_name": "person_name", "last_name": "person_name"}
 STATUS_COLUMNS = {
     "id": t.INTEGER,
     "name": t.TEXT,
@@ -114,11 +116,12 @@ def values_of(entity: str) -> ChildSpec:
         columns=fields.VALUE_COLUMNS,
         table="custom_field_values",
         scope={"entity_type": entity},
+        personal_rows=fields.personal_classes,
     )
 
 
 def stream(name, fetch, description, mode, *, flatten=row, key=("id",), columns=None,
-           children=()):  # fmt: skip
+           children=(), personal=None):  # fmt: skip
     return StreamSpec(
         name=name,
         fetch=fetch,
@@ -128,6 +131,7 @@ def stream(name, fetch, description, mode, *, flatten=row, key=("id",), columns=
         sync_mode=mode,
         children=tuple(children),
         columns=columns if columns is not None else {"id": t.INTEGER},
+        personal=personal or {},
     )
 
 
@@ -149,6 +153,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         INCREMENTAL,
         columns=ENTITY_COLUMNS,
         children=[values_of("contacts")],
+        personal=PERSON_NAMES,
     ),
     stream(
         "companies",
@@ -176,7 +181,13 @@ STREAMS: tuple[StreamSpec, ...] = (
             )
         ],
     ),
-    stream("users", listing("users", "users"), "Users of the account (`/users`)", FULL),
+    stream(
+        "users",
+        listing("users", "users"),
+        "Users of the account (`/users`)",
+        FULL,
+        personal={"email": "email"},
+    ),
     stream(
         "tasks",
         listing("tasks", "tasks", incremental="updated_at"),
@@ -198,6 +209,8 @@ STREAMS: tuple[StreamSpec, ...] = (
         "Notes of leads, contacts and companies (`/{entity}/notes`)",
         INCREMENTAL,
         key=("id", "entity_type"),
+        # A call note's params hold the phone number; a common note's, its text.
+        personal={"params": ("phone", "document")},
     ),
     stream("catalogs", listing("catalogs", "catalogs"), "Lists (`/catalogs`)", FULL),
     stream(

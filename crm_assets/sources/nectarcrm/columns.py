@@ -140,3 +140,24 @@ def descriptions(stream: str, columns: dict[str, str]) -> dict[str, str]:
     """A description for each of `columns` that has one."""
     own = _BY_STREAM.get(stream, {})
     return {c: own.get(c) or _COMMON[c] for c in columns if c in own or c in _COMMON}
+
+
+# Columns holding personal data, by class (see crm_assets.core.personal_data): what a
+# privacy policy protects. Users' logins are their email addresses, a `reference` to
+# someone other than the record's subject; free text and custom field values may
+# hold a CPF or CNPJ (`document`).
+_RESPONSIBLE = {"responsavel_login": ("email", "reference")}
+PERSONAL: dict[str, dict[str, str | tuple[str, ...]]] = {
+    "contacts": {"nome": "person_name", "cpf": "cpf", "cnpj": "cnpj", "emails": "email",
+                 "telefones": "phone", "camposPersonalizados": "document", **_RESPONSIBLE},
+    "opportunities": {"cliente_nome": "person_name", "camposPersonalizados": "document",
+                      **_RESPONSIBLE},
+    "qualifications": {"cliente_nome": "person_name", "camposPersonalizados": "document",
+                       **_RESPONSIBLE},
+    "appointments": {"cliente_nome": "person_name", "descricao": "document",
+                     "participantes": ("email", "reference"), **_RESPONSIBLE},
+    "tasks": {"cliente_nome": "person_name", "descricao": "document", **_RESPONSIBLE},
+    "feedbacks": {"contato_nome": "person_name", "descricao": "document",
+                  "autor_login": ("email", "reference")},
+    "proposals": {"cliente_nome": "person_name", "descricao": "document", **_RESPONSIBLE},
+}  # fmt: skip

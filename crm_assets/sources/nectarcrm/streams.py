@@ -118,6 +118,7 @@ def stream(name, path, description, fields, *, mode=SyncMode.FULL_TABLE, childre
         children=tuple(children),
         columns=flattener.columns,
         column_descriptions=columns.descriptions(name, flattener.columns),
+        personal=columns.PERSONAL.get(name, {}),
     )
 
 
@@ -153,9 +154,17 @@ STREAMS: tuple[StreamSpec, ...] = (
         mode=SyncMode.INCREMENTAL,
         updated_filter=True,
         children=[
-            ChildSpec("emails", list_items("emails", "email"), columns={"email": t.TEXT}),
             ChildSpec(
-                "telefones", list_items("telefones", "telefone"), columns={"telefone": t.TEXT}
+                "emails",
+                list_items("emails", "email"),
+                columns={"email": t.TEXT},
+                personal={"email": "email"},
+            ),
+            ChildSpec(
+                "telefones",
+                list_items("telefones", "telefone"),
+                columns={"telefone": t.TEXT},
+                personal={"telefone": "phone"},
             ),
             ChildSpec("enderecos", list_items("enderecos")),
         ],
@@ -234,7 +243,13 @@ STREAMS: tuple[StreamSpec, ...] = (
             json_kept("participantes"),
             *audit(),
         ],
-        children=[ChildSpec("participantes", list_items("participantes"))],
+        children=[
+            ChildSpec(
+                "participantes",
+                list_items("participantes"),
+                personal={"email": ("email", "reference"), "nome": "person_name"},
+            )
+        ],
     ),
     stream(
         "tasks",

@@ -57,6 +57,18 @@ BUILT_IN = [
 ]  # fmt: skip
 
 
+# Personal data by column, for privacy policies (see crm_assets.core.personal_data), on
+# every model that has the field: a Brazilian partner's `vat` is a CPF or a CNPJ.
+PERSONAL_FIELDS = {
+    "vat": ("cpf", "cnpj"), "email": "email", "email_from": "email", "phone": "phone",
+    "mobile": "phone", "partner_phone": "phone", "partner_name": "person_name",
+    "contact_name": "person_name", "proponent_vat": ("cpf", "cnpj"),
+    "proponent_email": "email", "proponent_phone": "phone", "proponent_name": "person_name",
+    "comment": "document", "description": "document",
+}  # fmt: skip
+PERSONAL_BY_MODEL = {"res.partner": {"name": "person_name", "display_name": "person_name"}}
+
+
 def model_stream(name: str, model: str, description: str, text_fields=()) -> StreamSpec:
     """The stream of one Odoo model; its columns are discovered when it runs."""
     spec = StreamSpec(
@@ -65,6 +77,7 @@ def model_stream(name: str, model: str, description: str, text_fields=()) -> Str
         description=description,
         sync_mode=SyncMode.INCREMENTAL,
         reconcile=lambda client: live_ids(client, model),
+        personal={**PERSONAL_FIELDS, **PERSONAL_BY_MODEL.get(model, {})},
     )
     return dataclasses.replace(
         spec, resolve=lambda client: _discovered(client, spec, model, text_fields)

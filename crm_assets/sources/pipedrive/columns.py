@@ -309,3 +309,22 @@ def types(stream: str) -> dict[str, str]:
 
 def descriptions(stream: str) -> dict[str, str]:
     return {name: text for name, (_, text) in COLUMNS.get(stream, {}).items()}
+
+
+# Columns holding personal data, by class (see crm_assets.core.personal_data): what a
+# privacy policy protects. Free text may hold a CPF or CNPJ (`document`); in JSON
+# columns only the values that look like the class are protected.
+PERSONAL: dict[str, dict[str, str | tuple[str, ...]]] = {
+    "persons": {"name": "person_name", "first_name": "person_name",
+                "last_name": "person_name", "emails": "email", "phones": "phone"},
+    "users": {"email": "email"},
+    "notes": {"content": "document", "user": ("email", "reference"),
+              "person": "person_name"},
+    "activities": {"note": "document", "public_description": "document",
+                   "attendees": ("email", "document")},
+    "deals_flow": {"data": ("email", "document")},
+}  # fmt: skip
+CHILD_PERSONAL: dict[str, dict[str, str]] = {
+    "persons.emails": {"value": "email"},
+    "persons.phones": {"value": "phone"},
+}

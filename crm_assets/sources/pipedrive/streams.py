@@ -129,7 +129,13 @@ def custom_field_map(client: Any, window: Window) -> Iterator[list[Record]]:
 
 
 def child(name: str, extract: Callable, *, of: str, key: tuple[str, ...] = ()) -> ChildSpec:
-    return ChildSpec(name, extract, key=key, columns=columns.CHILD_COLUMNS[f"{of}.{name}"])
+    return ChildSpec(
+        name,
+        extract,
+        key=key,
+        columns=columns.CHILD_COLUMNS[f"{of}.{name}"],
+        personal=columns.CHILD_PERSONAL.get(f"{of}.{name}", {}),
+    )
 
 
 OPTIONS = ChildSpec(
@@ -153,6 +159,7 @@ def stream(
         column_descriptions=columns.descriptions(name),
         lookback=lookback or timedelta(0),
         per_record_requests=per_record,
+        personal=columns.PERSONAL.get(name, {}),
     )
 
 
