@@ -7,8 +7,10 @@ disagreement widens to text, so a later record never fails to load.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -62,6 +64,48 @@ def logical_type(value: Any) -> str | None:
     if isinstance(value, list | dict | tuple):
         return JSON
     return TEXT
+
+
+# `logical_type`'s tests in its order: bool before int, datetime before date.
+_EXAMPLES = (
+    (bool, BOOLEAN),
+    (int, INTEGER),
+    (float, NUMBER),
+    (datetime, TIMESTAMP),
+    (date, DATE),
+    (list | dict | tuple, JSON),
+)
+
+
+@functools.cache
+def type_of(python_type: type) -> str | None:
+    """`logical_type` of every value of `python_type`, decided once per Python type, so
+    typing a batch costs a set of types per column rather than a call per value."""
+    if python_type is type(None):
+        return None
+    return next((kind for example, kind in _EXAMPLES if issubclass(python_type, example)), TEXT)
+
+
+def column_type(python_types: Iterable[type]) -> str | None:
+    """The storage type of a column holding values of `python_types` (None: only nulls)."""
+    kind = None
+    for python_type in python_types:
+        seen = type_of(python_type)
+        kind = widen(kind, seen and storage_type(seen))
+    return kind
+
+
+def converter(column: str, python_types: Iterable[type]) -> Callable[[Any], Any] | None:
+    """`to_storage` for a column of type `column` holding values of `python_types`; None
+    when every such value is stored as it is, which spares a call per value."""
+    types = set(python_types) - {type(None)}
+    if column == TEXT and types <= {str}:
+        return None
+    if column == NUMBER and types <= {float}:
+        return None
+    if column in (TEXT, NUMBER, TIMESTAMP):
+        return functools.partial(to_storage, column_type=column)
+    return None
 
 
 def widen(current: str | None, seen: str | None) -> str | None:

@@ -1,9 +1,11 @@
 """Batched, idempotent upserts into one raw table, with schema evolution.
 
-Each batch runs in one transaction: widen or add columns, read the stored rows for
-the batch's keys in one SELECT, and upsert (`INSERT ... ON CONFLICT DO UPDATE`) only
-the rows that are new or changed, in one executemany. Unchanged rows are left alone,
-so `_synced_at` says when a row last changed and a re-run writes nothing.
+Each batch runs in one transaction: widen or add columns (types decided once per
+batch from the set of Python types each field holds), load the batch into a staging
+table by the driver's bulk path, then compare and upsert inside the database
+(`INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE` a value differs). Unchanged
+rows are left alone, so `_synced_at` says when a row last changed and a re-run
+writes nothing; stored rows never travel back to Python.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import quoted_name
 
@@ -24,6 +25,7 @@ from crm_assets.core import schema
 from crm_assets.core.ddl import add_column, widen_columns
 from crm_assets.core.history import SUFFIX as HISTORY_SUFFIX
 from crm_assets.core.history import History
+from crm_assets.core.staging import Merge, Staging
 
 SYNCED_AT, DELETED = "_synced_at", "_deleted"
 # PostgreSQL truncates identifiers past 63 bytes, which could merge two columns.
@@ -71,6 +73,9 @@ class TableWriter:
         self._table_object: sa.Table | None = None
         self._seen: sa.Table | None = None
         self._seen_any = False
+        self._staging: Staging | None = None
+        self._staging_shape: tuple | None = None
+        self._sql: dict[tuple[str, ...], Merge] = {}
         self._track_seen = track_seen
         # Opt-in: the versions this writer replaces go to `<table>__history`.
         self._history = (
@@ -89,12 +94,9 @@ class TableWriter:
 
     def write(self, rows: Iterable[dict[str, Any]]) -> WriteStats:
         """Upsert rows; returns what this call did (also added to `self.stats`)."""
-        by_key: dict[tuple, dict[str, Any]] = {}
-        for row in rows:
-            row = {identifier(k): v for k, v in row.items()}
-            by_key[self._key_of(row)] = row
-        done = WriteStats()
+        by_key = {self._key_of(row): row for row in _identifiers(list(rows))}
         batch = list(by_key.values())
+        done = WriteStats()
         for start in range(0, len(batch), self.batch_size):
             with self._transaction():
                 done.add(self._write_batch(batch[start : start + self.batch_size]))
@@ -102,71 +104,75 @@ class TableWriter:
         return done
 
     def _write_batch(self, rows: list[dict[str, Any]]) -> WriteStats:
-        self._evolve(rows)
+        types = _python_types(rows)
+        self._evolve(types)
         table = self._table()
-        present = _union_keys(rows)
-        write_columns = [c for c in self._columns if c in present or c in _META]
-        prepared = [self._prepare(row, write_columns) for row in rows]
-        stored = self._stored(table, prepared)
-        stats = WriteStats()
-        changed, replaced = [], []
-        for row in prepared:
-            before = stored.get(self._comparable_key(row))
-            if row[DELETED] and (before is None or not before[DELETED]):
-                stats.deleted += 1
-            if before is None:
-                stats.inserted += 1
-                changed.append(row)
-            elif _differs(before, row):
-                stats.updated += 1
-                changed.append(row)
-                replaced.append(before)
-            else:
-                stats.unchanged += 1
+        write_columns = [c for c in self._columns if c in types or c in _META]
+        staging = self._staging_for(table)
+        keys = [self._keys[c] for c in write_columns]
+        staging.load(keys, self._prepare(rows, write_columns, types))
+        statements = self._statements(table, staging.table, tuple(keys))
+        stats = self._count(statements)
         if self._history is not None:
             self._history.follow(self._columns)
-            self._history.keep(replaced)
-        if changed:
-            self.connection.execute(
-                self._upsert(table, write_columns),
-                [{self._keys[c]: row[c] for c in write_columns} for row in changed],
-            )
+            if stats.updated:
+                self._history.keep_where(table, statements.changes)
+        if stats.inserted or stats.updated:
+            self.connection.execute(statements.upsert)
         if self._track_seen:
-            self._remember(prepared)
+            self._remember(staging.table)
         return stats
 
-    def _prepare(self, row: dict[str, Any], columns: list[str]) -> dict[str, Any]:
-        prepared = {c: schema.to_storage(row.get(c), self._columns[c]) for c in columns}
-        prepared[SYNCED_AT] = self.synced_at
-        # A record in hand is live unless the source itself says it is deleted.
-        prepared[DELETED] = bool(row.get(DELETED, False))
-        return prepared
+    def _prepare(
+        self, rows: list[dict[str, Any]], columns: list[str], types: dict[str, set[type]]
+    ) -> list[list[Any]]:
+        """The batch as value lists in `columns` order, each value as its column stores it."""
+        values = [list(map(row.get, columns)) for row in rows]
+        for index, column in enumerate(columns):
+            if column == SYNCED_AT:
+                for row in values:
+                    row[index] = self.synced_at
+            elif column == DELETED:
+                # A record in hand is live unless the source itself says it is deleted.
+                for row in values:
+                    row[index] = bool(row[index])
+            else:
+                convert = schema.converter(self._columns[column], types[column])
+                if convert is not None:
+                    for row in values:
+                        row[index] = convert(row[index])
+        # Two raw keys can store as one (1 and "1" in a text column): the last one wins,
+        # as it would have in a row-by-row upsert.
+        positions = [columns.index(k) for k in self.primary_key]
+        unique = {tuple(row[i] for i in positions): row for row in values}
+        return list(unique.values())
 
-    def _stored(self, table: sa.Table, rows: list[dict[str, Any]]) -> dict[tuple, dict]:
-        keys = {self._comparable_key(r) for r in rows}
-        # Filter on the key's first column only: every dialect uses the primary-key
-        # index for a plain IN, not always for a row-value IN. The rest is checked here.
-        first = table.c[self._keys[self.primary_key[0]]]
-        query = sa.select(table).where(first.in_(sorted({k[0] for k in keys})))
-        result = {}
-        for record in self.connection.execute(query):
-            values = {c.name: record._mapping[c] for c in table.columns}
-            key = self._comparable_key(values)
-            if key in keys:
-                result[key] = values
-        return result
+    def _staging_for(self, table: sa.Table) -> Staging:
+        if self._staging is None or self._staging_shape != self._shape:
+            name = f"_stage_{abs(hash(self.name)) % 10**8}"
+            self._staging = Staging(self.connection, table, name)
+            self._staging_shape, self._sql = self._shape, {}
+        return self._staging
 
-    def _upsert(self, table: sa.Table, columns: list[str]) -> Any:
-        dialect = self.connection.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(table)
-        updates = {
-            table.c[self._keys[c]]: statement.excluded[self._keys[c]]
-            for c in columns
-            if c not in self.primary_key
-        }
-        index = [table.c[self._keys[k]] for k in self.primary_key]
-        return statement.on_conflict_do_update(index_elements=index, set_=updates)
+    def _statements(self, table: sa.Table, staging: sa.Table, keys: tuple[str, ...]) -> Merge:
+        """The batch's SQL for one set of written columns (built once, then reused)."""
+        if keys not in self._sql:
+            self._sql[keys] = Merge.build(
+                table,
+                staging,
+                key=[self._keys[k] for k in self.primary_key],
+                columns=keys,
+                deleted=self._keys[DELETED],
+                synced_at=self._keys[SYNCED_AT],
+                dialect=self.connection.dialect.name,
+            )
+        return self._sql[keys]
+
+    def _count(self, statements: Merge) -> WriteStats:
+        total, stored, updated, deleted = self.connection.execute(statements.count).one()
+        return WriteStats(
+            inserted=total - stored, updated=updated, unchanged=stored - updated, deleted=deleted
+        )
 
     def _comparable_key(self, row: dict[str, Any], *, stored: bool = True) -> tuple:
         """A key that matches between a row in hand and the same row read back.
@@ -264,13 +270,13 @@ class TableWriter:
             self._history.follow(self._current_columns())
             self._history.keep_where(table, where, keys)
 
-    def _remember(self, rows: list[dict[str, Any]]) -> None:
+    def _remember(self, staging: sa.Table) -> None:
         if self._seen is None:
             self._seen = self._create_seen_table()
-        keys = [{k: row[k] for k in self.primary_key} for row in rows]
-        if keys:
-            self.connection.execute(sa.insert(self._seen), keys)
-            self._seen_any = True
+        keys = [staging.c[self._keys[k]] for k in self.primary_key]
+        seen = [self._seen.c[k] for k in self.primary_key]
+        self.connection.execute(sa.insert(self._seen).from_select(seen, sa.select(*keys)))
+        self._seen_any = True
 
     def _create_seen_table(self) -> sa.Table:
         # A temporary table lives on this writer's connection only, so memory stays
@@ -306,13 +312,9 @@ class TableWriter:
                     self._columns[column["name"]] = schema.reflected_type(column["type"])
         return self._columns
 
-    def _evolve(self, rows: list[dict[str, Any]]) -> None:
+    def _evolve(self, types: dict[str, set[type]]) -> None:
         current = self._current_columns()
-        wanted: dict[str, str | None] = {}
-        for row in rows:
-            for name, value in row.items():
-                seen = schema.logical_type(value)
-                wanted[name] = schema.widen(wanted.get(name), seen and schema.storage_type(seen))
+        wanted = {name: schema.column_type(kinds) for name, kinds in types.items()}
         for name, declared in self.declared.items():
             wanted[name] = schema.widen(schema.storage_type(declared), wanted.get(name))
         if not current:
@@ -379,16 +381,23 @@ def identifier(name: str) -> str:
     return f"{head}_{digest}"
 
 
-def _union_keys(rows: list[dict[str, Any]]) -> set[str]:
-    keys: set[str] = set()
+def _identifiers(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with every field name made a safe identifier (copied only when one changes)."""
+    names = {name for row in rows for name in row}
+    renamed = {name: identifier(name) for name in names if identifier(name) != name}
+    if not renamed:
+        return rows
+    return [{renamed.get(k, k): v for k, v in row.items()} for row in rows]
+
+
+def _python_types(rows: list[dict[str, Any]]) -> dict[str, set[type]]:
+    """The Python types of each field's values in `rows` (NoneType for a missing value)."""
+    types: dict[str, set[type]] = {}
     for row in rows:
-        keys.update(row)
-    return keys
-
-
-def _differs(stored: dict[str, Any], new: dict[str, Any]) -> bool:
-    return any(
-        schema.comparable(stored.get(c)) != schema.comparable(v)
-        for c, v in new.items()
-        if c != SYNCED_AT
-    )
+        for name, value in row.items():
+            kinds = types.get(name)
+            if kinds is None:
+                types[name] = {type(value)}
+            else:
+                kinds.add(type(value))
+    return types
