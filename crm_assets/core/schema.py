@@ -103,9 +103,7 @@ def converter(column: str, python_types: Iterable[type]) -> Callable[[Any], Any]
         return None
     if column == NUMBER and types <= {float}:
         return None
-    if column in (TEXT, NUMBER, TIMESTAMP):
-        return functools.partial(to_storage, column_type=column)
-    return None
+    return _CONVERTERS.get(column)
 
 
 def widen(current: str | None, seen: str | None) -> str | None:
@@ -138,7 +136,7 @@ def to_storage(value: Any, column_type: str) -> Any:
         return None
     if column_type == TEXT:
         if isinstance(value, list | dict | tuple):
-            return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+            return _JSON.encode(value)
         if isinstance(value, bool):
             return "true" if value else "false"
         if isinstance(value, datetime):
@@ -163,7 +161,18 @@ def comparable(value: Any) -> Any:
 
 
 def _utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
     # SQLite hands timestamps back without an offset; they were written in UTC.
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+# Built once: `json.dumps` with any option builds a new encoder on every call.
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    TEXT: functools.partial(to_storage, column_type=TEXT),
+    NUMBER: lambda value: None if value is None else float(value),
+    TIMESTAMP: lambda value: None if value is None else _utc(value),
+}

@@ -38,14 +38,16 @@ class Staging:
         )
         self.table.drop(connection, checkfirst=True)
         self.table.create(connection)
-        # SQLite takes values as SQLAlchemy would send them (timestamps as its text
-        # form, booleans as 0/1), so rows loaded here compare equal to rows it wrote.
+        # SQLite stores timestamps and dates as SQLAlchemy's text form of them, so rows
+        # loaded here compare equal to rows SQLAlchemy wrote. Other values bind as they are.
         self._processors = {
             c.key: c.type.dialect_impl(self.dialect).bind_processor(self.dialect)
+            if isinstance(c.type, sa.Date | sa.DateTime)
+            else None
             for c in self.table.columns
         }
 
-    def load(self, keys: Sequence[str], rows: list[list[Any]]) -> None:
+    def load(self, keys: Sequence[str], rows: list[tuple]) -> None:
         """Replace the staging table's rows by `rows`, whose values are in `keys` order."""
         quote = self.dialect.identifier_preparer.quote
         names = ", ".join(quote(k) for k in keys)
@@ -57,16 +59,22 @@ class Staging:
                     for row in rows:
                         copy.write_row(row)
                 return
-            for index, key in enumerate(keys):
-                process = self._processors[key]
-                if process is not None:
-                    for row in rows:
-                        row[index] = process(row[index])
             cursor.execute(f"DELETE FROM {target}")  # noqa: S608 (a name we made)
             marks = ", ".join("?" for _ in keys)
-            cursor.executemany(f"INSERT INTO {target} ({names}) VALUES ({marks})", rows)  # noqa: S608
+            statement = f"INSERT INTO {target} ({names}) VALUES ({marks})"  # noqa: S608
+            cursor.executemany(statement, self._for_sqlite(keys, rows))
         finally:
             cursor.close()
+
+    def _for_sqlite(self, keys: Sequence[str], rows: list[tuple]) -> list[tuple] | Any:
+        processors = [self._processors[k] for k in keys]
+        if not any(processors) or not rows:
+            return rows
+        columns = [
+            values if process is None else map(process, values)
+            for process, values in zip(processors, zip(*rows, strict=True), strict=True)
+        ]
+        return zip(*columns, strict=True)
 
 
 @dataclass(frozen=True)

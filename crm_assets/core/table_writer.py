@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -94,7 +95,11 @@ class TableWriter:
 
     def write(self, rows: Iterable[dict[str, Any]]) -> WriteStats:
         """Upsert rows; returns what this call did (also added to `self.stats`)."""
-        by_key = {self._key_of(row): row for row in _identifiers(list(rows))}
+        rows = _identifiers(list(rows))
+        try:
+            by_key = dict(zip(map(itemgetter(*self.primary_key), rows), rows, strict=True))
+        except KeyError as exc:
+            raise ValueError(f"{self.name}: a record has no primary key field {exc}") from None
         batch = list(by_key.values())
         done = WriteStats()
         for start in range(0, len(batch), self.batch_size):
@@ -104,13 +109,14 @@ class TableWriter:
         return done
 
     def _write_batch(self, rows: list[dict[str, Any]]) -> WriteStats:
-        types = _python_types(rows)
+        columns = _by_column(rows)
+        types = {name: set(map(type, values)) for name, values in columns.items()}
         self._evolve(types)
         table = self._table()
-        write_columns = [c for c in self._columns if c in types or c in _META]
+        write_columns = [c for c in self._columns if c in columns or c in _META]
         staging = self._staging_for(table)
         keys = [self._keys[c] for c in write_columns]
-        staging.load(keys, self._prepare(rows, write_columns, types))
+        staging.load(keys, self._prepare(columns, types, write_columns, len(rows)))
         statements = self._statements(table, staging.table, tuple(keys))
         stats = self._count(statements)
         if self._history is not None:
@@ -124,28 +130,33 @@ class TableWriter:
         return stats
 
     def _prepare(
-        self, rows: list[dict[str, Any]], columns: list[str], types: dict[str, set[type]]
-    ) -> list[list[Any]]:
-        """The batch as value lists in `columns` order, each value as its column stores it."""
-        values = [list(map(row.get, columns)) for row in rows]
-        for index, column in enumerate(columns):
-            if column == SYNCED_AT:
-                for row in values:
-                    row[index] = self.synced_at
-            elif column == DELETED:
+        self,
+        columns: dict[str, Sequence[Any]],
+        types: dict[str, set[type]],
+        names: list[str],
+        count: int,
+    ) -> list[tuple]:
+        """The batch as rows of `names`' values, each value as its column stores it.
+
+        Works a column at a time, so a column that needs no conversion costs nothing
+        per value and one that does costs one mapped call.
+        """
+        prepared = []
+        for name in names:
+            if name == SYNCED_AT:
+                prepared.append([self.synced_at] * count)
+            elif name == DELETED:
                 # A record in hand is live unless the source itself says it is deleted.
-                for row in values:
-                    row[index] = bool(row[index])
+                prepared.append(list(map(bool, columns.get(DELETED, [False] * count))))
             else:
-                convert = schema.converter(self._columns[column], types[column])
-                if convert is not None:
-                    for row in values:
-                        row[index] = convert(row[index])
+                convert = schema.converter(self._columns[name], types[name])
+                values = columns[name]
+                prepared.append(values if convert is None else list(map(convert, values)))
+        rows = list(zip(*prepared, strict=True))
         # Two raw keys can store as one (1 and "1" in a text column): the last one wins,
         # as it would have in a row-by-row upsert.
-        positions = [columns.index(k) for k in self.primary_key]
-        unique = {tuple(row[i] for i in positions): row for row in values}
-        return list(unique.values())
+        key = itemgetter(*[names.index(k) for k in self.primary_key])
+        return list(dict(zip(map(key, rows), rows, strict=True)).values())
 
     def _staging_for(self, table: sa.Table) -> Staging:
         if self._staging is None or self._staging_shape != self._shape:
@@ -383,21 +394,15 @@ def identifier(name: str) -> str:
 
 def _identifiers(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows with every field name made a safe identifier (copied only when one changes)."""
-    names = {name for row in rows for name in row}
+    names = set().union(*rows)
     renamed = {name: identifier(name) for name in names if identifier(name) != name}
     if not renamed:
         return rows
     return [{renamed.get(k, k): v for k, v in row.items()} for row in rows]
 
 
-def _python_types(rows: list[dict[str, Any]]) -> dict[str, set[type]]:
-    """The Python types of each field's values in `rows` (NoneType for a missing value)."""
-    types: dict[str, set[type]] = {}
-    for row in rows:
-        for name, value in row.items():
-            kinds = types.get(name)
-            if kinds is None:
-                types[name] = {type(value)}
-            else:
-                kinds.add(type(value))
-    return types
+def _by_column(rows: list[dict[str, Any]]) -> dict[str, tuple]:
+    """Each field's values across `rows`, None where a row lacks the field."""
+    names = list(set().union(*rows))
+    values = zip(*[tuple(map(row.get, names)) for row in rows], strict=True)
+    return dict(zip(names, values, strict=True))
