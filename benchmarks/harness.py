@@ -93,6 +93,7 @@ def warehouse_for(choice: str | None) -> Iterator[Warehouse]:
 @dataclasses.dataclass
 class _Clock:
     fetching: float = 0.0
+    fetching_cpu: float = 0.0
 
 
 def _timed(stream: StreamSpec, clock: _Clock) -> StreamSpec:
@@ -101,13 +102,14 @@ def _timed(stream: StreamSpec, clock: _Clock) -> StreamSpec:
     def fetch(client: Any, window: Window) -> Iterator[list]:
         pages = iter(stream.fetch(client, window))
         while True:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             try:
                 page = next(pages)
             except StopIteration:
                 return
             finally:
                 clock.fetching += time.perf_counter() - started
+                clock.fetching_cpu += time.process_time() - cpu
             yield page
 
     return dataclasses.replace(stream, fetch=fetch)
@@ -142,14 +144,18 @@ def run(source: SourceSpec, resource_for: Callable[[str], Any], factory, warehou
                     f"{result.records / max(seconds, 1e-9):>12.0f}"
                 )
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        local = elapsed - clock.fetching
         print(
             f"{'total':<24}{total_records:>10}{total_requests:>10}{total_records / elapsed:>12.0f}"
         )
+        local, local_cpu = elapsed - clock.fetching, cpu - clock.fetching_cpu
         print(
             f"wall {elapsed:.1f}s = fetching {clock.fetching:.1f}s (API, decoding, custom fields)"
-            f" + local {local:.1f}s (flatten, write: {total_records / max(local, 1e-9):.0f}"
-            f" records/s); connector CPU {cpu:.1f}s"
+            f" + local {local:.1f}s (flattening, writing)"
+        )
+        print(
+            f"connector CPU {cpu:.1f}s = fetching {clock.fetching_cpu:.1f}s + local"
+            f" {local_cpu:.1f}s; local pace {total_records / max(local, 1e-9):.0f} records/s"
+            f" of wall, {total_records / max(local_cpu, 1e-9):.0f} per CPU second"
         )
         print(f"peak memory {peak_rss_mb():.0f} MB (connector process)")
 

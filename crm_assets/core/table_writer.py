@@ -213,7 +213,7 @@ class TableWriter:
         A full read that saw nothing marks nothing: an empty answer is far more often
         a wrong account or a vendor fault than a source whose every record was deleted.
         """
-        if not self._track_seen or not self._seen_any or not self._exists():
+        if not self._track_seen or not self._seen_any or not self._current_columns():
             return 0
         table = self._table()
         seen = self._seen
@@ -235,7 +235,7 @@ class TableWriter:
     ) -> WriteStats:
         """Write the current child rows of `parents`; flag their live rows not among them."""
         done = self.write(rows)
-        if not parents or not self._exists():
+        if not parents or not self._current_columns():
             return done
         table = self._table()
         fks = [table.c[self._keys[c]] for c in parent_columns]
