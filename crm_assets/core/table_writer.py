@@ -126,7 +126,7 @@ class TableWriter:
         if stats.inserted or stats.updated:
             self.connection.execute(statements.upsert)
         if self._track_seen:
-            self._remember(staging.table)
+            self._remember_staged(staging.table)
         return stats
 
     def _prepare(
@@ -281,7 +281,16 @@ class TableWriter:
             self._history.follow(self._current_columns())
             self._history.keep_where(table, where, keys)
 
-    def _remember(self, staging: sa.Table) -> None:
+    def _remember(self, rows: list[dict[str, Any]]) -> None:
+        if self._seen is None:
+            self._seen = self._create_seen_table()
+        keys = [{k: row[k] for k in self.primary_key} for row in rows]
+        if keys:
+            self.connection.execute(sa.insert(self._seen), keys)
+            self._seen_any = True
+
+    def _remember_staged(self, staging: sa.Table) -> None:
+        """Note the keys of the batch in `staging` as seen, without them leaving the database."""
         if self._seen is None:
             self._seen = self._create_seen_table()
         keys = [staging.c[self._keys[k]] for k in self.primary_key]
