@@ -115,9 +115,12 @@ def _timed(stream: StreamSpec, clock: _Clock) -> StreamSpec:
     return dataclasses.replace(stream, fetch=fetch)
 
 
-def run(source: SourceSpec, resource_for: Callable[[str], Any], factory, warehouse=None):
-    """Full sync of every stream; prints one line per stream and a total."""
-    with emulator_process(factory) as url, warehouse_for(warehouse) as target:
+def run(source: SourceSpec, resource_for: Callable[[str], Any], factory, warehouse_url=None):
+    """Full sync of every stream; prints one line per stream and a total.
+
+    `warehouse_url` is `sqlite` (or None), `postgres` or a SQLAlchemy URL (`WAREHOUSE_HELP`).
+    """
+    with emulator_process(factory) as url, warehouse_for(warehouse_url) as target:
         res = resource_for(url)
         clock = _Clock()
         total_records = total_requests = 0

@@ -32,7 +32,7 @@ def main() -> None:
             api_token=TOKEN, base_url=f"{url}/crm/api/1/", requests_per_second=args.rps
         ),
         factory,
-        warehouse=args.warehouse,
+        warehouse_url=args.warehouse,
     )
 
 

@@ -39,7 +39,7 @@ def main() -> None:
             api_token=TOKEN, base_url=url, requests_per_window=args.window
         ),
         factory,
-        warehouse=args.warehouse,
+        warehouse_url=args.warehouse,
     )
 
 
