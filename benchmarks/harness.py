@@ -97,10 +97,28 @@ class _Clock:
 
 
 def _timed(stream: StreamSpec, clock: _Clock) -> StreamSpec:
-    """`stream` with the time spent inside its fetch added to `clock`."""
+    """`stream` with the time spent fetching added to `clock`: inside its fetch, and
+    inside `resolve` for a stream whose shape the source describes at run time."""
+    timed = dataclasses.replace(stream, fetch=_timed_fetch(stream.fetch, clock))
+    resolve = getattr(stream, "resolve", None)
+    if resolve is None:
+        return timed
 
-    def fetch(client: Any, window: Window) -> Iterator[list]:
-        pages = iter(stream.fetch(client, window))
+    def timed_resolve(client: Any) -> StreamSpec:
+        started, cpu = time.perf_counter(), time.process_time()
+        try:
+            resolved = resolve(client)
+        finally:
+            clock.fetching += time.perf_counter() - started
+            clock.fetching_cpu += time.process_time() - cpu
+        return dataclasses.replace(resolved, fetch=_timed_fetch(resolved.fetch, clock))
+
+    return dataclasses.replace(timed, resolve=timed_resolve)
+
+
+def _timed_fetch(fetch: Callable, clock: _Clock) -> Callable:
+    def timed(client: Any, window: Window) -> Iterator[list]:
+        pages = iter(fetch(client, window))
         while True:
             started, cpu = time.perf_counter(), time.process_time()
             try:
@@ -112,7 +130,7 @@ def _timed(stream: StreamSpec, clock: _Clock) -> StreamSpec:
                 clock.fetching_cpu += time.process_time() - cpu
             yield page
 
-    return dataclasses.replace(stream, fetch=fetch)
+    return timed
 
 
 def run(source: SourceSpec, resource_for: Callable[[str], Any], factory, warehouse_url=None):
