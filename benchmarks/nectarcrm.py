@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import functools
 
-from benchmarks.harness import run
+from benchmarks.harness import WAREHOUSE_HELP, run
 from crm_assets.sources.nectarcrm.emulator import NectarCrmEmulator
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 from crm_assets.sources.nectarcrm.streams import SOURCE
@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--rps", type=float, default=1000.0, help="client rate limit")
     parser.add_argument("--latency", type=float, default=0.0, help="emulator seconds/request")
-    parser.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: temp SQLite)")
+    parser.add_argument("--warehouse", default="sqlite", help=WAREHOUSE_HELP)
     args = parser.parse_args()
     factory = functools.partial(
         NectarCrmEmulator, token=TOKEN, scale=args.scale, latency=args.latency

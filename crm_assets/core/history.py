@@ -34,7 +34,7 @@ _WINDOW = {VALID_FROM: schema.TIMESTAMP, VALID_TO: schema.TIMESTAMP}
 class History:
     """The history table of one table, on the table writer's connection.
 
-    The caller owns transactions: `follow`, `keep` and `keep_where` run inside the
+    The caller owns transactions: `follow` and `keep_where` run inside the
     transaction that changes the table, so a version is never lost or kept twice.
     """
 
@@ -76,29 +76,6 @@ class History:
             current.update(widened)
             self._table_object = None
 
-    def keep(self, versions: Sequence[dict[str, Any]]) -> int:
-        """Store `versions` (rows as read from the table) that this sync replaces."""
-        rows = [
-            {**version, VALID_FROM: version[SYNCED_AT], VALID_TO: self.replaced_at}
-            for version in versions
-            # A version this same sync wrote (a record served twice) was never a state
-            # of the table between syncs: a window of zero length.
-            if schema.comparable(version[SYNCED_AT]) != schema.comparable(self.replaced_at)
-        ]
-        if not rows:
-            return 0
-        table = self._table()
-        columns = self._columns
-        values = [
-            {
-                f"h{i}": schema.to_storage(row.get(name), columns[name])
-                for i, name in enumerate(columns)
-            }
-            for row in rows
-        ]
-        self.connection.execute(self._insert_ignoring_kept(table), values)
-        return len(rows)
-
     def keep_where(self, source: sa.Table, where: Any, parameters: Any = None) -> None:
         """Store the rows of `source` matching `where`, before the caller changes them."""
         table = self._table()
@@ -111,7 +88,7 @@ class History:
             synced_at != replaced_at,
         )
         target = [table.c[self._key(n)] for n in [*names, VALID_FROM, VALID_TO]]
-        statement = sa.insert(table).from_select(target, selected)
+        statement = self._insert_ignoring_kept(table).from_select(target, selected)
         self.connection.execute(statement, parameters)
 
     def prune(self) -> int:

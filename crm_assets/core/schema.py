@@ -7,8 +7,10 @@ disagreement widens to text, so a later record never fails to load.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -64,6 +66,46 @@ def logical_type(value: Any) -> str | None:
     return TEXT
 
 
+# `logical_type`'s tests in its order: bool before int, datetime before date.
+_EXAMPLES = (
+    (bool, BOOLEAN),
+    (int, INTEGER),
+    (float, NUMBER),
+    (datetime, TIMESTAMP),
+    (date, DATE),
+    (list | dict | tuple, JSON),
+)
+
+
+@functools.cache
+def type_of(python_type: type) -> str | None:
+    """`logical_type` of every value of `python_type`, decided once per Python type, so
+    typing a batch costs a set of types per column rather than a call per value."""
+    if python_type is type(None):
+        return None
+    return next((kind for example, kind in _EXAMPLES if issubclass(python_type, example)), TEXT)
+
+
+def column_type(python_types: Iterable[type]) -> str | None:
+    """The storage type of a column holding values of `python_types` (None: only nulls)."""
+    kind = None
+    for python_type in python_types:
+        seen = type_of(python_type)
+        kind = widen(kind, seen and storage_type(seen))
+    return kind
+
+
+def converter(column: str, python_types: Iterable[type]) -> Callable[[Any], Any] | None:
+    """`to_storage` for a column of type `column` holding values of `python_types`; None
+    when every such value is stored as it is, which spares a call per value."""
+    types = set(python_types) - {type(None)}
+    if column == TEXT and types <= {str}:
+        return None
+    if column == NUMBER and types <= {float}:
+        return None
+    return _CONVERTERS.get(column)
+
+
 def widen(current: str | None, seen: str | None) -> str | None:
     """The narrowest type that holds values of both types."""
     if current is None or current == seen:
@@ -94,7 +136,7 @@ def to_storage(value: Any, column_type: str) -> Any:
         return None
     if column_type == TEXT:
         if isinstance(value, list | dict | tuple):
-            return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+            return _JSON.encode(value)
         if isinstance(value, bool):
             return "true" if value else "false"
         if isinstance(value, datetime):
@@ -119,7 +161,18 @@ def comparable(value: Any) -> Any:
 
 
 def _utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
     # SQLite hands timestamps back without an offset; they were written in UTC.
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+# Built once: `json.dumps` with any option builds a new encoder on every call.
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    TEXT: functools.partial(to_storage, column_type=TEXT),
+    NUMBER: lambda value: None if value is None else float(value),
+    TIMESTAMP: lambda value: None if value is None else _utc(value),
+}

@@ -1,9 +1,11 @@
 """Batched, idempotent upserts into one raw table, with schema evolution.
 
-Each batch runs in one transaction: widen or add columns, read the stored rows for
-the batch's keys in one SELECT, and upsert (`INSERT ... ON CONFLICT DO UPDATE`) only
-the rows that are new or changed, in one executemany. Unchanged rows are left alone,
-so `_synced_at` says when a row last changed and a re-run writes nothing.
+Each batch runs in one transaction: widen or add columns (types decided once per
+batch from the set of Python types each field holds), load the batch into a staging
+table by the driver's bulk path, then compare and upsert inside the database
+(`INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE` a value differs). Unchanged
+rows are left alone, so `_synced_at` says when a row last changed and a re-run
+writes nothing; stored rows never travel back to Python.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import quoted_name
 
@@ -24,6 +26,7 @@ from crm_assets.core import schema
 from crm_assets.core.ddl import add_column, widen_columns
 from crm_assets.core.history import SUFFIX as HISTORY_SUFFIX
 from crm_assets.core.history import History
+from crm_assets.core.staging import Merge, Staging
 
 SYNCED_AT, DELETED = "_synced_at", "_deleted"
 # PostgreSQL truncates identifiers past 63 bytes, which could merge two columns.
@@ -71,6 +74,9 @@ class TableWriter:
         self._table_object: sa.Table | None = None
         self._seen: sa.Table | None = None
         self._seen_any = False
+        self._staging: Staging | None = None
+        self._staging_shape: tuple | None = None
+        self._sql: dict[tuple[str, ...], Merge] = {}
         self._track_seen = track_seen
         # Opt-in: the versions this writer replaces go to `<table>__history`.
         self._history = (
@@ -89,12 +95,13 @@ class TableWriter:
 
     def write(self, rows: Iterable[dict[str, Any]]) -> WriteStats:
         """Upsert rows; returns what this call did (also added to `self.stats`)."""
-        by_key: dict[tuple, dict[str, Any]] = {}
-        for row in rows:
-            row = {identifier(k): v for k, v in row.items()}
-            by_key[self._key_of(row)] = row
-        done = WriteStats()
+        rows = _identifiers(list(rows))
+        try:
+            by_key = dict(zip(map(itemgetter(*self.primary_key), rows), rows, strict=True))
+        except KeyError as exc:
+            raise ValueError(f"{self.name}: a record has no primary key field {exc}") from None
         batch = list(by_key.values())
+        done = WriteStats()
         for start in range(0, len(batch), self.batch_size):
             with self._transaction():
                 done.add(self._write_batch(batch[start : start + self.batch_size]))
@@ -102,71 +109,81 @@ class TableWriter:
         return done
 
     def _write_batch(self, rows: list[dict[str, Any]]) -> WriteStats:
-        self._evolve(rows)
+        columns = _by_column(rows)
+        types = {name: set(map(type, values)) for name, values in columns.items()}
+        self._evolve(types)
         table = self._table()
-        present = _union_keys(rows)
-        write_columns = [c for c in self._columns if c in present or c in _META]
-        prepared = [self._prepare(row, write_columns) for row in rows]
-        stored = self._stored(table, prepared)
-        stats = WriteStats()
-        changed, replaced = [], []
-        for row in prepared:
-            before = stored.get(self._comparable_key(row))
-            if row[DELETED] and (before is None or not before[DELETED]):
-                stats.deleted += 1
-            if before is None:
-                stats.inserted += 1
-                changed.append(row)
-            elif _differs(before, row):
-                stats.updated += 1
-                changed.append(row)
-                replaced.append(before)
-            else:
-                stats.unchanged += 1
+        write_columns = [c for c in self._columns if c in columns or c in _META]
+        staging = self._staging_for(table)
+        keys = [self._keys[c] for c in write_columns]
+        staging.load(keys, self._prepare(columns, types, write_columns, len(rows)))
+        statements = self._statements(table, staging.table, tuple(keys))
+        stats = self._count(statements)
         if self._history is not None:
             self._history.follow(self._columns)
-            self._history.keep(replaced)
-        if changed:
-            self.connection.execute(
-                self._upsert(table, write_columns),
-                [{self._keys[c]: row[c] for c in write_columns} for row in changed],
-            )
+            if stats.updated:
+                self._history.keep_where(table, statements.changes)
+        if stats.inserted or stats.updated:
+            self.connection.execute(statements.upsert)
         if self._track_seen:
-            self._remember(prepared)
+            self._remember_staged(staging.table)
         return stats
 
-    def _prepare(self, row: dict[str, Any], columns: list[str]) -> dict[str, Any]:
-        prepared = {c: schema.to_storage(row.get(c), self._columns[c]) for c in columns}
-        prepared[SYNCED_AT] = self.synced_at
-        # A record in hand is live unless the source itself says it is deleted.
-        prepared[DELETED] = bool(row.get(DELETED, False))
-        return prepared
+    def _prepare(
+        self,
+        columns: dict[str, Sequence[Any]],
+        types: dict[str, set[type]],
+        names: list[str],
+        count: int,
+    ) -> list[tuple]:
+        """The batch as rows of `names`' values, each value as its column stores it.
 
-    def _stored(self, table: sa.Table, rows: list[dict[str, Any]]) -> dict[tuple, dict]:
-        keys = {self._comparable_key(r) for r in rows}
-        # Filter on the key's first column only: every dialect uses the primary-key
-        # index for a plain IN, not always for a row-value IN. The rest is checked here.
-        first = table.c[self._keys[self.primary_key[0]]]
-        query = sa.select(table).where(first.in_(sorted({k[0] for k in keys})))
-        result = {}
-        for record in self.connection.execute(query):
-            values = {c.name: record._mapping[c] for c in table.columns}
-            key = self._comparable_key(values)
-            if key in keys:
-                result[key] = values
-        return result
+        Works a column at a time, so a column that needs no conversion costs nothing
+        per value and one that does costs one mapped call.
+        """
+        prepared = []
+        for name in names:
+            if name == SYNCED_AT:
+                prepared.append([self.synced_at] * count)
+            elif name == DELETED:
+                # A record in hand is live unless the source itself says it is deleted.
+                prepared.append(list(map(bool, columns.get(DELETED, [False] * count))))
+            else:
+                convert = schema.converter(self._columns[name], types[name])
+                values = columns[name]
+                prepared.append(values if convert is None else list(map(convert, values)))
+        rows = list(zip(*prepared, strict=True))
+        # Two raw keys can store as one (1 and "1" in a text column): the last one wins,
+        # as it would have in a row-by-row upsert.
+        key = itemgetter(*[names.index(k) for k in self.primary_key])
+        return list(dict(zip(map(key, rows), rows, strict=True)).values())
 
-    def _upsert(self, table: sa.Table, columns: list[str]) -> Any:
-        dialect = self.connection.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(table)
-        updates = {
-            table.c[self._keys[c]]: statement.excluded[self._keys[c]]
-            for c in columns
-            if c not in self.primary_key
-        }
-        index = [table.c[self._keys[k]] for k in self.primary_key]
-        return statement.on_conflict_do_update(index_elements=index, set_=updates)
+    def _staging_for(self, table: sa.Table) -> Staging:
+        if self._staging is None or self._staging_shape != self._shape:
+            name = f"_stage_{abs(hash(self.name)) % 10**8}"
+            self._staging = Staging(self.connection, table, name)
+            self._staging_shape, self._sql = self._shape, {}
+        return self._staging
+
+    def _statements(self, table: sa.Table, staging: sa.Table, keys: tuple[str, ...]) -> Merge:
+        """The batch's SQL for one set of written columns (built once, then reused)."""
+        if keys not in self._sql:
+            self._sql[keys] = Merge.build(
+                table,
+                staging,
+                key=[self._keys[k] for k in self.primary_key],
+                columns=keys,
+                deleted=self._keys[DELETED],
+                synced_at=self._keys[SYNCED_AT],
+                dialect=self.connection.dialect.name,
+            )
+        return self._sql[keys]
+
+    def _count(self, statements: Merge) -> WriteStats:
+        total, stored, updated, deleted = self.connection.execute(statements.count).one()
+        return WriteStats(
+            inserted=total - stored, updated=updated, unchanged=stored - updated, deleted=deleted
+        )
 
     def _comparable_key(self, row: dict[str, Any], *, stored: bool = True) -> tuple:
         """A key that matches between a row in hand and the same row read back.
@@ -196,7 +213,7 @@ class TableWriter:
         A full read that saw nothing marks nothing: an empty answer is far more often
         a wrong account or a vendor fault than a source whose every record was deleted.
         """
-        if not self._track_seen or not self._seen_any or not self._exists():
+        if not self._track_seen or not self._seen_any or not self._current_columns():
             return 0
         table = self._table()
         seen = self._seen
@@ -230,7 +247,7 @@ class TableWriter:
     ) -> WriteStats:
         """Write the current child rows of `parents`; flag their live rows not among them."""
         done = self.write(rows)
-        if not parents or not self._exists():
+        if not parents or not self._current_columns():
             return done
         table = self._table()
         fks = [table.c[self._keys[c]] for c in parent_columns]
@@ -287,6 +304,15 @@ class TableWriter:
             self.connection.execute(sa.insert(self._seen), keys)
             self._seen_any = True
 
+    def _remember_staged(self, staging: sa.Table) -> None:
+        """Note the keys of the batch in `staging` as seen, without them leaving the database."""
+        if self._seen is None:
+            self._seen = self._create_seen_table()
+        keys = [staging.c[self._keys[k]] for k in self.primary_key]
+        seen = [self._seen.c[k] for k in self.primary_key]
+        self.connection.execute(sa.insert(self._seen).from_select(seen, sa.select(*keys)))
+        self._seen_any = True
+
     def _create_seen_table(self) -> sa.Table:
         # A temporary table lives on this writer's connection only, so memory stays
         # flat however many keys a full sync sees.
@@ -321,13 +347,9 @@ class TableWriter:
                     self._columns[column["name"]] = schema.reflected_type(column["type"])
         return self._columns
 
-    def _evolve(self, rows: list[dict[str, Any]]) -> None:
+    def _evolve(self, types: dict[str, set[type]]) -> None:
         current = self._current_columns()
-        wanted: dict[str, str | None] = {}
-        for row in rows:
-            for name, value in row.items():
-                seen = schema.logical_type(value)
-                wanted[name] = schema.widen(wanted.get(name), seen and schema.storage_type(seen))
+        wanted = {name: schema.column_type(kinds) for name, kinds in types.items()}
         for name, declared in self.declared.items():
             wanted[name] = schema.widen(schema.storage_type(declared), wanted.get(name))
         if not current:
@@ -394,16 +416,17 @@ def identifier(name: str) -> str:
     return f"{head}_{digest}"
 
 
-def _union_keys(rows: list[dict[str, Any]]) -> set[str]:
-    keys: set[str] = set()
-    for row in rows:
-        keys.update(row)
-    return keys
+def _identifiers(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with every field name made a safe identifier (copied only when one changes)."""
+    names = set().union(*rows)
+    renamed = {name: identifier(name) for name in names if identifier(name) != name}
+    if not renamed:
+        return rows
+    return [{renamed.get(k, k): v for k, v in row.items()} for row in rows]
 
 
-def _differs(stored: dict[str, Any], new: dict[str, Any]) -> bool:
-    return any(
-        schema.comparable(stored.get(c)) != schema.comparable(v)
-        for c, v in new.items()
-        if c != SYNCED_AT
-    )
+def _by_column(rows: list[dict[str, Any]]) -> dict[str, tuple]:
+    """Each field's values across `rows`, None where a row lacks the field."""
+    names = list(set().union(*rows))
+    values = zip(*[tuple(map(row.get, names)) for row in rows], strict=True)
+    return dict(zip(names, values, strict=True))

@@ -122,9 +122,14 @@ def apply(record: dict, fields: dict[str, CustomField]) -> dict:
     v1 also sends subfields as `<hash>_<part>` (`_currency`, `_until`): they land in
     `<column>_<part>`, beside their field.
     """
-    row = {k: v for k, v in record.items() if k != "custom_fields" and not _HASH.match(k)}
+    row: dict[str, Any] = {}
     values = dict(record.get("custom_fields") or {})
-    values.update({k: v for k, v in record.items() if _HASH.match(k)})
+    for key, value in record.items():
+        # Every hash key is 40 characters or more: shorter keys skip the pattern.
+        if len(key) >= 40 and _HASH.match(key):
+            values[key] = value
+        elif key != "custom_fields":
+            row[key] = value
     for key, value in values.items():
         known = fields.get(key[:40])
         if known is None:
@@ -133,7 +138,8 @@ def apply(record: dict, fields: dict[str, CustomField]) -> dict:
         elif len(key) > 40:
             row[f"{known.column}{key[40:]}"] = value
         elif len(key) == 40:
-            row.update({k: v for k, v in known.values(value).items() if k not in row})
+            for column, readable in known.values(value).items():
+                row.setdefault(column, readable)
     return row
 
 

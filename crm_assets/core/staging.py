@@ -1,0 +1,136 @@
+"""A batch of rows in a temporary table, loaded through the driver's bulk path.
+
+The table writer compares a batch with the stored rows and upserts it inside the
+database, set against set, instead of reading stored rows back into Python. The
+batch gets there by the fastest path each driver has: `COPY ... FROM STDIN` on
+PostgreSQL (psycopg 3) and one prepared INSERT run by `executemany` on SQLite.
+
+A staging table has its table's column types, so values compare exactly as they
+are stored, and columns named by their keys (c0, c1, ...), so no field name ever
+reaches its SQL. It lives on the writer's connection only and holds one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+
+class Staging:
+    """The temporary twin of `like` (same column keys and types, no constraints)."""
+
+    def __init__(self, connection: Connection, like: sa.Table, name: str):
+        self.connection = connection
+        self.dialect = connection.dialect
+        self.table = sa.Table(
+            name,
+            sa.MetaData(),
+            *[sa.Column(c.key, c.type, key=c.key) for c in like.columns],
+            prefixes=["TEMPORARY"],
+            # PostgreSQL empties it at each commit by truncation, which leaves no dead
+            # rows behind (no autovacuum ever visits a temporary table).
+            postgresql_on_commit="DELETE ROWS",
+        )
+        self.table.drop(connection, checkfirst=True)
+        self.table.create(connection)
+        # SQLite stores timestamps and dates as SQLAlchemy's text form of them, so rows
+        # loaded here compare equal to rows SQLAlchemy wrote. Other values bind as they are.
+        self._processors = {
+            c.key: c.type.dialect_impl(self.dialect).bind_processor(self.dialect)
+            if isinstance(c.type, sa.Date | sa.DateTime)
+            else None
+            for c in self.table.columns
+        }
+
+    def load(self, keys: Sequence[str], rows: list[tuple]) -> None:
+        """Replace the staging table's rows by `rows`, whose values are in `keys` order."""
+        quote = self.dialect.identifier_preparer.quote
+        names = ", ".join(quote(k) for k in keys)
+        target = quote(self.table.name)
+        cursor = self.connection.connection.cursor()
+        try:
+            if self.dialect.name == "postgresql":
+                with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                return
+            cursor.execute(f"DELETE FROM {target}")  # noqa: S608 (a name we made)
+            marks = ", ".join("?" for _ in keys)
+            statement = f"INSERT INTO {target} ({names}) VALUES ({marks})"  # noqa: S608
+            cursor.executemany(statement, self._for_sqlite(keys, rows))
+        finally:
+            cursor.close()
+
+    def _for_sqlite(self, keys: Sequence[str], rows: list[tuple]) -> list[tuple] | Any:
+        processors = [self._processors[k] for k in keys]
+        if not any(processors) or not rows:
+            return rows
+        columns = [
+            values if process is None else map(process, values)
+            for process, values in zip(processors, zip(*rows, strict=True), strict=True)
+        ]
+        return zip(*columns, strict=True)
+
+
+@dataclass(frozen=True)
+class Merge:
+    """The statements that merge a loaded staging table into its table.
+
+    `count` answers (rows, rows already stored, stored rows that change, rows newly
+    flagged deleted); `changes` is true of a stored row the batch replaces (for
+    keeping its version); `upsert` inserts new rows and updates changed ones, leaving
+    unchanged rows, and so their `_synced_at`, alone. Columns are named by key.
+    """
+
+    count: Any
+    changes: Any
+    upsert: Any
+
+    @classmethod
+    def build(
+        cls,
+        table: sa.Table,
+        staging: sa.Table,
+        *,
+        key: Sequence[str],
+        columns: Sequence[str],
+        deleted: str,
+        synced_at: str,
+        dialect: str,
+    ) -> Merge:
+        new, old = staging.c, table.c
+        matches = sa.and_(*[new[k] == old[k] for k in key])
+        compared = [c for c in columns if c not in key and c != synced_at]
+        changed = sa.or_(*[old[c].is_distinct_from(new[c]) for c in compared])
+        # Each staging row probes its table's key index once per question. A join
+        # would let PostgreSQL's planner hash the whole table for every batch.
+        count = sa.select(
+            sa.func.count(),
+            _count_where(sa.exists().where(matches)),
+            _count_where(sa.exists().where(matches, changed)),
+            _count_where(
+                sa.and_(
+                    new[deleted].is_(True),
+                    ~sa.exists().where(matches, old[deleted].is_(True)),
+                )
+            ),
+        ).select_from(staging)
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        # SQLite needs a WHERE before ON CONFLICT to parse an INSERT ... SELECT.
+        rows = sa.select(*[new[c] for c in columns]).where(sa.true())
+        insert = insert.from_select([old[c] for c in columns], rows)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[old[k] for k in key],
+            set_={old[c]: insert.excluded[c] for c in columns if c not in key},
+            where=sa.or_(*[old[c].is_distinct_from(insert.excluded[c]) for c in compared]),
+        )
+        return cls(count=count, changes=sa.exists().where(matches, changed), upsert=upsert)
+
+
+def _count_where(condition: Any) -> Any:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
