@@ -427,6 +427,8 @@ def _identifiers(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _by_column(rows: list[dict[str, Any]]) -> dict[str, tuple]:
     """Each field's values across `rows`, None where a row lacks the field."""
-    names = list(set().union(*rows))
+    # In first-seen order, never a set's: new columns are created in this order, and a
+    # set's order changes with the process's hash seed.
+    names = list(dict.fromkeys(name for row in rows for name in row))
     values = zip(*[tuple(map(row.get, names)) for row in rows], strict=True)
     return dict(zip(names, values, strict=True))
