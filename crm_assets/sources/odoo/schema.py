@@ -8,7 +8,7 @@ record and are not columns in Odoo either). Types, by Odoo field type:
   when the id column would, it is `<field>_id_value`.
 - one2many / many2many id lists -> JSON arrays (text);
 - `false` on any non-boolean field -> NULL;
-- datetime -> UTC timestamp; date -> ISO `YYYY-MM-DD` text (the core has no date type);
+- datetime -> UTC timestamp; date -> date;
 - monetary and float -> number; integer -> integer; boolean -> boolean;
 - char, text, html, selection (its key; the labels go in the column description),
   binary (base64) and reference -> text, numbers coerced to strings (a char field
@@ -24,15 +24,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_assets.core import schema as t
-from crm_assets.core.flatten import parse_time
+from crm_assets.core.flatten import parse_date, parse_time
 
 Record = dict[str, Any]
 ATTRIBUTES = ["string", "type", "relation", "store", "selection", "help", "required"]
 # What the cursor needs even when nothing else can be read.
 CURSOR_FIELDS = ["write_date"]
 _TYPES = {"boolean": t.BOOLEAN, "integer": t.INTEGER, "float": t.NUMBER, "monetary": t.NUMBER,
-          "datetime": t.TIMESTAMP, "one2many": t.JSON, "many2many": t.JSON, "json": t.JSON,
-          "properties": t.JSON}  # fmt: skip
+          "datetime": t.TIMESTAMP, "date": t.DATE, "one2many": t.JSON, "many2many": t.JSON,
+          "json": t.JSON, "properties": t.JSON}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,7 @@ _CASTS: dict[str, Callable[[Any], Any]] = {
     "float": float,
     "monetary": float,
     "datetime": parse_time,  # "YYYY-MM-DD HH:MM:SS", always UTC
+    "date": parse_date,  # "YYYY-MM-DD"
     "one2many": list,
     "many2many": list,
     "json": lambda v: v,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from dagster import DagsterEventType
@@ -48,6 +48,8 @@ def expected_rows(emulator, model: str) -> dict[int, dict]:
                 value = None
             elif kind == "datetime":
                 value = utc(value)
+            elif kind == "date":
+                value = date.fromisoformat(value)
             elif kind in ("one2many", "many2many"):
                 value = schema.to_storage(value, schema.TEXT)
             elif kind in ("char", "text", "selection") and isinstance(value, int):
@@ -93,8 +95,9 @@ def test_a_full_sync_equals_the_emulator_exactly(odoo, warehouse):
 def assert_agreed_columns(warehouse):
     """The names and types the modeled tables' SQL is written against."""
     b, i, n, ts, t = schema.BOOLEAN, schema.INTEGER, schema.NUMBER, schema.TIMESTAMP, schema.TEXT
+    d = schema.DATE
     agreed = {
-        "payment": {"id": i, "name": t, "date": t, "amount": n, "amount_signed": n,
+        "payment": {"id": i, "name": t, "date": d, "amount": n, "amount_signed": n,
                     "amount_company_currency_signed": n, "state": t, "payment_type": t,
                     "partner_type": t, "journal_id": i, "journal_name": t,
                     "payment_method_line_id": i, "payment_method_line_name": t,
@@ -104,13 +107,13 @@ def assert_agreed_columns(warehouse):
                     "is_reconciled": b, "is_matched": b, "reconciled_invoice_ids": t,
                     "create_date": ts, "write_date": ts, "_deleted": b},
         "insurance_quotation": {"id": i, "name": t, "status": t, "create_date": ts,
-                                "write_date": ts, "validity_date": t, "product_id": i,
+                                "write_date": ts, "validity_date": d, "product_id": i,
                                 "product_name": t, "is_renewal": b, "active": b,
                                 "total_premium_amount": n, "currency_id": i,
                                 "currency_name": t, "_deleted": b},
         "policy": {"id": i, "name": t, "equotation_id": i, "equotation_name": t, "state": t,
-                   "status": t, "create_date": ts, "issue_date": t, "effective_date": t,
-                   "expiry_date": t, "total_premium_amount": n, "_deleted": b},
+                   "status": t, "create_date": ts, "issue_date": d, "effective_date": d,
+                   "expiry_date": d, "total_premium_amount": n, "_deleted": b},
         "policy_certificate": {"id": i, "policy_id": i, "policy_name": t, "vehicle_cc": t,
                                "vehicle_plate": t, "premium_amount": n},
         "certificate_coverage": {"id": i, "certificate_id": i, "certificate_name": t,
