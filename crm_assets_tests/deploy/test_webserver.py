@@ -7,6 +7,7 @@ partition through the GraphQL API, as the UI's Materialize does, and polls it th
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -70,6 +71,13 @@ def test_a_materialization_launched_through_the_webserver_reaches_the_warehouse(
     env = process_environment(
         DAGSTER_HOME=str(home), CRM_ASSETS_DEMO="1", CRM_WAREHOUSE_URL=warehouse_url
     )
+    # Create the instance's storage first, as `dagster dev` does: a webserver and a daemon
+    # starting together on an empty SQLite home both run its migrations and can collide
+    # ("alembic_version has more than one head").
+    subprocess.run(
+        command("dagster", "instance", "migrate"), env=env, cwd=home, check=True,
+        capture_output=True, timeout=120,
+    )  # fmt: skip
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     web_log, daemon_log = tmp_path / "webserver.log", tmp_path / "daemon.log"
