@@ -398,6 +398,8 @@ class TableWriter:
                     schema.SQL_TYPES[kind],
                     key=f"c{index}",
                     primary_key=name in self.primary_key,
+                    # Keys come from the source: no sequence (SERIAL) behind an integer key.
+                    autoincrement=False,
                     nullable=name not in self.primary_key and name != DELETED,
                     server_default=sa.false() if name == DELETED else None,
                 )

@@ -177,3 +177,14 @@ def test_a_row_the_source_reports_deleted_is_stored_flagged(warehouse: Warehouse
     assert {r["id"]: r["_deleted"] for r in warehouse.rows("t")} == {1: False, 2: True}
     stats, _ = write(warehouse, "t", [{"id": 2, "_deleted": True}])
     assert (stats.deleted, stats.unchanged) == (0, 1)
+
+
+def test_an_integer_key_from_the_source_gets_no_sequence(postgres_warehouse: Warehouse):
+    # The ids are the vendor's: a SERIAL behind them would be an unused sequence per table.
+    write(postgres_warehouse, "deals", [{"id": 1, "title": "a"}])
+    with postgres_warehouse.engine.connect() as connection:
+        sequences = connection.exec_driver_sql(
+            "SELECT count(*) FROM information_schema.sequences "
+            "WHERE sequence_schema = current_schema()"
+        ).scalar_one()
+    assert sequences == 0
