@@ -124,6 +124,10 @@ def failure_message(
 
 def _error_text(event: Any) -> str:
     data = event.step_failure_data
+    # A `Failure` raised by our assets carries the clear sentence as its description.
+    described = data.user_failure_data.description if data and data.user_failure_data else None
+    if described:
+        return f"{event.step_key}: {described.strip()}"
     error = data.error if data else None
     chain = []
     while error is not None:
