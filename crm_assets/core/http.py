@@ -8,13 +8,20 @@ reset header), and redaction of the credential from every log line and error.
 Retries live in this module's own loop (tenacity), not in a mounted urllib3
 `Retry`, because demo mode swaps the transport for an in-process WSGI adapter
 and both paths must behave alike.
+
+A client may be used from several threads: the limiter and the budget pause are
+shared by every thread and every `branch()` of it, so concurrent streams spend one
+budget; each thread sends on a session of its own (a `requests.Session` is not
+documented as thread-safe).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -97,6 +104,10 @@ class ClientStats:
     requests: int = 0
     retries: int = 0
     waited_seconds: float = 0.0
+    # 429 answers received (each one retried or final).
+    throttled: int = 0
+    # Seconds spent sending requests and reading their answers, summed over threads.
+    api_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -147,10 +158,17 @@ class ApiClient:
         self.log = logger or self.detail
         self.stats = ClientStats()
         self.redactor = Redactor([config.credential.secret] if config.credential else [])
+        # The session callers configure (headers, mounted adapters); the thread that
+        # made the client sends on it, every other thread on a copy of it.
         self.session = requests.Session()
         self.session.headers["User-Agent"] = config.user_agent
         self.session.headers["Accept"] = "application/json"
+        self._owner: threading.Thread | None = threading.current_thread()
+        self._local = threading.local()
+        self._copies: list[requests.Session] = []
+        self._stats_lock = threading.Lock()
         self._limiter = _limiter(config.rate_limit)
+        self._pause = _Pause()
 
     def __enter__(self) -> ApiClient:
         return self
@@ -159,10 +177,30 @@ class ApiClient:
         self.close()
 
     def close(self) -> None:
-        self.session.close()
+        with self._stats_lock:
+            copies, self._copies = self._copies, []
+        for session in copies:
+            session.close()
+        if self._owner is not None:
+            self.session.close()
 
     def mount(self, prefix: str, adapter: requests.adapters.BaseAdapter) -> None:
         self.session.mount(prefix, adapter)
+
+    def branch(self) -> ApiClient:
+        """A client for another thread of work on the same source, e.g. one stream.
+
+        It shares this client's limiter, budget pause, configured session and run log,
+        so every branch spends one budget; it counts its own `stats` and sends on
+        sessions of its own. Close it (use `with`); closing it leaves this one open.
+        """
+        twin = copy.copy(self)
+        twin.stats = ClientStats()
+        twin._owner = None
+        twin._local = threading.local()
+        twin._copies = []
+        twin._stats_lock = threading.Lock()
+        return twin
 
     def get_json(
         self,
@@ -220,6 +258,13 @@ class ApiClient:
     ) -> Any:
         response = self._send(method, url, params, json_body)
         self._pace(response)
+        if response.status_code == 429:
+            self._count(throttled=1)
+            # Every thread waits out the vendor's no, or each would earn its own 429.
+            # (A wait past max_wait ends the run instead; see `_wait`.)
+            hinted = self._retry_after(response) or 0.0
+            if hinted <= self.config.retry.max_wait:
+                self._pause.hold(hinted)
         if response.status_code >= 400 and self.config.classify_error:
             classified = self.config.classify_error(response, self.redactor)
             if classified is not None:
@@ -253,13 +298,17 @@ class ApiClient:
             headers[credential.header] = credential.header_prefix + credential.secret
         if credential and credential.query_param:
             params[credential.query_param] = credential.secret
+        paused = self._pause.remaining()
+        if paused > 0:
+            self._sleep(paused)
         if self._limiter is not None:
             self._limiter.try_acquire(self.config.source)
-        self.stats.requests += 1
+        self._count(requests=1)
         self.detail.debug(self.redactor.redact(f"{method} {url} {_without(params, credential)}"))
         error: str | None = None
+        started = time.monotonic()
         try:
-            return self.session.request(
+            return self._thread_session().request(
                 method,
                 url,
                 params=params,
@@ -271,7 +320,25 @@ class ApiClient:
             error = f"no answer within {self.config.timeout:g}s"
         except requests.ConnectionError as exc:
             error = f"connection failed ({type(exc).__name__}: {self.redactor.redact(str(exc))})"
+        finally:
+            self._count(api_seconds=time.monotonic() - started)
         raise _Transient(error)
+
+    def _thread_session(self) -> requests.Session:
+        if threading.current_thread() is self._owner:
+            return self.session
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = _copy_session(self.session)
+            self._local.session = session
+            with self._stats_lock:
+                self._copies.append(session)
+        return session
+
+    def _count(self, **amounts: float) -> None:
+        with self._stats_lock:
+            for name, amount in amounts.items():
+                setattr(self.stats, name, getattr(self.stats, name) + amount)
 
     def _error(self, response: requests.Response) -> ApiError:
         status = response.status_code
@@ -308,7 +375,11 @@ class ApiClient:
             return None
 
     def _pace(self, response: requests.Response) -> None:
-        """Slow down before the vendor has to say no: wait out a nearly spent window."""
+        """Slow down before the vendor has to say no: wait out a nearly spent window.
+
+        The thread that read the header sleeps until the window resets, and every other
+        thread (and branch) of this client holds its next request until then too.
+        """
         if not self.config.remaining_header or response.status_code == 429:
             return
         try:
@@ -322,6 +393,7 @@ class ApiClient:
                 f"{self.config.source}: {remaining} requests left in the window; "
                 f"pausing {wait:.1f}s until it resets"
             )
+            self._pause.hold(wait)
             self._sleep(wait)
 
     def _wait(self, state: RetryCallState) -> float:
@@ -342,11 +414,11 @@ class ApiClient:
         return random.uniform(ceiling / 2, ceiling)
 
     def _sleep(self, seconds: float) -> None:
-        self.stats.waited_seconds += seconds
+        self._count(waited_seconds=seconds)
         time.sleep(seconds)
 
     def _log_retry(self, state: RetryCallState) -> None:
-        self.stats.retries += 1
+        self._count(retries=1)
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         self.log.warning(
@@ -362,6 +434,33 @@ class ApiClient:
     def _excerpt(self, response: requests.Response, limit: int = 200) -> str:
         text = response.text[:limit].strip().replace("\n", " ")
         return repr(self.redactor.redact(text))
+
+
+class _Pause:
+    """A moment before which no thread may send: the vendor said its window is spent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until = 0.0
+
+    def hold(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        with self._lock:
+            return self._until - time.monotonic()
+
+
+def _copy_session(template: requests.Session) -> requests.Session:
+    """A new session with `template`'s headers and mounted transports (a demo's in-process
+    adapter); the standard HTTP adapters stay the new session's own connection pools."""
+    session = requests.Session()
+    session.headers.update(template.headers)
+    for prefix, adapter in template.adapters.items():
+        if not isinstance(adapter, requests.adapters.HTTPAdapter):
+            session.mount(prefix, adapter)
+    return session
 
 
 def _limiter(rate: RateLimit | None) -> Limiter | None:

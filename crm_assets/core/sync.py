@@ -1,8 +1,10 @@
 """Run one stream into the warehouse, page by page.
 
-Each page is flattened and upserted before the next is fetched, so memory stays
-flat and a failure keeps every page already written (re-running resumes). A full
-read ends by flagging rows the source no longer has.
+Each page is flattened and upserted in turn while the next pages are fetched in a
+thread of their own (at most `read_ahead` pages ahead), so memory stays flat, the
+network and the database wait at the same time, and a failure keeps every page
+already written (re-running resumes). A full read ends by flagging rows the source
+no longer has.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+from crm_assets.core.prefetch import read_ahead as reading_ahead
 from crm_assets.core.streams import ChildSpec, Record, StreamSpec, Window
 from crm_assets.core.table_writer import WriteStats
 from crm_assets.core.warehouse import Warehouse
@@ -35,6 +38,9 @@ class SyncResult:
     children: dict[str, WriteStats] = field(default_factory=dict)
     # Column descriptions of the stream as synced (after any run-time discovery).
     descriptions: dict[str, str] = field(default_factory=dict)
+    # Where the sync's time went: waiting for the next page, and writing pages.
+    waiting_seconds: float = 0.0
+    writing_seconds: float = 0.0
 
 
 def sync_stream(
@@ -47,13 +53,17 @@ def sync_stream(
     log: Any,
     history_days: int = 0,
     after_page: Callable[[], None] | None = None,
+    read_ahead: int = 1,
 ) -> SyncResult:
     """Fetch `stream` for `window` and upsert it into `table` and its child tables.
 
     A stream with `resolve` is first resolved against the source; one with `reconcile`
     ends a windowed read by marking live rows whose keys the source no longer lists.
     `after_page` runs once each page is written; an exception from it stops the sync
-    there, keeping the pages already written.
+    there, keeping the pages already written. Up to `read_ahead` pages are fetched
+    ahead of the page being written (0: fetch each page after writing the last).
+    Writes take the warehouse's turn (`Warehouse.writing`), so several streams may
+    sync at once from threads of one process, each with a client of its own.
     """
     if stream.resolve is not None:
         stream = stream.resolve(client)
@@ -83,26 +93,35 @@ def sync_stream(
             )
             for child in stream.children
         }
-        for page in stream.fetch(client, window):
+        pages = stack.enter_context(
+            reading_ahead(stream.fetch(client, window), read_ahead, name=table)
+        )
+        for page in pages:
+            started = time.monotonic()
             flat = [stream.flatten(record) for record in page]
-            writer.write(flat)
-            for child in stream.children:
-                parents, rows = _child_rows(child, page, flat, stream.primary_key)
-                children[child.name].replace_children(
-                    [*parent_columns, *child.scope], parents, rows
-                )
+            with warehouse.writing():
+                writer.write(flat)
+                for child in stream.children:
+                    parents, rows = _child_rows(child, page, flat, stream.primary_key)
+                    children[child.name].replace_children(
+                        [*parent_columns, *child.scope], parents, rows
+                    )
+            result.writing_seconds += time.monotonic() - started
             result.pages += 1
             result.records += len(page)
             progress.page(result, writer.stats)
             if after_page is not None:
                 after_page()
+        result.waiting_seconds = pages.waits.seconds
         if reconcile is not None:
             for keys in reconcile(client):
-                writer.see(keys)
-        if window.is_full or reconcile is not None:
-            writer.mark_unseen_deleted()
-        for each in (writer, *children.values()):
-            each.prune_history()
+                with warehouse.writing():
+                    writer.see(keys)
+        with warehouse.writing():
+            if window.is_full or reconcile is not None:
+                writer.mark_unseen_deleted()
+            for each in (writer, *children.values()):
+                each.prune_history()
         result.stats = writer.stats
         result.children = {name: w.stats for name, w in children.items()}
     progress.done(result)

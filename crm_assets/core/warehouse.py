@@ -10,8 +10,9 @@ removed: `_deleted` marks what the source deleted or a full sync no longer saw.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class Warehouse(BoundResource):
     batch_size: int = 500
 
     _engine: Engine | None = PrivateAttr(default=None)
+    _write_turn: threading.RLock = PrivateAttr(default_factory=threading.RLock)
 
     @classmethod
     def from_env(cls) -> Warehouse:
@@ -90,6 +92,18 @@ class Warehouse(BoundResource):
                 track_seen=track_seen,
                 history_days=history_days,
             )
+
+    def writing(self) -> Any:
+        """Hold this around each write when several threads write (concurrent streams).
+
+        SQLite takes one writer at a time: a second one waits on busy_timeout, or fails
+        at once with "database is locked" when its transaction began on a snapshot
+        another writer has since changed. So on SQLite the writes of one process take
+        turns here; PostgreSQL writers to different tables need no turn.
+        """
+        if self.engine.dialect.name == "sqlite":
+            return self._write_turn
+        return nullcontext()
 
     def table_names(self) -> list[str]:
         return sorted(sa.inspect(self.engine).get_table_names())
