@@ -23,7 +23,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -169,6 +170,7 @@ class ApiClient:
         self._stats_lock = threading.Lock()
         self._limiter = _limiter(config.rate_limit)
         self._pause = _Pause()
+        self._gate = _Gate()
 
     def __enter__(self) -> ApiClient:
         return self
@@ -256,7 +258,16 @@ class ApiClient:
     def _attempt(
         self, method: str, url: str, params: Any, json_body: Any, transient: BodyCheck | None
     ) -> Any:
-        response = self._send(method, url, params, json_body)
+        with self._gate.passage():
+            response = self._send(method, url, params, json_body)
+            try:
+                return self._read(response, transient)
+            except FatalApiError as exc:
+                self._gate.close(exc)
+                raise
+
+    def _read(self, response: requests.Response, transient: BodyCheck | None) -> Any:
+        self._gate.learn(response.status_code)
         self._pace(response)
         if response.status_code == 429:
             self._count(throttled=1)
@@ -434,6 +445,43 @@ class ApiClient:
     def _excerpt(self, response: requests.Response, limit: int = 200) -> str:
         text = response.text[:limit].strip().replace("\n", " ")
         return repr(self.redactor.redact(text))
+
+
+class _Gate:
+    """Whether a client's threads may send side by side.
+
+    Until the source has answered a request, and again after a 429, requests go one
+    at a time: a bad credential, a plan that refuses or a block then meets one request,
+    not one per thread, and a throttled source is not hit by every thread at once. A
+    fatal answer closes the gate to every other thread: none sends again, each raises
+    that error. The thread that met it carries it up (and, alone, may go on).
+    """
+
+    def __init__(self) -> None:
+        self._single = threading.Lock()
+        self._trusted = False
+        self._fatal: ApiError | None = None
+        self._met_by: int | None = None
+
+    @contextmanager
+    def passage(self) -> Iterator[None]:
+        if self._trusted and self._fatal is None:
+            yield
+            return
+        with self._single:
+            if self._fatal is not None and self._met_by != threading.get_ident():
+                raise self._fatal
+            yield
+
+    def learn(self, status: int) -> None:
+        if status == 429:
+            self._trusted = False
+        elif status < 500:
+            self._trusted = True
+
+    def close(self, error: ApiError) -> None:
+        if self._fatal is None:
+            self._fatal, self._met_by = error, threading.get_ident()
 
 
 class _Pause:
