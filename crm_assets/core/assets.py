@@ -110,7 +110,7 @@ def build_source_assets(source: SourceSpec):
                         branch, warehouse, stream, _window(context, resource, stream, full_sync),
                         table=f"{resource.table_prefix}{stream.name}", log=context.log,
                         history_days=resource.history_days, after_page=after_page,
-                        read_ahead=resource.read_ahead_pages,
+                        before_page=stopping, read_ahead=resource.read_ahead_pages,
                     )  # fmt: skip
                     return result, branch.stats.requests
 

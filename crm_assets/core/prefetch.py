@@ -108,7 +108,7 @@ class _Consumed:
         if self._done:
             raise StopIteration
         started = time.monotonic()
-        item = self._slots.get()
+        item = self._take()
         self.waits.seconds += time.monotonic() - started
         if item is _END:
             self._done = True
@@ -117,6 +117,15 @@ class _Consumed:
             self._done = True
             raise item.error
         return item
+
+    def _take(self) -> Any:
+        # In short slices: a run's cancellation is raised in this thread by Dagster, and
+        # a lock wait without timeout would not see it until the next page arrived.
+        while True:
+            try:
+                return self._slots.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue
 
 
 class _Timed:

@@ -21,6 +21,8 @@ from typing import Any
 
 from crm_assets.core.streams import StreamSpec
 
+INTERRUPTIBLE_SECONDS = 0.1
+
 
 class Stopped(Exception):
     """A stream stopped part-way because another stream's failure ends the run."""
@@ -89,7 +91,7 @@ def run_concurrently(
         ended = 0
         try:
             while ended < len(futures):
-                outcome = outcomes.get()
+                outcome = _next(outcomes)
                 if outcome is None:
                     ended += 1
                 else:
@@ -97,6 +99,17 @@ def run_concurrently(
         finally:
             # The consumer left early (the run is failing): let the others stop soon.
             stopping.set()
+
+
+def _next(outcomes: queue.Queue) -> Outcome | None:
+    """The next outcome. Waits in short slices: Dagster interrupts a step (a cancelled
+    run) by raising in the main thread, which a lock wait without timeout would defer
+    until the next outcome, so a stopped run would finish every stream under way."""
+    while True:
+        try:
+            return outcomes.get(timeout=INTERRUPTIBLE_SECONDS)
+        except queue.Empty:
+            continue
 
 
 def _groups(

@@ -53,6 +53,7 @@ def sync_stream(
     log: Any,
     history_days: int = 0,
     after_page: Callable[[], None] | None = None,
+    before_page: Callable[[], None] | None = None,
     read_ahead: int = 1,
 ) -> SyncResult:
     """Fetch `stream` for `window` and upsert it into `table` and its child tables.
@@ -60,7 +61,8 @@ def sync_stream(
     A stream with `resolve` is first resolved against the source; one with `reconcile`
     ends a windowed read by marking live rows whose keys the source no longer lists.
     `after_page` runs once each page is written; an exception from it stops the sync
-    there, keeping the pages already written. Up to `read_ahead` pages are fetched
+    there, keeping the pages already written; `before_page` runs as each fetched page
+    arrives, before it is written, and stops the sync the same way. Up to `read_ahead` pages are fetched
     ahead of the page being written (0: fetch each page after writing the last).
     Writes take the warehouse's turn (`Warehouse.writing`), so several streams may
     sync at once from threads of one process, each with a client of its own.
@@ -97,6 +99,8 @@ def sync_stream(
             reading_ahead(stream.fetch(client, window), read_ahead, name=table)
         )
         for page in pages:
+            if before_page is not None:
+                before_page()
             started = time.monotonic()
             flat = [stream.flatten(record) for record in page]
             with warehouse.writing():
