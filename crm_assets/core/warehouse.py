@@ -46,8 +46,9 @@ class Warehouse(BoundResource):
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = create_engine(self.resolved_url())
+        with self._write_turn:  # streams in threads share one engine
+            if self._engine is None:
+                self._engine = create_engine(self.resolved_url())
         return self._engine
 
     def resolved_url(self) -> str:
@@ -180,16 +181,25 @@ def warehouse_url(url: str) -> sa.URL:
     return parsed
 
 
+# Each stream's sync holds a connection per table it writes (its child tables too) for
+# its whole run, and several streams run at once: room for that without waiting.
+_POOL = {"pool_size": 5, "max_overflow": 45}
+
+
 def create_engine(url: str) -> Engine:
     parsed = warehouse_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, **_POOL)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        # Switching a file to WAL needs it to itself: do it now, before streams in
+        # threads open their connections at once.
+        with engine.connect():
+            pass
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, **_POOL)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
