@@ -46,6 +46,8 @@ TOKEN = "benchmark-token"
 STREAMS = ("deals", "persons", "organizations", "activities")
 SIZES = {"deals": 20_000, "persons": 10_000, "organizations": 2_000, "activities": 20_000}
 PAGE = 500
+# The sizes of this run, set before the emulator's process is forked.
+SIZES_IN_USE: dict[str, int] = {}
 
 
 class _Counting:
@@ -93,14 +95,12 @@ def _change(emulator: PipedriveEmulator, fraction: float) -> dict[str, int]:
     for stream in STREAMS:
         count = SIZES_IN_USE[stream]
         step = max(1, round(1 / fraction))
-        ids = range(1, count + 1, step)
+        # Deals deleted long ago are purged: they cannot change.
+        ids = [i for i in range(1, count + 1, step) if emulator.exists(stream, i)]
         for item_id in ids:
             emulator.touch(stream, item_id)
         changed[stream] = len(ids)
     return changed
-
-
-SIZES_IN_USE: dict[str, int] = {}
 
 
 @contextmanager
