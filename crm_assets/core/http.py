@@ -450,38 +450,56 @@ class ApiClient:
 class _Gate:
     """Whether a client's threads may send side by side.
 
-    Until the source has answered a request, and again after a 429, requests go one
-    at a time: a bad credential, a plan that refuses or a block then meets one request,
-    not one per thread, and a throttled source is not hit by every thread at once. A
-    fatal answer closes the gate to every other thread: none sends again, each raises
-    that error. The thread that met it carries it up (and, alone, may go on).
+    Until the source has answered a request, requests go one at a time, so a bad
+    credential or a plan that refuses meets one request, not one per thread. After a
+    429 they go one at a time for the rest of the run, each once the requests already
+    under way are answered: a source that says no is not hit by every thread at once,
+    and a block it imposes for repeated 429s meets one request. A fatal answer closes
+    the gate to every other thread: none sends again, each raises that error. The
+    thread that met it carries it up (and, alone, may go on).
     """
 
     def __init__(self) -> None:
+        self._state = threading.Condition()
         self._single = threading.Lock()
-        self._trusted = False
+        self._answered = False
+        self._throttled = False
+        self._under_way = 0
         self._fatal: ApiError | None = None
         self._met_by: int | None = None
 
     @contextmanager
     def passage(self) -> Iterator[None]:
-        if self._trusted and self._fatal is None:
-            yield
+        with self._state:
+            side_by_side = self._answered and not self._throttled and self._fatal is None
+            if side_by_side:
+                self._under_way += 1
+        if side_by_side:
+            try:
+                yield
+            finally:
+                with self._state:
+                    self._under_way -= 1
+                    self._state.notify_all()
             return
         with self._single:
+            with self._state:
+                self._state.wait_for(lambda: self._under_way == 0)
             if self._fatal is not None and self._met_by != threading.get_ident():
                 raise self._fatal
             yield
 
     def learn(self, status: int) -> None:
-        if status == 429:
-            self._trusted = False
-        elif status < 500:
-            self._trusted = True
+        with self._state:
+            if status == 429:
+                self._throttled = True
+            elif status < 500:
+                self._answered = True
 
     def close(self, error: ApiError) -> None:
-        if self._fatal is None:
-            self._fatal, self._met_by = error, threading.get_ident()
+        with self._state:
+            if self._fatal is None:
+                self._fatal, self._met_by = error, threading.get_ident()
 
 
 class _Pause:

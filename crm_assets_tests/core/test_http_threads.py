@@ -16,6 +16,7 @@ from crm_assets.core.http import (
     ClientConfig,
     Credential,
     RateLimit,
+    RetriesExhaustedError,
     RetryPolicy,
 )
 
@@ -74,15 +75,16 @@ def in_threads(client: ApiClient, threads: int, calls: int) -> list[ApiClient]:
 def test_branches_in_threads_spend_one_budget():
     app = Clocked(latency=0.02)
     with serve(app) as url, make_client(url + "/", rate_limit=RateLimit(5, 0.5)) as client:
+        client.get_json("first")  # until the source has answered, one at a time
         branches = in_threads(client, threads=4, calls=4)
-    # 16 requests at 5 per half second: never 6 inside any half-second window.
+    # 17 requests at 5 per half second: never 6 inside any half-second window.
     arrivals = sorted(app.arrivals)
-    assert len(arrivals) == 16
+    assert len(arrivals) == 17
     assert all(
         later - earlier >= 0.45 for earlier, later in zip(arrivals, arrivals[5:], strict=False)
     )
     assert [b.stats.requests for b in branches] == [4, 4, 4, 4]
-    assert client.stats.requests == 0  # each branch counts its own
+    assert client.stats.requests == 1  # each branch counts its own
     assert app.most_in_flight > 1  # they did overlap
 
 
@@ -104,6 +106,28 @@ def test_once_the_source_answers_threads_send_side_by_side():
         client.get_json("first")
         in_threads(client, threads=4, calls=1)
     assert app.most_in_flight == 4
+
+
+class Throttling(Clocked):
+    """Answers 429 to the second request it handles, 200 to every other."""
+
+    handled = 0
+
+    def handle(self, request):  # runs under the app's lock
+        self.handled += 1
+        status = 429 if self.handled == 2 else 200
+        return Response("{}", status=status, content_type="application/json")
+
+
+def test_after_a_429_requests_go_one_at_a_time():
+    app = Throttling(latency=0.05)
+    with serve(app) as url, make_client(url + "/", retry=RetryPolicy(max_attempts=1)) as client:
+        client.get_json("first")
+        with pytest.raises(RetriesExhaustedError):
+            in_threads(client, threads=4, calls=1)
+        app.most_in_flight = 0
+        in_threads(client, threads=4, calls=1)
+    assert app.most_in_flight == 1
 
 
 class SpentWindow(Clocked):
