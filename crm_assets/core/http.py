@@ -529,10 +529,18 @@ def _copy_session(template: requests.Session) -> requests.Session:
     return session
 
 
+# The limiter counts when requests leave; the vendor counts when they arrive, and
+# requests sent from several threads (on a busy machine, one process among many) do
+# not all take the same time to get there. Each window is widened by this much so
+# that spread never makes one more request land in the vendor's window than it allows.
+ARRIVAL_SPREAD_SECONDS = 0.1
+
+
 def _limiter(rate: RateLimit | None) -> Limiter | None:
     if rate is None:
         return None
-    return Limiter(Rate(rate.requests, int(rate.per_seconds * Duration.SECOND)))
+    window = rate.per_seconds + ARRIVAL_SPREAD_SECONDS
+    return Limiter(Rate(rate.requests, int(window * Duration.SECOND)))
 
 
 def _without(params: Mapping[str, Any], credential: Credential | None) -> dict[str, Any]:
