@@ -21,7 +21,7 @@ from typing import Any
 
 from crm_assets.core.streams import StreamSpec
 
-INTERRUPTIBLE_SECONDS = 0.1
+INTERRUPTIBLE_SECONDS = 0.02
 
 
 class Stopped(Exception):
