@@ -24,7 +24,7 @@ from dagster import (
     multi_asset,
 )
 
-from crm_assets.core.http import ApiError, FatalApiError
+from crm_assets.core.http import ApiError, ClientStats, FatalApiError
 from crm_assets.core.resource import start_date_from_env
 from crm_assets.core.scheduling import Stopped, run_concurrently
 from crm_assets.core.streams import SourceSpec, StreamSpec, SyncMode, Window
@@ -112,7 +112,7 @@ def build_source_assets(source: SourceSpec):
                         history_days=resource.history_days, after_page=after_page,
                         before_page=stopping, read_ahead=resource.read_ahead_pages,
                     )  # fmt: skip
-                    return result, branch.stats.requests
+                    return result, branch.stats
 
             ending: BaseException | None = None
             for outcome in run_concurrently(
@@ -123,9 +123,9 @@ def build_source_assets(source: SourceSpec):
                 is_final=_ends_the_run,
             ):
                 if outcome.error is None:
-                    result, requests = outcome.result
+                    result, stats = outcome.result
                     yield _materialization(
-                        source, outcome.stream, warehouse, result, requests,
+                        source, outcome.stream, warehouse, result, stats,
                         resource.sync_mode(outcome.stream),
                     )  # fmt: skip
                 elif isinstance(outcome.error, Stopped):
@@ -221,7 +221,7 @@ def _window(context, resource, stream: StreamSpec, full_sync: bool) -> Window:
     return Window(start=max(start, floor), end=window.end)
 
 
-def _materialization(source, stream, warehouse, result: SyncResult, requests: int, mode):
+def _materialization(source, stream, warehouse, result: SyncResult, client: ClientStats, mode):
     stats = result.stats
     metadata = {
         "dagster/row_count": warehouse.row_count(result.table),
@@ -231,7 +231,9 @@ def _materialization(source, stream, warehouse, result: SyncResult, requests: in
         "window": _show_window(result.window),
         "records_read": result.records,
         "pages": result.pages,
-        "requests": requests,
+        "requests": client.requests,
+        # Answers that said "too many requests" (429), each waited out and retried.
+        "requests_throttled": client.throttled,
         "rows_inserted": stats.inserted,
         "rows_updated": stats.updated,
         "rows_unchanged": stats.unchanged,

@@ -107,8 +107,6 @@ class ClientStats:
     waited_seconds: float = 0.0
     # 429 answers received (each one retried or final).
     throttled: int = 0
-    # Seconds spent sending requests and reading their answers, summed over threads.
-    api_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -317,7 +315,6 @@ class ApiClient:
         self._count(requests=1)
         self.detail.debug(self.redactor.redact(f"{method} {url} {_without(params, credential)}"))
         error: str | None = None
-        started = time.monotonic()
         try:
             return self._thread_session().request(
                 method,
@@ -331,8 +328,6 @@ class ApiClient:
             error = f"no answer within {self.config.timeout:g}s"
         except requests.ConnectionError as exc:
             error = f"connection failed ({type(exc).__name__}: {self.redactor.redact(str(exc))})"
-        finally:
-            self._count(api_seconds=time.monotonic() - started)
         raise _Transient(error)
 
     def _thread_session(self) -> requests.Session:
@@ -470,24 +465,36 @@ class _Gate:
 
     @contextmanager
     def passage(self) -> Iterator[None]:
-        with self._state:
-            side_by_side = self._answered and not self._throttled and self._fatal is None
-            if side_by_side:
-                self._under_way += 1
-        if side_by_side:
-            try:
-                yield
-            finally:
-                with self._state:
-                    self._under_way -= 1
-                    self._state.notify_all()
+        if self._enter_side_by_side():
+            yield from self._side_by_side()
             return
         with self._single:
-            with self._state:
-                self._state.wait_for(lambda: self._under_way == 0)
-            if self._fatal is not None and self._met_by != threading.get_ident():
-                raise self._fatal
+            # The source may have answered while this thread waited its turn.
+            alone = not self._enter_side_by_side()
+            if alone:
+                with self._state:
+                    # Throttled: no request starts side by side any more, so this ends.
+                    self._state.wait_for(lambda: self._under_way == 0)
+                if self._fatal is not None and self._met_by != threading.get_ident():
+                    raise self._fatal
+                yield
+        if not alone:
+            yield from self._side_by_side()
+
+    def _enter_side_by_side(self) -> bool:
+        with self._state:
+            if self._answered and not self._throttled and self._fatal is None:
+                self._under_way += 1
+                return True
+            return False
+
+    def _side_by_side(self) -> Iterator[None]:
+        try:
             yield
+        finally:
+            with self._state:
+                self._under_way -= 1
+                self._state.notify_all()
 
     def learn(self, status: int) -> None:
         with self._state:

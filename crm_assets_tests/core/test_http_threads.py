@@ -108,6 +108,15 @@ def test_once_the_source_answers_threads_send_side_by_side():
     assert app.most_in_flight == 4
 
 
+def test_threads_that_waited_for_the_first_answer_then_send_side_by_side():
+    # All four start before the source has answered: one goes, three wait their turn,
+    # then all four send side by side (none left waiting while the others go on).
+    app = Clocked(latency=0.1)
+    with serve(app) as url, make_client(url + "/") as client:
+        in_threads(client, threads=4, calls=3)
+    assert app.most_in_flight == 4
+
+
 class Throttling(Clocked):
     """Answers 429 to the second request it handles, 200 to every other."""
 
