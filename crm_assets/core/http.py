@@ -500,7 +500,7 @@ class _Gate:
         with self._state:
             if status == 429:
                 self._throttled = True
-            elif status < 500:
+            elif status < 400:  # an error answer may yet prove fatal: no one may pass
                 self._answered = True
 
     def close(self, error: ApiError) -> None:
