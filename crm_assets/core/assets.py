@@ -7,7 +7,7 @@ concurrency pool per source so one step at a time owns the vendor's rate budget.
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from dagster import (
@@ -25,8 +25,9 @@ from dagster import (
     multi_asset,
 )
 
-from crm_assets.core.http import ApiError, FatalApiError
+from crm_assets.core.http import ApiError, ClientStats, FatalApiError
 from crm_assets.core.resource import start_date_from_env
+from crm_assets.core.scheduling import Stopped, run_concurrently
 from crm_assets.core.streams import SourceSpec, StreamSpec, SyncMode, Window
 from crm_assets.core.sync import SyncResult, sync_stream
 from crm_assets.core.worker import WORKER_TAG, orphan_check
@@ -111,32 +112,50 @@ def build_source_assets(source: SourceSpec):
         # taken, so read the tag from the instance.
         run = context.instance.get_run_by_id(context.run.run_id)
         stop_if_orphaned = orphan_check(run.tags.get(WORKER_TAG) if run else None)
-        failures: list[str] = []
+        failures: list[tuple[str, str]] = []
         with resource.client(logger=context.log) as client:
-            for stream in selected:
-                window = _window(context, resource, stream, full_sync)
-                before = client.stats.requests
-                table = f"{resource.table_prefix}{stream.name}"
-                try:
+
+            def sync_one(stream: StreamSpec, stopping: Callable[[], None]) -> tuple:
+                def after_page() -> None:
+                    stop_if_orphaned()
+                    stopping()
+
+                # A branch per stream: its own connections and request count, one budget.
+                with client.branch() as branch:
                     result = sync_stream(
-                        client, warehouse, stream, window, table=table, log=context.log,
-                        history_days=resource.history_days,
-                        after_page=stop_if_orphaned, privacy=resource.privacy_policy(),
+                        branch, warehouse, stream, _window(context, resource, stream, full_sync),
+                        table=f"{resource.table_prefix}{stream.name}", log=context.log,
+                        history_days=resource.history_days, after_page=after_page,
+                        before_page=stopping, read_ahead=resource.read_ahead_pages,
+                        privacy=resource.privacy_policy(),
                     )  # fmt: skip
-                except FatalApiError as exc:
-                    raise _failure(str(exc)) from None
-                except ApiError as exc:
-                    context.log.error(str(exc))
-                    failures.append((stream.name, str(exc)))
+                    return result, branch.stats
+
+            ending: BaseException | None = None
+            for outcome in run_concurrently(
+                selected,
+                sync_one,
+                workers=resource.max_concurrent_streams,
+                shared_tables=_shared_tables,
+                is_final=_ends_the_run,
+            ):
+                if outcome.error is None:
+                    result, stats = outcome.result
+                    yield _materialization(
+                        source, outcome.stream, warehouse, result, stats,
+                        resource.sync_mode(outcome.stream),
+                    )  # fmt: skip
+                elif isinstance(outcome.error, Stopped):
                     continue
-                yield _materialization(
-                    source,
-                    stream,
-                    warehouse,
-                    result,
-                    client.stats.requests - before,
-                    resource.sync_mode(stream),
-                )
+                elif _ends_the_run(outcome.error):
+                    ending = ending or outcome.error
+                else:
+                    context.log.error(str(outcome.error))
+                    failures.append((outcome.stream.name, str(outcome.error)))
+            if isinstance(ending, FatalApiError):
+                raise _failure(str(ending)) from None
+            if ending is not None:
+                raise ending
         if failures:
             names = ", ".join(name for name, _ in failures)
             raise _failure(
@@ -146,6 +165,17 @@ def build_source_assets(source: SourceSpec):
             )
 
     return _sync
+
+
+def _ends_the_run(error: BaseException) -> bool:
+    """A fatal API error, or anything that is not an API error (the worker died, a bug):
+    the other streams stop at a page boundary. Other API errors fail one stream."""
+    return isinstance(error, FatalApiError) or not isinstance(error, ApiError | Stopped)
+
+
+def _shared_tables(stream: StreamSpec) -> set[str]:
+    """Tables this stream writes that other streams write too (a shared child table)."""
+    return {child.table for child in stream.children if child.table}
 
 
 def _refuse_days_outside_the_source(context, source: SourceSpec, resource) -> None:
@@ -208,7 +238,7 @@ def _window(context, resource, stream: StreamSpec, full_sync: bool) -> Window:
     return Window(start=max(start, floor), end=window.end)
 
 
-def _materialization(source, stream, warehouse, result: SyncResult, requests: int, mode):
+def _materialization(source, stream, warehouse, result: SyncResult, client: ClientStats, mode):
     stats = result.stats
     metadata = {
         "dagster/row_count": warehouse.row_count(result.table),
@@ -218,11 +248,16 @@ def _materialization(source, stream, warehouse, result: SyncResult, requests: in
         "window": _show_window(result.window),
         "records_read": result.records,
         "pages": result.pages,
-        "requests": requests,
+        "requests": client.requests,
+        # Answers that said "too many requests" (429), each waited out and retried.
+        "requests_throttled": client.throttled,
         "rows_inserted": stats.inserted,
         "rows_updated": stats.updated,
         "rows_unchanged": stats.unchanged,
         "rows_marked_deleted": stats.deleted,
+        # Where the stream's time went: waiting for the API's next page, and writing.
+        "seconds_waiting_for_pages": round(result.waiting_seconds, 3),
+        "seconds_writing": round(result.writing_seconds, 3),
     }
     for child, child_stats in result.children.items():
         metadata[f"{child}_rows_written"] = child_stats.inserted + child_stats.updated

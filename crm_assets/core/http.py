@@ -8,15 +8,23 @@ reset header), and redaction of the credential from every log line and error.
 Retries live in this module's own loop (tenacity), not in a mounted urllib3
 `Retry`, because demo mode swaps the transport for an in-process WSGI adapter
 and both paths must behave alike.
+
+A client may be used from several threads: the limiter and the budget pause are
+shared by every thread and every `branch()` of it, so concurrent streams spend one
+budget; each thread sends on a session of its own (a `requests.Session` is not
+documented as thread-safe).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import random
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -97,6 +105,8 @@ class ClientStats:
     requests: int = 0
     retries: int = 0
     waited_seconds: float = 0.0
+    # 429 answers received (each one retried or final).
+    throttled: int = 0
 
 
 @dataclass(frozen=True)
@@ -147,10 +157,18 @@ class ApiClient:
         self.log = logger or self.detail
         self.stats = ClientStats()
         self.redactor = Redactor([config.credential.secret] if config.credential else [])
+        # The session callers configure (headers, mounted adapters); the thread that
+        # made the client sends on it, every other thread on a copy of it.
         self.session = requests.Session()
         self.session.headers["User-Agent"] = config.user_agent
         self.session.headers["Accept"] = "application/json"
+        self._owner: threading.Thread | None = threading.current_thread()
+        self._local = threading.local()
+        self._copies: list[requests.Session] = []
+        self._stats_lock = threading.Lock()
         self._limiter = _limiter(config.rate_limit)
+        self._pause = _Pause()
+        self._gate = _Gate()
 
     def __enter__(self) -> ApiClient:
         return self
@@ -159,10 +177,30 @@ class ApiClient:
         self.close()
 
     def close(self) -> None:
-        self.session.close()
+        with self._stats_lock:
+            copies, self._copies = self._copies, []
+        for session in copies:
+            session.close()
+        if self._owner is not None:
+            self.session.close()
 
     def mount(self, prefix: str, adapter: requests.adapters.BaseAdapter) -> None:
         self.session.mount(prefix, adapter)
+
+    def branch(self) -> ApiClient:
+        """A client for another thread of work on the same source, e.g. one stream.
+
+        It shares this client's limiter, budget pause, configured session and run log,
+        so every branch spends one budget; it counts its own `stats` and sends on
+        sessions of its own. Close it (use `with`); closing it leaves this one open.
+        """
+        twin = copy.copy(self)
+        twin.stats = ClientStats()
+        twin._owner = None
+        twin._local = threading.local()
+        twin._copies = []
+        twin._stats_lock = threading.Lock()
+        return twin
 
     def get_json(
         self,
@@ -218,8 +256,24 @@ class ApiClient:
     def _attempt(
         self, method: str, url: str, params: Any, json_body: Any, transient: BodyCheck | None
     ) -> Any:
-        response = self._send(method, url, params, json_body)
+        with self._gate.passage():
+            response = self._send(method, url, params, json_body)
+            try:
+                return self._read(response, transient)
+            except FatalApiError as exc:
+                self._gate.close(exc)
+                raise
+
+    def _read(self, response: requests.Response, transient: BodyCheck | None) -> Any:
+        self._gate.learn(response.status_code)
         self._pace(response)
+        if response.status_code == 429:
+            self._count(throttled=1)
+            # Every thread waits out the vendor's no, or each would earn its own 429.
+            # (A wait past max_wait ends the run instead; see `_wait`.)
+            hinted = self._retry_after(response) or 0.0
+            if hinted <= self.config.retry.max_wait:
+                self._pause.hold(hinted)
         if response.status_code >= 400 and self.config.classify_error:
             classified = self.config.classify_error(response, self.redactor)
             if classified is not None:
@@ -253,13 +307,16 @@ class ApiClient:
             headers[credential.header] = credential.header_prefix + credential.secret
         if credential and credential.query_param:
             params[credential.query_param] = credential.secret
+        paused = self._pause.remaining()
+        if paused > 0:
+            self._sleep(paused)
         if self._limiter is not None:
             self._limiter.try_acquire(self.config.source)
-        self.stats.requests += 1
+        self._count(requests=1)
         self.detail.debug(self.redactor.redact(f"{method} {url} {_without(params, credential)}"))
         error: str | None = None
         try:
-            return self.session.request(
+            return self._thread_session().request(
                 method,
                 url,
                 params=params,
@@ -272,6 +329,22 @@ class ApiClient:
         except requests.ConnectionError as exc:
             error = f"connection failed ({type(exc).__name__}: {self.redactor.redact(str(exc))})"
         raise _Transient(error)
+
+    def _thread_session(self) -> requests.Session:
+        if threading.current_thread() is self._owner:
+            return self.session
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = _copy_session(self.session)
+            self._local.session = session
+            with self._stats_lock:
+                self._copies.append(session)
+        return session
+
+    def _count(self, **amounts: float) -> None:
+        with self._stats_lock:
+            for name, amount in amounts.items():
+                setattr(self.stats, name, getattr(self.stats, name) + amount)
 
     def _error(self, response: requests.Response) -> ApiError:
         status = response.status_code
@@ -308,7 +381,11 @@ class ApiClient:
             return None
 
     def _pace(self, response: requests.Response) -> None:
-        """Slow down before the vendor has to say no: wait out a nearly spent window."""
+        """Slow down before the vendor has to say no: wait out a nearly spent window.
+
+        The thread that read the header sleeps until the window resets, and every other
+        thread (and branch) of this client holds its next request until then too.
+        """
         if not self.config.remaining_header or response.status_code == 429:
             return
         try:
@@ -322,6 +399,7 @@ class ApiClient:
                 f"{self.config.source}: {remaining} requests left in the window; "
                 f"pausing {wait:.1f}s until it resets"
             )
+            self._pause.hold(wait)
             self._sleep(wait)
 
     def _wait(self, state: RetryCallState) -> float:
@@ -342,11 +420,11 @@ class ApiClient:
         return random.uniform(ceiling / 2, ceiling)
 
     def _sleep(self, seconds: float) -> None:
-        self.stats.waited_seconds += seconds
+        self._count(waited_seconds=seconds)
         time.sleep(seconds)
 
     def _log_retry(self, state: RetryCallState) -> None:
-        self.stats.retries += 1
+        self._count(retries=1)
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         self.log.warning(
@@ -364,10 +442,112 @@ class ApiClient:
         return repr(self.redactor.redact(text))
 
 
+class _Gate:
+    """Whether a client's threads may send side by side.
+
+    Until the source has answered a request, requests go one at a time, so a bad
+    credential or a plan that refuses meets one request, not one per thread. After a
+    429 they go one at a time for the rest of the run, each once the requests already
+    under way are answered: a source that says no is not hit by every thread at once,
+    and a block it imposes for repeated 429s meets one request. A fatal answer closes
+    the gate to every other thread: none sends again, each raises that error. The
+    thread that met it carries it up (and, alone, may go on).
+    """
+
+    def __init__(self) -> None:
+        self._state = threading.Condition()
+        self._single = threading.Lock()
+        self._answered = False
+        self._throttled = False
+        self._under_way = 0
+        self._fatal: ApiError | None = None
+        self._met_by: int | None = None
+
+    @contextmanager
+    def passage(self) -> Iterator[None]:
+        if self._enter_side_by_side():
+            yield from self._side_by_side()
+            return
+        with self._single:
+            # The source may have answered while this thread waited its turn.
+            alone = not self._enter_side_by_side()
+            if alone:
+                with self._state:
+                    # Throttled: no request starts side by side any more, so this ends.
+                    self._state.wait_for(lambda: self._under_way == 0)
+                if self._fatal is not None and self._met_by != threading.get_ident():
+                    raise self._fatal
+                yield
+        if not alone:
+            yield from self._side_by_side()
+
+    def _enter_side_by_side(self) -> bool:
+        with self._state:
+            if self._answered and not self._throttled and self._fatal is None:
+                self._under_way += 1
+                return True
+            return False
+
+    def _side_by_side(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            with self._state:
+                self._under_way -= 1
+                self._state.notify_all()
+
+    def learn(self, status: int) -> None:
+        with self._state:
+            if status == 429:
+                self._throttled = True
+            elif status < 400:  # an error answer may yet prove fatal: no one may pass
+                self._answered = True
+
+    def close(self, error: ApiError) -> None:
+        with self._state:
+            if self._fatal is None:
+                self._fatal, self._met_by = error, threading.get_ident()
+
+
+class _Pause:
+    """A moment before which no thread may send: the vendor said its window is spent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until = 0.0
+
+    def hold(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        with self._lock:
+            return self._until - time.monotonic()
+
+
+def _copy_session(template: requests.Session) -> requests.Session:
+    """A new session with `template`'s headers and mounted transports (a demo's in-process
+    adapter); the standard HTTP adapters stay the new session's own connection pools."""
+    session = requests.Session()
+    session.headers.update(template.headers)
+    for prefix, adapter in template.adapters.items():
+        if not isinstance(adapter, requests.adapters.HTTPAdapter):
+            session.mount(prefix, adapter)
+    return session
+
+
+# The limiter counts when requests leave; the vendor counts when they arrive, and
+# requests sent from several threads (on a busy machine, one process among many) do
+# not all take the same time to get there. Each window is widened by this much so
+# that spread never makes one more request land in the vendor's window than it allows.
+ARRIVAL_SPREAD_SECONDS = 0.1
+
+
 def _limiter(rate: RateLimit | None) -> Limiter | None:
     if rate is None:
         return None
-    return Limiter(Rate(rate.requests, int(rate.per_seconds * Duration.SECOND)))
+    window = rate.per_seconds + ARRIVAL_SPREAD_SECONDS
+    return Limiter(Rate(rate.requests, int(window * Duration.SECOND)))
 
 
 def _without(params: Mapping[str, Any], credential: Credential | None) -> dict[str, Any]:

@@ -52,6 +52,19 @@ class SourceResource(BoundResource):
         default_factory=dict,
         description="Per-stream override of the sync mode: INCREMENTAL or FULL_TABLE.",
     )
+    max_concurrent_streams: int = Field(
+        default=4,
+        ge=1,
+        description=(
+            "Streams synced at once, all within the source's one rate budget (1: one "
+            "after another)."
+        ),
+    )
+    read_ahead_pages: int = Field(
+        default=1,
+        ge=0,
+        description="Pages fetched while the last one is written (0: fetch, then write).",
+    )
     history_days: int = Field(
         default=0,
         ge=0,

@@ -1,8 +1,10 @@
 """Run one stream into the warehouse, page by page.
 
-Each page is flattened and upserted before the next is fetched, so memory stays
-flat and a failure keeps every page already written (re-running resumes). A full
-read ends by flagging rows the source no longer has.
+Each page is flattened and upserted in turn while the next pages are fetched in a
+thread of their own (at most `read_ahead` pages ahead), so memory stays flat, the
+network and the database wait at the same time, and a failure keeps every page
+already written (re-running resumes). A full read ends by flagging rows the source
+no longer has.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crm_assets.core.erased import Returning
+from crm_assets.core.prefetch import read_ahead as reading_ahead
 from crm_assets.core.privacy import Policy
 from crm_assets.core.streams import ChildSpec, Record, StreamSpec, Window
 from crm_assets.core.table_writer import WriteStats
@@ -39,6 +42,9 @@ class SyncResult:
     descriptions: dict[str, str] = field(default_factory=dict)
     # Rows naming a data subject erased before (see core.erased): reported, not hidden.
     returned: int = 0
+    # Where the sync's time went: waiting for the next page, and writing pages.
+    waiting_seconds: float = 0.0
+    writing_seconds: float = 0.0
 
 
 def sync_stream(
@@ -52,14 +58,21 @@ def sync_stream(
     history_days: int = 0,
     after_page: Callable[[], None] | None = None,
     privacy: Policy | None = None,
+    before_page: Callable[[], None] | None = None,
+    read_ahead: int = 1,
 ) -> SyncResult:
     """Fetch `stream` for `window` and upsert it into `table` and its child tables.
 
     A stream with `resolve` is first resolved against the source; one with `reconcile`
     ends a windowed read by marking live rows whose keys the source no longer lists.
     `after_page` runs once each page is written; an exception from it stops the sync
-    there, keeping the pages already written. `privacy` protects personal data in every
-    row, parent and child, before it is written.
+    there, keeping the pages already written; `before_page` runs as each fetched page
+    arrives, before it is written, and stops the sync the same way. Up to `read_ahead`
+    pages are fetched ahead of the page being written (0: fetch each page after
+    writing the last). Writes take the warehouse's turn (`Warehouse.writing`), so
+    several streams may sync at once from threads of one process, each with a client
+    of its own. `privacy` protects personal data in every row, parent and child,
+    before it is written.
     """
     if stream.resolve is not None:
         stream = stream.resolve(client)
@@ -99,30 +112,41 @@ def sync_stream(
             )
             for child in stream.children
         }
-        for page in stream.fetch(client, window):
+        pages = stack.enter_context(
+            reading_ahead(stream.fetch(client, window), read_ahead, name=table)
+        )
+        for page in pages:
+            if before_page is not None:
+                before_page()
+            started = time.monotonic()
             flat = [stream.flatten(record) for record in page]
             protected = guard.rows(flat)
-            writer.write(protected)
-            result.returned += returning.count(guard, protected)
-            for child in stream.children:
-                parents, rows = _child_rows(child, page, flat, stream.primary_key)
-                rows = guards[child.name].rows(rows)
-                children[child.name].replace_children(
-                    [*parent_columns, *child.scope], parents, rows
-                )
-                result.returned += returning.count(guards[child.name], rows)
+            with warehouse.writing():
+                writer.write(protected)
+                result.returned += returning.count(guard, protected)
+                for child in stream.children:
+                    parents, rows = _child_rows(child, page, flat, stream.primary_key)
+                    rows = guards[child.name].rows(rows)
+                    children[child.name].replace_children(
+                        [*parent_columns, *child.scope], parents, rows
+                    )
+                    result.returned += returning.count(guards[child.name], rows)
+            result.writing_seconds += time.monotonic() - started
             result.pages += 1
             result.records += len(page)
             progress.page(result, writer.stats)
             if after_page is not None:
                 after_page()
+        result.waiting_seconds = pages.waits.seconds
         if reconcile is not None:
             for keys in reconcile(client):
-                writer.see(keys)
-        if window.is_full or reconcile is not None:
-            writer.mark_unseen_deleted()
-        for each in (writer, *children.values()):
-            each.prune_history()
+                with warehouse.writing():
+                    writer.see(keys)
+        with warehouse.writing():
+            if window.is_full or reconcile is not None:
+                writer.mark_unseen_deleted()
+            for each in (writer, *children.values()):
+                each.prune_history()
         result.stats = writer.stats
         result.children = {name: w.stats for name, w in children.items()}
     progress.done(result)

@@ -10,8 +10,9 @@ removed: `_deleted` marks what the source deleted or a full sync no longer saw.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class Warehouse(BoundResource):
     batch_size: int = 500
 
     _engine: Engine | None = PrivateAttr(default=None)
+    _write_turn: threading.RLock = PrivateAttr(default_factory=threading.RLock)
 
     @classmethod
     def from_env(cls) -> Warehouse:
@@ -44,8 +46,9 @@ class Warehouse(BoundResource):
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = create_engine(self.resolved_url())
+        with self._write_turn:  # streams in threads share one engine
+            if self._engine is None:
+                self._engine = create_engine(self.resolved_url())
         return self._engine
 
     def resolved_url(self) -> str:
@@ -90,6 +93,18 @@ class Warehouse(BoundResource):
                 track_seen=track_seen,
                 history_days=history_days,
             )
+
+    def writing(self) -> Any:
+        """Hold this around each write when several threads write (concurrent streams).
+
+        SQLite takes one writer at a time: a second one waits on busy_timeout, or fails
+        at once with "database is locked" when its transaction began on a snapshot
+        another writer has since changed. So on SQLite the writes of one process take
+        turns here; PostgreSQL writers to different tables need no turn.
+        """
+        if self.engine.dialect.name == "sqlite":
+            return self._write_turn
+        return nullcontext()
 
     def table_names(self) -> list[str]:
         return sorted(sa.inspect(self.engine).get_table_names())
@@ -166,16 +181,25 @@ def warehouse_url(url: str) -> sa.URL:
     return parsed
 
 
+# Each stream's sync holds a connection per table it writes (its child tables too) for
+# its whole run, and several streams run at once: room for that without waiting.
+_POOL = {"pool_size": 5, "max_overflow": 45}
+
+
 def create_engine(url: str) -> Engine:
     parsed = warehouse_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, **_POOL)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        # Switching a file to WAL needs it to itself: do it now, before streams in
+        # threads open their connections at once.
+        with engine.connect():
+            pass
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, **_POOL)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
