@@ -80,10 +80,9 @@ def sync_stream(
     result = SyncResult(table=table, window=window, descriptions=dict(stream.column_descriptions))
     privacy = privacy or Policy({})
     guard = privacy.guard(table, stream.personal, stream.personal_rows, stream.primary_key)
+    child_tables = {c.name: child_table(c, stream, table) for c in stream.children}
     guards = {
-        c.name: privacy.guard(
-            _child_table(c, stream, table), c.personal, c.personal_rows, (*c.scope, *c.key)
-        )
+        c.name: privacy.guard(child_tables[c.name], c.personal, c.personal_rows, (*c.scope, *c.key))
         for c in stream.children
     }
     result.descriptions.update(guard.notes())
@@ -103,7 +102,7 @@ def sync_stream(
         children = {
             child.name: stack.enter_context(
                 warehouse.writer(
-                    _child_table(child, stream, table),
+                    child_tables[child.name],
                     # The parent's id leads: the writer looks rows up by the first column.
                     [*parent_columns, *child.scope, *(child.key or ("_index",))],
                     column_types=guards[child.name].column_types(child.columns),
@@ -159,7 +158,9 @@ def sync_stream(
     return result
 
 
-def _child_table(child: ChildSpec, stream: StreamSpec, table: str) -> str:
+def child_table(child: ChildSpec, stream: StreamSpec, table: str) -> str:
+    """The table a child list is written to: `<table>__<name>`, or a table several
+    streams share (`ChildSpec.table`) under the same prefix."""
     if not child.table:
         return f"{table}__{child.name}"
     return table.removesuffix(stream.name) + child.table
