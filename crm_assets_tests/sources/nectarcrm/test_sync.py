@@ -13,6 +13,7 @@ from crm_assets.core import schema
 from crm_assets.core.assets import FULL_SYNC_TAG
 from crm_assets.core.http import ApiClient, AuthenticationError, Credential
 from crm_assets.sources.nectarcrm.streams import STREAMS
+from crm_assets_tests.harness import failure_text, logged_text
 from crm_assets_tests.sources.nectarcrm.conftest import ANCHOR, TOKEN
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -153,18 +154,9 @@ def test_retries_are_bounded_and_the_error_is_clear(nectar, warehouse):
     result = nectar.run(warehouse, streams=["tasks", "tags"], raise_on_error=False, max_attempts=3)
     assert not result.success
     assert nectar.emulator.count("/crm/api/1/tarefas") == 3
-    failure = _failure_text(result)
+    failure = failure_text(result)
     assert "still failing after 3 attempts" in failure and "HTTP 500" in failure
     assert warehouse.row_count("nectarcrm_tags") == len(nectar.emulator.records("lista"))
-
-
-def _failure_text(result) -> str:
-    events = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    return "\n".join(str(e.event_specific_data.error) for e in events)
-
-
-def _all_logged_text(result, instance) -> str:
-    return "\n".join(str(record) for record in instance.all_logs(result.run_id))
 
 
 @pytest.mark.parametrize("warehouse", ["sqlite"], indirect=True)
@@ -184,7 +176,7 @@ def test_a_bad_token_fails_clearly_and_is_never_logged(nectar, warehouse, caplog
     else:
         result = nectar.run(warehouse, raise_on_error=False, streams=["contacts"], api_token=secret)
         assert not result.success
-        text = _failure_text(result) + _all_logged_text(result, nectar.instance)
+        text = failure_text(result) + logged_text(result, nectar.instance)
         assert "Invalid token" in text and "NECTARCRM_API_TOKEN" in text
     assert "rejected the API token" in text
     assert secret not in text

@@ -6,7 +6,6 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from dagster import DagsterEventType
 
 from crm_assets.core import schema
 from crm_assets.core.assets import FULL_SYNC_TAG
@@ -14,6 +13,7 @@ from crm_assets.core.http import ApiError, FatalApiError
 from crm_assets.sources.odoo.emulator.data import FMT
 from crm_assets.sources.odoo.streams import BUILT_IN, odoo_source
 from crm_assets.sources.odoo.transport import transport_for
+from crm_assets_tests.harness import failure_text
 from crm_assets_tests.sources.odoo.conftest import ANCHOR, PAGE, SMALL, TOKEN
 
 FULL = {FULL_SYNC_TAG: "true"}
@@ -64,12 +64,6 @@ def stored_rows(warehouse, table: str) -> dict[int, dict]:
         r["id"]: {k: schema.comparable(v) for k, v in r.items() if k != "_synced_at"}
         for r in warehouse.rows(table)
     }
-
-
-def failure_text(result) -> str:
-    """Every step failure with its whole error chain (causes included)."""
-    events = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
-    return "\n".join(str(e.step_failure_data.error) for e in events)
 
 
 def metadata(result, stream: str) -> dict:

@@ -17,6 +17,7 @@ from crm_assets.core import schema
 from crm_assets.core.assets import FULL_SYNC_TAG
 from crm_assets.core.http import ApiClient, Credential
 from crm_assets.sources.pipedrive.streams import STREAMS
+from crm_assets_tests.harness import failure_text, logged_text
 from crm_assets_tests.sources.pipedrive.conftest import ANCHOR, SMALL, TOKEN
 
 FULL = {FULL_SYNC_TAG: "true"}
@@ -125,15 +126,6 @@ def spend(harness, count: int) -> None:
     """Another tool using the same token: `count` requests outside the run."""
     for _ in range(count):
         requests.get(f"{harness.url}/v1/users", headers={"x-api-token": TOKEN}, timeout=10)
-
-
-def failure_text(result) -> str:
-    events = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    return "\n".join(str(e.event_specific_data.error) for e in events)
-
-
-def logged_text(result, instance) -> str:
-    return "\n".join(str(record) for record in instance.all_logs(result.run_id))
 
 
 def by_stream(result) -> dict:
