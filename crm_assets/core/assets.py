@@ -112,6 +112,7 @@ def build_source_assets(source: SourceSpec):
         # taken, so read the tag from the instance.
         run = context.instance.get_run_by_id(context.run.run_id)
         stop_if_orphaned = orphan_check(run.tags.get(WORKER_TAG) if run else None)
+        privacy = resource.privacy_policy()
         failures: list[tuple[str, str]] = []
         with resource.client(logger=context.log) as client:
 
@@ -127,7 +128,7 @@ def build_source_assets(source: SourceSpec):
                         table=f"{resource.table_prefix}{stream.name}", log=context.log,
                         history_days=resource.history_days, after_page=after_page,
                         before_page=stopping, read_ahead=resource.read_ahead_pages,
-                        privacy=resource.privacy_policy(),
+                        privacy=privacy,
                     )  # fmt: skip
                     return result, branch.stats
 
