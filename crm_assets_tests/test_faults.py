@@ -91,6 +91,17 @@ def _kommo_contact(emulator) -> None:
     emulator.patch("contacts", contact["id"], name=f"{contact['name']} (edited)")
 
 
+def _edit_first_payment(emulator) -> None:
+    first = min(r["id"] for r in emulator.records("account.payment"))
+    emulator.touch("account.payment", first, _noon(), memo="edited")
+
+
+ODOO_SHORT_PAGE = (
+    NOT_APPLICABLE + "`search_read` answers a bare list and announces no count; "
+    "Odoo applies the limit after its access rules, so a short page is the last one."
+)
+
+
 SOURCES = [
     Source(
         name="nectarcrm",
@@ -148,12 +159,7 @@ SOURCES = [
         streams=("payment",),
         # search_read: a refused fields_get is a permission the stream reads around.
         path="/json/2/account.payment/search_read",
-        change=lambda e: e.touch(
-            "account.payment",
-            min(r["id"] for r in e.records("account.payment")),
-            _noon(),
-            memo="edited",
-        ),  # fmt: skip
+        change=_edit_first_payment,
         block={
             "body": json.dumps(
                 {
@@ -164,8 +170,7 @@ SOURCES = [
             "content_type": "application/json",
         },  # fmt: skip
         blocked_text="not allowed to access",
-        short_page=NOT_APPLICABLE + "`search_read` answers a bare list and announces no count; "
-        "Odoo applies the limit after its access rules, so a short page is the last one.",
+        short_page=ODOO_SHORT_PAGE,
     ),
     Source(
         name="odoo17",  # before JSON-2: every call, login included, is a POST to /jsonrpc
@@ -173,17 +178,11 @@ SOURCES = [
         token=odoo.TOKEN,
         streams=("payment",),
         path="/jsonrpc",
-        change=lambda e: e.touch(
-            "account.payment",
-            min(r["id"] for r in e.records("account.payment")),
-            _noon(),
-            memo="edited",
-        ),  # fmt: skip
+        change=_edit_first_payment,
         # A proxy in front of Odoo: Odoo itself answers errors with HTTP 200 and a JSON-RPC error.
         block={"body": "<html><h1>403 Forbidden</h1></html>", "content_type": "text/html"},
         blocked_text="HTTP 403",
-        short_page=NOT_APPLICABLE + "`search_read` answers a bare list and announces no count; "
-        "Odoo applies the limit after its access rules, so a short page is the last one.",
+        short_page=ODOO_SHORT_PAGE,
     ),
 ]
 
