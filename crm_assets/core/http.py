@@ -461,7 +461,9 @@ class _Gate:
         self._throttled = False
         self._under_way = 0
         self._fatal: ApiError | None = None
-        self._met_by: int | None = None
+        # The thread itself, not its ident: a finished thread's ident is reused by the
+        # next one started (a stream's read-ahead producer), which must not pass.
+        self._met_by: threading.Thread | None = None
 
     @contextmanager
     def passage(self) -> Iterator[None]:
@@ -475,7 +477,7 @@ class _Gate:
                 with self._state:
                     # Throttled: no request starts side by side any more, so this ends.
                     self._state.wait_for(lambda: self._under_way == 0)
-                if self._fatal is not None and self._met_by != threading.get_ident():
+                if self._fatal is not None and self._met_by is not threading.current_thread():
                     raise self._fatal
                 yield
         if not alone:
@@ -506,7 +508,7 @@ class _Gate:
     def close(self, error: ApiError) -> None:
         with self._state:
             if self._fatal is None:
-                self._fatal, self._met_by = error, threading.get_ident()
+                self._fatal, self._met_by = error, threading.current_thread()
 
 
 class _Pause:

@@ -100,6 +100,27 @@ def test_a_rejected_credential_meets_one_request_not_one_per_thread():
     assert SECRET not in str(raised.value)
 
 
+def test_a_thread_started_after_the_fatal_answer_sends_nothing():
+    # A stream's read-ahead producer meets the fatal answer and ends; the next stream's
+    # producer starts later, often with the finished thread's ident, and must not pass.
+    app = Clocked(status=401)
+    errors: list[BaseException] = []
+
+    def one_request(branch: ApiClient) -> None:
+        try:
+            branch.get_json("items")
+        except AuthenticationError as exc:
+            errors.append(exc)
+
+    with serve(app) as url, make_client(url + "/") as client:
+        for _ in range(5):
+            thread = threading.Thread(target=one_request, args=(client.branch(),))
+            thread.start()
+            thread.join()
+    assert len(app.arrivals) == 1
+    assert len(errors) == 5
+
+
 def test_once_the_source_answers_threads_send_side_by_side():
     app = Clocked(latency=0.1)
     with serve(app) as url, make_client(url + "/") as client:
