@@ -12,7 +12,7 @@ import argparse
 import dataclasses
 import functools
 
-from benchmarks.harness import run
+from benchmarks.harness import add_arguments, run
 from crm_assets.sources.kommo.emulator import KommoEmulator
 from crm_assets.sources.kommo.emulator.data import DEFAULT_SIZES
 from crm_assets.sources.kommo.resource import KommoResource
@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=DEFAULT_SIZES["leads"])
     parser.add_argument("--rate", type=float, default=100_000, help="requests per second")
     parser.add_argument("--skip", nargs="*", default=[], help="streams to leave out")
-    parser.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: temp SQLite)")
+    add_arguments(parser)
     args = parser.parse_args()
     scale = args.leads / DEFAULT_SIZES["leads"]
     sizes = {name: max(1, int(n * scale)) for name, n in DEFAULT_SIZES.items()}
@@ -42,7 +42,7 @@ def main() -> None:
             access_token=TOKEN, base_url=f"{url}/api/v4/", requests_per_second=args.rate
         ),
         factory,
-        warehouse_url=args.warehouse,
+        args,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import functools
 
-from benchmarks.harness import WAREHOUSE_HELP, run
+from benchmarks.harness import add_arguments, run
 from crm_assets.sources.nectarcrm.emulator import NectarCrmEmulator
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 from crm_assets.sources.nectarcrm.streams import SOURCE
@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--rps", type=float, default=1000.0, help="client rate limit")
     parser.add_argument("--latency", type=float, default=0.0, help="emulator seconds/request")
-    parser.add_argument("--warehouse", default="sqlite", help=WAREHOUSE_HELP)
+    add_arguments(parser)
     args = parser.parse_args()
     factory = functools.partial(
         NectarCrmEmulator, token=TOKEN, scale=args.scale, latency=args.latency
@@ -32,7 +32,7 @@ def main() -> None:
             api_token=TOKEN, base_url=f"{url}/crm/api/1/", requests_per_second=args.rps
         ),
         factory,
-        warehouse_url=args.warehouse,
+        args,
     )
 
 

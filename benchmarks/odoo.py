@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 
-from benchmarks.harness import run
+from benchmarks.harness import add_arguments, run
 from crm_assets.sources.odoo.emulator import OdooEmulator
 from crm_assets.sources.odoo.resource import OdooResource
 from crm_assets.sources.odoo.streams import SOURCE
@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--version", type=int, default=19, choices=(17, 19))
     parser.add_argument("--page-size", type=int, default=500)
-    parser.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: temp SQLite)")
+    add_arguments(parser)
     args = parser.parse_args()
     factory = functools.partial(OdooEmulator, token=TOKEN, scale=args.scale, version=args.version)
     run(
@@ -36,7 +36,7 @@ def main() -> None:
             requests_per_second=100_000,
         ),
         factory,
-        warehouse_url=args.warehouse,
+        args,
     )
 
 

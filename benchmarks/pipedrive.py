@@ -12,7 +12,7 @@ import argparse
 import dataclasses
 import functools
 
-from benchmarks.harness import WAREHOUSE_HELP, run
+from benchmarks.harness import add_arguments, run
 from crm_assets.sources.pipedrive.emulator import PipedriveEmulator
 from crm_assets.sources.pipedrive.resource import PipedriveResource
 from crm_assets.sources.pipedrive.streams import SOURCE
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--window", type=int, default=100_000, help="requests per 2 s")
     parser.add_argument("--skip", nargs="*", default=["deals_flow"], help="streams to leave out")
-    parser.add_argument("--warehouse", default="sqlite", help=WAREHOUSE_HELP)
+    add_arguments(parser)
     args = parser.parse_args()
     factory = functools.partial(
         PipedriveEmulator, token=TOKEN, scale=args.scale, burst_limit=max(args.window, 20)
@@ -39,7 +39,7 @@ def main() -> None:
             api_token=TOKEN, base_url=url, requests_per_window=args.window
         ),
         factory,
-        warehouse_url=args.warehouse,
+        args,
     )
 
 

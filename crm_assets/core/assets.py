@@ -137,7 +137,7 @@ def build_source_assets(source: SourceSpec):
                 selected,
                 sync_one,
                 workers=resource.max_concurrent_streams,
-                shared_tables=_shared_tables,
+                shared_tables=shared_tables,
                 is_final=_ends_the_run,
             ):
                 if outcome.error is None:
@@ -174,7 +174,7 @@ def _ends_the_run(error: BaseException) -> bool:
     return isinstance(error, FatalApiError) or not isinstance(error, ApiError | Stopped)
 
 
-def _shared_tables(stream: StreamSpec) -> set[str]:
+def shared_tables(stream: StreamSpec) -> set[str]:
     """Tables this stream writes that other streams write too (a shared child table)."""
     return {child.table for child in stream.children if child.table}
 
