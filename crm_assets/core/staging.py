@@ -12,8 +12,9 @@ reaches its SQL. It lives on the writer's connection only and holds one batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,12 +41,7 @@ class Staging:
         self.table.create(connection)
         # SQLite stores timestamps and dates as SQLAlchemy's text form of them, so rows
         # loaded here compare equal to rows SQLAlchemy wrote. Other values bind as they are.
-        self._processors = {
-            c.key: c.type.dialect_impl(self.dialect).bind_processor(self.dialect)
-            if isinstance(c.type, sa.Date | sa.DateTime)
-            else None
-            for c in self.table.columns
-        }
+        self._processors = {c.key: _sqlite_text(c.type) for c in self.table.columns}
 
     def load(self, keys: Sequence[str], rows: list[tuple]) -> None:
         """Replace the staging table's rows by `rows`, whose values are in `keys` order."""
@@ -75,6 +71,26 @@ class Staging:
             for process, values in zip(processors, zip(*rows, strict=True), strict=True)
         ]
         return zip(*columns, strict=True)
+
+
+def _sqlite_timestamp(value: datetime | None) -> str | None:
+    """SQLAlchemy's SQLite form of a timestamp ("2026-11-29 16:33:05.000000"), made by
+    one C call instead of its per-value formatting. The table writer hands timestamps
+    over in UTC (`schema.to_storage`): the offset isoformat appends is cut off, as
+    SQLAlchemy leaves it out."""
+    return None if value is None else value.isoformat(" ", "microseconds")[:26]
+
+
+def _sqlite_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _sqlite_text(column_type: Any) -> Callable[[Any], str | None] | None:
+    if isinstance(column_type, sa.DateTime):
+        return _sqlite_timestamp
+    if isinstance(column_type, sa.Date):
+        return _sqlite_date
+    return None
 
 
 @dataclass(frozen=True)

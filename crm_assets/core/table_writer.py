@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -431,6 +432,6 @@ def _by_column(rows: list[dict[str, Any]]) -> dict[str, tuple]:
     """Each field's values across `rows`, None where a row lacks the field."""
     # In first-seen order, never a set's: new columns are created in this order, and a
     # set's order changes with the process's hash seed.
-    names = list(dict.fromkeys(name for row in rows for name in row))
+    names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
     values = zip(*[tuple(map(row.get, names)) for row in rows], strict=True)
     return dict(zip(names, values, strict=True))

@@ -121,6 +121,17 @@ def test_malformed_json_is_retried_then_reported(url, app):
         c.get_json("items")
 
 
+def test_json_the_fast_decoder_refuses_is_read_as_the_standard_library_reads_it(url, app):
+    # A lone surrogate escape (half an emoji cut by a vendor's UI) is no reason to retry.
+    app.inject(
+        200, times=1, body='{"name": "\\ud83d", "value": NaN}', content_type="application/json"
+    )
+    with client(url) as c:
+        body = c.get_json("items")
+    assert body["name"] == "\ud83d" and body["value"] != body["value"]
+    assert app.count() == 1
+
+
 def test_4xx_are_not_retried(url, app):
     with client(url) as c:
         with pytest.raises(AuthenticationError, match="credential was rejected"):
