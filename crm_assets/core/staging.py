@@ -43,8 +43,9 @@ class Staging:
         # loaded here compare equal to rows SQLAlchemy wrote. Other values bind as they are.
         self._processors = {c.key: _sqlite_text(c.type) for c in self.table.columns}
 
-    def load(self, keys: Sequence[str], rows: list[tuple]) -> None:
-        """Replace the staging table's rows by `rows`, whose values are in `keys` order."""
+    def load(self, keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> None:
+        """Replace the staging table's rows by the batch: `columns` holds the values of
+        each of `keys`, in order, one value per row."""
         quote = self.dialect.identifier_preparer.quote
         names = ", ".join(quote(k) for k in keys)
         target = quote(self.table.name)
@@ -52,25 +53,22 @@ class Staging:
         try:
             if self.dialect.name == "postgresql":
                 with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-                    for row in rows:
+                    for row in zip(*columns, strict=True):
                         copy.write_row(row)
                 return
             cursor.execute(f"DELETE FROM {target}")  # noqa: S608 (a name we made)
             marks = ", ".join("?" for _ in keys)
             statement = f"INSERT INTO {target} ({names}) VALUES ({marks})"  # noqa: S608
-            cursor.executemany(statement, self._for_sqlite(keys, rows))
+            cursor.executemany(statement, zip(*self._for_sqlite(keys, columns), strict=True))
         finally:
             cursor.close()
 
-    def _for_sqlite(self, keys: Sequence[str], rows: list[tuple]) -> list[tuple] | Any:
+    def _for_sqlite(self, keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> list:
         processors = [self._processors[k] for k in keys]
-        if not any(processors) or not rows:
-            return rows
-        columns = [
+        return [
             values if process is None else map(process, values)
-            for process, values in zip(processors, zip(*rows, strict=True), strict=True)
+            for process, values in zip(processors, columns, strict=True)
         ]
-        return zip(*columns, strict=True)
 
 
 def _sqlite_timestamp(value: datetime | None) -> str | None:

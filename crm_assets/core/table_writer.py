@@ -136,13 +136,14 @@ class TableWriter:
         types: dict[str, set[type]],
         names: list[str],
         count: int,
-    ) -> list[tuple]:
-        """The batch as rows of `names`' values, each value as its column stores it.
+    ) -> list[Sequence[Any]]:
+        """The batch's values of each of `names`, each value as its column stores it.
 
         Works a column at a time, so a column that needs no conversion costs nothing
         per value and one that does costs one mapped call.
         """
-        prepared = []
+        prepared: list[Sequence[Any]] = []
+        converted_key = False
         for name in names:
             if name == SYNCED_AT:
                 prepared.append([self.synced_at] * count)
@@ -153,11 +154,15 @@ class TableWriter:
                 convert = schema.converter(self._columns[name], types[name])
                 values = columns[name]
                 prepared.append(values if convert is None else list(map(convert, values)))
-        rows = list(zip(*prepared, strict=True))
+                converted_key |= convert is not None and name in self.primary_key
+        if not converted_key:
+            return prepared
         # Two raw keys can store as one (1 and "1" in a text column): the last one wins,
         # as it would have in a row-by-row upsert.
+        rows = list(zip(*prepared, strict=True))
         key = itemgetter(*[names.index(k) for k in self.primary_key])
-        return list(dict(zip(map(key, rows), rows, strict=True)).values())
+        kept = dict(zip(map(key, rows), rows, strict=True)).values()
+        return [list(column) for column in zip(*kept, strict=True)]
 
     def _staging_for(self, table: sa.Table) -> Staging:
         if self._staging is None or self._staging_shape != self._shape:
