@@ -179,6 +179,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warehouse", default="sqlite", help=WAREHOUSE_HELP)
     parser.add_argument("--streams", type=int, help="streams at once (default: the resource's)")
     parser.add_argument("--read-ahead", type=int, help="pages read ahead (default: the resource's)")
+    parser.add_argument(
+        "--pages-ahead", type=int, help="pages requested ahead (default: the resource's)"
+    )
 
 
 def run(
@@ -200,22 +203,29 @@ def run(
         res = resource_for(url)
         streams = args.streams or res.max_concurrent_streams
         read_ahead = res.read_ahead_pages if args.read_ahead is None else args.read_ahead
-        print(f"{streams} streams at once, {read_ahead} page(s) read ahead")
+        ahead = res.pages_requested_ahead if args.pages_ahead is None else args.pages_ahead
+        print(
+            f"{streams} streams at once, {read_ahead} page(s) read ahead, {ahead} page(s) of "
+            "numbered and offset lists requested ahead"
+        )
         with warehouse_for("sqlite") as scratch:
             print("\nwarm-up: the emulator builds every page (SQLite)")
-            _one_pass(source, res, scratch, streams, read_ahead)
+            _one_pass(source, res, scratch, streams, read_ahead, ahead)
         with warehouse_for(args.warehouse) as target:
             print(f"\nmeasured: the emulator's answers replayed ({target.engine.dialect.name})")
-            _one_pass(source, res, target, streams, read_ahead)
+            _one_pass(source, res, target, streams, read_ahead, ahead)
         print(f"peak memory {peak_rss_mb():.0f} MB (connector process)")
 
 
-def _one_pass(source: SourceSpec, res: Any, target: Warehouse, streams: int, read_ahead: int):
+def _one_pass(
+    source: SourceSpec, res: Any, target: Warehouse, streams: int, read_ahead: int, ahead: int
+):
     clock = _Clock()
     print(f"{'stream':<24}{'records':>10}{'requests':>10}{'seconds':>10}")
     started, cpu = time.perf_counter(), time.process_time()
     totals = {"records": 0, "requests": 0}
     with res.client() as client:
+        client.config = dataclasses.replace(client.config, pages_ahead=ahead)
 
         def sync_one(stream: StreamSpec, stopping: Callable[[], None]) -> tuple:
             t0 = time.perf_counter()

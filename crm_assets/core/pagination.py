@@ -2,27 +2,81 @@
 
 Each loop stops only on the vendor's own end-of-data signal and never on a short
 page: several APIs serve fewer records than the page size asked for.
+
+Where the next page's address is known before the last page arrives (numbered and
+offset pages), up to `ahead` pages are asked for while the last one is on its way:
+a list then costs round trips at the rate budget's pace, not one after another. The
+pages are still read in order, each checked as before; requests past the end of the
+list (at most `ahead` per list) are answered and thrown away.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from crm_assets.core.http import ApiError, MalformedResponseError
 
 
+class _Requests:
+    """Pages asked for ahead of the one being read, each answer kept until read."""
+
+    def __init__(self, get_page: Callable[[Any], Any], pool: ThreadPoolExecutor | None):
+        self._get_page = get_page
+        self._pool = pool
+        self._asked: dict[Hashable, Future] = {}
+
+    def page(self, key: Hashable, then: Sequence[Hashable] = ()) -> Any:
+        """The page at `key`, asking for the pages at `then` before waiting for it."""
+        if self._pool is None:
+            return self._get_page(key)
+        for wanted in (key, *then):
+            if wanted not in self._asked:
+                self._asked[wanted] = self._pool.submit(self._get_page, wanted)
+        return self._asked.pop(key).result()
+
+    def forget(self) -> None:
+        """Drop the pages asked for ahead: they were asked for at the wrong place."""
+        for asked in self._asked.values():
+            asked.cancel()
+        self._asked.clear()
+
+
+@contextmanager
+def _requests(get_page: Callable[[Any], Any], ahead: int) -> Iterator[_Requests]:
+    if ahead <= 0:
+        yield _Requests(get_page, None)
+        return
+    pool = ThreadPoolExecutor(ahead + 1, thread_name_prefix="page-ahead")
+    requests = _Requests(get_page, pool)
+    try:
+        yield requests
+    finally:
+        requests.forget()
+        # Requests already sent finish (bounded by the client's timeout) before the
+        # stream's client closes under them.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def numbered_pages(
-    get_page: Callable[[int], Any], *, what: str, first: int = 1
+    get_page: Callable[[int], Any], *, what: str, first: int = 1, ahead: int = 0
 ) -> Iterator[list[dict]]:
     """Yield pages `first`, `first + 1`, ... until an empty page (or a 204) ends the data.
 
     A page that repeats the previous one means the API ignored `page`; the loop
-    raises instead of spinning forever or writing the same records again.
+    raises instead of spinning forever or writing the same records again. Up to
+    `ahead` following pages are asked for while each page is awaited.
     """
-    number, previous = first, None
+    with _requests(get_page, ahead) as requests:
+        yield from _numbered(requests, what, first, ahead)
+
+
+def _numbered(requests: _Requests, what: str, number: int, ahead: int) -> Iterator[list[dict]]:
+    previous = None
     while True:
-        items = get_page(number)
+        items = requests.page(number, range(number + 1, number + 1 + ahead))
         if items is None:
             return
         if not isinstance(items, list):
@@ -65,7 +119,11 @@ def cursor_pages(
 
 
 def offset_pages(
-    get_page: Callable[[int], tuple[list[dict], int | None]], *, what: str
+    get_page: Callable[[int], tuple[list[dict], int | None]],
+    *,
+    what: str,
+    step: int = 0,
+    ahead: int = 0,
 ) -> Iterator[list[dict]]:
     """Yield pages from offset 0 while the API says more items follow at `next_start`.
 
@@ -73,14 +131,26 @@ def offset_pages(
     page, yet announcing more) is not trusted to have covered that step: the next page
     starts right after the last item received, so nothing between is skipped. Items
     read twice this way are harmless, since rows are upserted by key.
+
+    With a `step` (the page size asked for), up to `ahead` pages are asked for at the
+    offsets that follow by that step; where the API announces another next page, those
+    are dropped and the list goes on from the one it announced.
     """
+    with _requests(get_page, ahead if step > 0 else 0) as requests:
+        yield from _offsets(requests, what, step, ahead)
+
+
+def _offsets(requests: _Requests, what: str, step: int, ahead: int) -> Iterator[list[dict]]:
     start: int | None = 0
     while start is not None:
-        items, next_start = get_page(start)
+        following = [start + step * n for n in range(1, ahead + 1)] if step > 0 else []
+        items, next_start = requests.page(start, following)
         if items:
             yield items
         if items and next_start is not None and start + len(items) < next_start:
             next_start = start + len(items)
         if next_start is not None and next_start <= start:
             raise ApiError(f"{what}: next page starts at {next_start}, not after {start}.")
+        if next_start is None or next_start not in following[:1]:
+            requests.forget()
         start = next_start

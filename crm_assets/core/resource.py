@@ -8,6 +8,7 @@ also reaches failure sensors, unlike a config error that never creates a run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from datetime import date
@@ -64,6 +65,16 @@ class SourceResource(BoundResource):
         default=1,
         ge=0,
         description="Pages fetched while the last one is written (0: fetch, then write).",
+    )
+    pages_requested_ahead: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Pages of a numbered or offset list asked for while the previous page is on its "
+            "way, within the rate budget (0: one request at a time). For a run dominated by "
+            "one long list on a slow API; each list then costs up to this many requests past "
+            "its end, and a failing page is retried beside the pages after it."
+        ),
     )
     history_days: int = Field(
         default=0,
@@ -161,7 +172,8 @@ class SourceResource(BoundResource):
 
     def client(self, logger: Any = None) -> ApiClient:
         """A new client for one run; close it (use `with`)."""
-        client = ApiClient(self.client_config(), logger=logger)
+        config = dataclasses.replace(self.client_config(), pages_ahead=self.pages_requested_ahead)
+        client = ApiClient(config, logger=logger)
         if self.is_demo:
             from crm_assets.core.emulation import WSGIAdapter
 

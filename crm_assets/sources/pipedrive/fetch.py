@@ -19,6 +19,8 @@ from crm_assets.core.pagination import cursor_pages, offset_pages
 from crm_assets.core.streams import Window
 
 BATCH = 500
+# v1 lists serve at most 500 items a page.
+V1_PAGE = 500
 
 
 def rfc3339(moment: datetime) -> str:
@@ -55,13 +57,15 @@ def v1_pages(
     """Offset pages of a v1 list; `transient` rejects a body to retry (see ApiClient)."""
 
     def page(start: int) -> tuple[list[dict], int | None]:
-        query = {**(params or {}), "start": start, "limit": 500}
+        query = {**(params or {}), "start": start, "limit": V1_PAGE}
         body = client.get_json(path, query, transient=transient) or {}
         pagination = (body.get("additional_data") or {}).get("pagination") or {}
         more = pagination.get("more_items_in_collection")
         return body.get("data") or [], pagination.get("next_start") if more else None
 
-    return offset_pages(page, what=f"Pipedrive /{path}")
+    return offset_pages(
+        page, what=f"Pipedrive /{path}", step=V1_PAGE, ahead=client.config.pages_ahead
+    )
 
 
 def v1_list(client: Any, path: str) -> list[dict]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -264,3 +265,20 @@ def test_a_run_that_dies_mid_stream_keeps_its_pages_and_a_rerun_completes(nectar
     expected = {r["id"] for r in nectar.emulator.records("contatos")}
     assert {r["id"] for r in warehouse.rows("nectarcrm_contacts")} == expected
     assert not any(r["_deleted"] for r in warehouse.rows("nectarcrm_contacts"))
+
+
+@pytest.mark.parametrize("warehouse", ["sqlite"], indirect=True)
+def test_a_sync_with_pages_asked_for_ahead_equals_the_emulator(nectar, warehouse):
+    result = nectar.run(
+        warehouse, streams=["contacts"], tags=FULL,
+        page_size=7, pages_requested_ahead=3,
+    )  # fmt: skip
+    assert result.success
+    expected = {r["id"]: r["nome"] for r in nectar.emulator.records("contatos")}
+    assert {r["id"]: r["nome"] for r in warehouse.rows("nectarcrm_contacts")} == expected
+    pages = Counter(
+        int(r.args["page"][0]) for r in nectar.emulator.requests if r.path.endswith("/contatos")
+    )
+    last = -(-len(expected) // 7) + 1  # the empty page that ends the list
+    assert set(range(1, last + 1)) <= set(pages) <= set(range(1, last + 4))
+    assert all(count == 1 for count in pages.values())

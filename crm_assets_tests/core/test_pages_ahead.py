@@ -1,0 +1,93 @@
+"""Pages asked for ahead of the one awaited: the same pages, in order, nothing dropped."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+
+from crm_assets.core.http import ApiError
+from crm_assets.core.pagination import numbered_pages, offset_pages
+
+ITEMS = [{"id": n} for n in range(1, 1235)]
+
+
+class OffsetVendor:
+    """Offset pages of ITEMS that trim some pages yet announce the full step."""
+
+    def __init__(self, step: int, trimmed: set[int]):
+        self.step, self.trimmed = step, trimmed
+        self.asked: Counter[int] = Counter()
+        self.lock = threading.Lock()
+
+    def page(self, start: int) -> tuple[list[dict], int | None]:
+        with self.lock:
+            self.asked[start] += 1
+        items = ITEMS[start : start + self.step]
+        if start in self.trimmed:
+            items = items[: self.step // 2]
+        following = start + self.step
+        return items, following if following < len(ITEMS) else None
+
+
+@pytest.mark.parametrize("ahead", [0, 1, 3])
+def test_offset_pages_ahead_yield_every_item_once_in_order(ahead):
+    vendor = OffsetVendor(step=100, trimmed={300, 650})
+    pages = list(offset_pages(vendor.page, what="test", step=100, ahead=ahead))
+    # A trimmed page is followed by the rest of its step: nothing is skipped.
+    assert [item for page in pages for item in page] == ITEMS
+    assert all(count == 1 for count in vendor.asked.values())
+    read = [start for start in vendor.asked if start < len(ITEMS)]
+    past_the_end = len(vendor.asked) - len(read)
+    assert past_the_end <= ahead
+
+
+def test_offset_pages_ahead_read_on_from_the_offset_the_vendor_announces():
+    vendor = OffsetVendor(step=100, trimmed={300})
+    pages = offset_pages(vendor.page, what="test", step=100, ahead=2)
+    starts = [page[0]["id"] - 1 for page in pages]
+    # Page 300 held 50 items: the next page starts at 350, not at the 400 asked ahead.
+    assert starts[:5] == [0, 100, 200, 300, 350]
+    assert vendor.asked[350] == 1
+
+
+class NumberedVendor:
+    def __init__(self, pages: int, size: int = 10, repeat_from: int | None = None):
+        self.pages, self.size, self.repeat_from = pages, size, repeat_from
+        self.asked: Counter[int] = Counter()
+        self.lock = threading.Lock()
+
+    def page(self, number: int) -> list[dict]:
+        with self.lock:
+            self.asked[number] += 1
+        if self.repeat_from and number >= self.repeat_from:
+            number = self.repeat_from
+        if number > self.pages:
+            return []
+        first = (number - 1) * self.size
+        return [{"id": first + n} for n in range(1, self.size + 1)]
+
+
+@pytest.mark.parametrize("ahead", [0, 2])
+def test_numbered_pages_ahead_end_on_the_empty_page(ahead):
+    vendor = NumberedVendor(pages=7)
+    pages = list(numbered_pages(vendor.page, what="test", ahead=ahead))
+    assert [page[0]["id"] for page in pages] == [1 + 10 * n for n in range(7)]
+    assert set(range(1, 9)) <= set(vendor.asked) <= set(range(1, 9 + ahead))
+    assert all(count == 1 for count in vendor.asked.values())
+
+
+def test_numbered_pages_ahead_still_stop_on_a_repeated_page():
+    vendor = NumberedVendor(pages=50, repeat_from=3)
+    with pytest.raises(ApiError, match="page 4 repeats page 3"):
+        list(numbered_pages(vendor.page, what="test", ahead=3))
+
+
+def test_an_error_past_the_end_of_the_list_is_not_the_lists_error():
+    def page(number: int) -> list[dict]:
+        if number > 3:
+            raise ApiError("past the end")
+        return [{"id": number}] if number < 3 else []
+
+    assert len(list(numbered_pages(page, what="test", ahead=2))) == 2
