@@ -87,16 +87,21 @@ def run_config(url: str) -> dict:
 
 @pytest.fixture
 def site(tmp_path) -> Iterator[Callable[..., Site]]:
-    """Builds the Site: `latency` slows each emulator answer; overrides edit dagster.yaml."""
+    """Builds the Site: `latency` slows each emulator answer; `contacts` sizes the
+    contacts list; overrides edit dagster.yaml."""
     with ExitStack() as stack:
 
-        def build(latency: float = 0.3, **instance_overrides) -> Site:
+        def build(latency: float = 0.3, contacts: int | None = None, **instance_overrides) -> Site:
             home = tmp_path / "home"
             home.mkdir(exist_ok=True)
             config = instance_yaml(home, **instance_overrides)
             (home / "dagster.yaml").write_text(yaml.safe_dump(config))
             emulator = NectarCrmEmulator(
-                token=TOKEN, anchor=ANCHOR, sizes=SMALL, latency=latency, max_page_size=PAGE
+                token=TOKEN,
+                anchor=ANCHOR,
+                latency=latency,
+                max_page_size=PAGE,
+                sizes={**SMALL, "contatos": contacts or SMALL["contatos"]},
             )
             url = stack.enter_context(serve(emulator))
             (home / "run.yaml").write_text(yaml.safe_dump(run_config(url)))
@@ -133,7 +138,8 @@ def step_pids(instance: DagsterInstance, run_id: str) -> set[int]:
 
 @pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
 def test_stopping_the_cli_cancels_the_run_and_leaves_no_writer(site, stop):
-    here = site()
+    # Twelve pages of contacts: on a busy machine the stop still lands mid-stream.
+    here = site(contacts=12 * PAGE)
     process = here.execute()
     instance = here.instance()
     run = wait_for(lambda: next(iter(instance.get_runs()), None), 30, "the run to exist")

@@ -185,17 +185,21 @@ def test_each_thread_sends_on_a_session_of_its_own_with_the_configured_headers()
     with serve(app) as url, make_client(url + "/") as client:
         client.session.headers["X-Picked"] = "db1"  # as a resource configures it
         client.get_json("first")
-        sessions = {}
+        sessions = []
+        # All three alive at once: a thread started after another ended could get its
+        # ident, and Python's thread-local storage, reused.
+        together = threading.Barrier(3)
 
         def work() -> None:
             branch = client.branch()
             branch.get_json("items")
-            sessions[threading.get_ident()] = branch._thread_session()
+            sessions.append(branch._thread_session())
+            together.wait(timeout=10)
 
         workers = [threading.Thread(target=work) for _ in range(3)]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
-    assert len({id(s) for s in sessions.values()} | {id(client.session)}) == 4
-    assert all(s.headers["X-Picked"] == "db1" for s in sessions.values())
+    assert len({id(s) for s in sessions} | {id(client.session)}) == 4
+    assert all(s.headers["X-Picked"] == "db1" for s in sessions)
