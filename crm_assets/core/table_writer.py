@@ -1,8 +1,9 @@
 """Batched, idempotent upserts into one raw table, with schema evolution.
 
-Each batch runs in one transaction: widen or add columns (types decided once per
-batch from the set of Python types each field holds), load the batch into a staging
-table by the driver's bulk path, then compare and upsert inside the database
+Each batch runs in one transaction (or in the caller's, held around the writes of
+several writers on one connection: `Transactions.held`): widen or add columns (types
+decided once per batch from the set of Python types each field holds), load the batch
+into a staging table by the driver's bulk path, then compare and upsert inside the database
 (`INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE` a value differs). Unchanged
 rows are left alone, so `_synced_at` says when a row last changed and a re-run
 writes nothing; stored rows never travel back to Python.
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -48,6 +50,43 @@ class WriteStats:
         self.deleted += other.deleted
 
 
+class Transactions:
+    """The transactions of one connection, which the writers of one sync share.
+
+    A writer runs each batch in a transaction of its own, unless the caller holds one
+    (`held`) around the writes of several writers: then all of them commit together.
+    """
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        # Counts the transactions begun, so a writer can tell whether rows it staged
+        # are still in its staging table (PostgreSQL empties those at each commit).
+        self.begun = 0
+        self._held = False
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """One transaction around everything written inside, by every writer sharing it."""
+        with self._begin():
+            self._held = True
+            try:
+                yield
+            finally:
+                self._held = False
+
+    def batch(self) -> Any:
+        """A transaction for one batch: the held one, if any, else one of its own."""
+        return nullcontext() if self._held else self._begin()
+
+    def _begin(self) -> Any:
+        # Inspecting a table autobegins a transaction on the connection; close it so
+        # each transaction begun here starts afresh.
+        if self.connection.in_transaction():
+            self.connection.commit()
+        self.begun += 1
+        return self.connection.begin()
+
+
 class TableWriter:
     def __init__(
         self,
@@ -60,8 +99,10 @@ class TableWriter:
         batch_size: int,
         track_seen: bool,
         history_days: int = 0,
+        transactions: Transactions | None = None,
     ):
         self.connection = connection
+        self.transactions = transactions or Transactions(connection)
         self.name = table
         self.primary_key = list(primary_key)
         self.declared = column_types
@@ -76,6 +117,7 @@ class TableWriter:
         self._seen_any = False
         self._staging: Staging | None = None
         self._staging_shape: tuple | None = None
+        self._staged_in = 0
         self._sql: dict[tuple[str, ...], Merge] = {}
         self._track_seen = track_seen
         # Opt-in: the versions this writer replaces go to `<table>__history`.
@@ -160,10 +202,16 @@ class TableWriter:
 
     def _staging_for(self, table: sa.Table) -> Staging:
         if self._staging is None or self._staging_shape != self._shape:
-            name = f"_stage_{abs(hash(self.name)) % 10**8}"
-            self._staging = Staging(self.connection, table, name)
+            self._staging = Staging(self.connection, table, f"_stage_{_digest(self.name)}")
             self._staging_shape, self._sql = self._shape, {}
+        elif self._staged_in == self.transactions.begun and self._empties_at_commit():
+            # A second batch in one transaction: the commit has not emptied it yet.
+            self.connection.execute(sa.delete(self._staging.table))
+        self._staged_in = self.transactions.begun
         return self._staging
+
+    def _empties_at_commit(self) -> bool:
+        return self.connection.dialect.name == "postgresql"
 
     def _statements(self, table: sa.Table, staging: sa.Table, keys: tuple[str, ...]) -> Merge:
         """The batch's SQL for one set of written columns (built once, then reused)."""
@@ -316,7 +364,7 @@ class TableWriter:
     def _create_seen_table(self) -> sa.Table:
         # A temporary table lives on this writer's connection only, so memory stays
         # flat however many keys a full sync sees.
-        name = f"_seen_{abs(hash(self.name)) % 10**8}"
+        name = f"_seen_{_digest(self.name)}"
         columns = [
             sa.Column(quoted_name(k, True), schema.SQL_TYPES[self._current_columns()[k]], key=k)
             for k in self.primary_key
@@ -330,11 +378,7 @@ class TableWriter:
     # -- schema ------------------------------------------------------------------
 
     def _transaction(self) -> Any:
-        # Inspecting a table autobegins a transaction on the connection; close it so
-        # every batch gets a transaction of its own.
-        if self.connection.in_transaction():
-            self.connection.commit()
-        return self.connection.begin()
+        return self.transactions.batch()
 
     def _exists(self) -> bool:
         return sa.inspect(self.connection).has_table(self.name)
@@ -416,6 +460,12 @@ def identifier(name: str) -> str:
     digest = hashlib.sha1(name.encode()).hexdigest()[:10]
     head = name.encode()[: _MAX_IDENTIFIER_BYTES - 11].decode(errors="ignore")
     return f"{head}_{digest}"
+
+
+def _digest(name: str) -> str:
+    # Names a table's temporary tables: the writers of a sync share one connection,
+    # so these must not collide between its tables.
+    return hashlib.sha1(name.encode()).hexdigest()[:16]
 
 
 def _identifiers(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
