@@ -21,6 +21,7 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import quoted_name
 
@@ -119,6 +120,9 @@ class TableWriter:
         self._staging_shape: tuple | None = None
         self._staged_in = 0
         self._sql: dict[tuple[str, ...], Merge] = {}
+        self._inserts: dict[tuple[str, ...], Any] = {}
+        # Whether this writer created its table: new rows are then inserted first.
+        self._fresh = False
         self._track_seen = track_seen
         # Opt-in: the versions this writer replaces go to `<table>__history`.
         self._history = (
@@ -158,18 +162,55 @@ class TableWriter:
         write_columns = [c for c in self._columns if c in columns or c in _META]
         staging = self._staging_for(table)
         keys = [self._keys[c] for c in write_columns]
-        staging.load(keys, self._prepare(columns, types, write_columns, len(rows)))
+        prepared = self._prepare(columns, types, write_columns, len(rows))
+        staging.load(keys, prepared)
         statements = self._statements(table, staging.table, tuple(keys))
-        stats = self._count(statements)
         if self._history is not None:
             self._history.follow(self._columns)
-            if stats.updated:
-                self._history.keep_where(table, statements.changes)
-        if stats.inserted or stats.updated:
-            self.connection.execute(statements.upsert)
+        inserted = self._insert_new(table, staging.table, tuple(keys)) if self._fresh else None
+        if inserted is not None and inserted.inserted == len(prepared):
+            stats = inserted
+        else:
+            stats = self._merge(table, statements)
+            if inserted is not None:
+                # The rows just inserted now count as stored and unchanged. Keys come
+                # back in this table (a record on two pages): merge from now on.
+                self._fresh = False
+                stats.unchanged -= inserted.inserted
+                stats.add(inserted)
         if self._track_seen:
             self._remember_staged(staging.table)
         return stats
+
+    def _merge(self, table: sa.Table, statements: Merge) -> WriteStats:
+        stats = self._count(statements)
+        if self._history is not None and stats.updated:
+            self._history.keep_where(table, statements.changes)
+        if stats.inserted or stats.updated:
+            self.connection.execute(statements.upsert)
+        return stats
+
+    def _insert_new(self, table: sa.Table, staging: sa.Table, keys: tuple[str, ...]) -> WriteStats:
+        """Insert the staged rows whose keys are not stored, in one statement.
+
+        Into a table this writer created, a batch is nearly always all new: then this
+        replaces comparing and upserting, two round trips, by one. A row already stored
+        is left for the merge, which finds it unchanged or changed as ever.
+        """
+        if keys not in self._inserts:
+            dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+            columns = [table.c[k] for k in keys]
+            rows = sa.select(*[staging.c[k] for k in keys]).where(sa.true())
+            self._inserts[keys] = (
+                dialect.insert(table)
+                .from_select(columns, rows)
+                .on_conflict_do_nothing(
+                    index_elements=[table.c[self._keys[k]] for k in self.primary_key]
+                )
+                .returning(table.c[self._keys[DELETED]])
+            )
+        flags = self.connection.execute(self._inserts[keys]).scalars().all()
+        return WriteStats(inserted=len(flags), deleted=sum(flags))
 
     def _prepare(
         self,
@@ -203,7 +244,7 @@ class TableWriter:
     def _staging_for(self, table: sa.Table) -> Staging:
         if self._staging is None or self._staging_shape != self._shape:
             self._staging = Staging(self.connection, table, f"_stage_{_digest(self.name)}")
-            self._staging_shape, self._sql = self._shape, {}
+            self._staging_shape, self._sql, self._inserts = self._shape, {}, {}
         elif self._staged_in == self.transactions.begun and self._empties_at_commit():
             # A second batch in one transaction: the commit has not emptied it yet.
             self.connection.execute(sa.delete(self._staging.table))
@@ -421,6 +462,7 @@ class TableWriter:
         columns.update(_META)
         self._columns = columns
         self._table().create(self.connection)
+        self._fresh = True
 
     def _table(self) -> sa.Table:
         # One Table object per column set, so SQLAlchemy's statement cache is hit on

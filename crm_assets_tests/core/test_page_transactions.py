@@ -9,6 +9,7 @@ import pytest
 
 from crm_assets.core.streams import ChildSpec, StreamSpec, Window
 from crm_assets.core.sync import sync_stream
+from crm_assets.core.table_writer import WriteStats
 from crm_assets.core.warehouse import Warehouse
 
 FULL = Window(None, None)
@@ -46,7 +47,10 @@ def order(i: int, **items: int) -> dict:
 def test_a_page_larger_than_a_batch_writes_every_row_once(warehouse):
     warehouse = Warehouse(url=warehouse.url, batch_size=3)
     page = [order(i, a=1, b=2, c=i) for i in range(1, 8)]
-    result = sync(warehouse, [page, [order(1, a=1)]])
+    try:
+        result = sync(warehouse, [page, [order(1, a=1)]])
+    finally:
+        warehouse.engine.dispose()
 
     assert warehouse.row_count("orders") == 7
     assert warehouse.row_count("orders__items", include_deleted=True) == 21
@@ -63,3 +67,30 @@ def test_a_page_that_fails_midway_leaves_nothing_of_itself(warehouse):
 
     assert [r["id"] for r in warehouse.rows("orders")] == [1]
     assert [r["_parent_id"] for r in warehouse.rows("orders__items")] == [1]
+
+
+FIRST = [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}, {"id": 3, "v": "c", "_deleted": True}]
+AGAIN = [
+    {"id": 1, "v": "a"},
+    {"id": 2, "v": "B"},
+    {"id": 3, "v": "c", "_deleted": True},
+    {"id": 4, "v": "d", "_deleted": True},
+    {"id": 5, "v": "e"},
+]
+
+
+def test_rows_seen_again_by_the_writer_that_created_the_table_count_as_in_any_table(warehouse):
+    with warehouse.writer("created", ["id"]) as writer:
+        writer.write(FIRST)
+        in_created = writer.write(AGAIN)
+    with warehouse.writer("existing", ["id"]) as writer:
+        writer.write(FIRST)
+    with warehouse.writer("existing", ["id"]) as writer:
+        in_existing = writer.write(AGAIN)
+
+    assert in_created == in_existing == WriteStats(inserted=2, updated=1, unchanged=2, deleted=1)
+
+    def values(table):
+        return [(r["id"], r["v"], r["_deleted"]) for r in warehouse.rows(table, order_by=["id"])]
+
+    assert values("created") == values("existing")
