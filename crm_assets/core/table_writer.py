@@ -167,7 +167,9 @@ class TableWriter:
         statements = self._statements(table, staging.table, tuple(keys))
         if self._history is not None:
             self._history.follow(self._columns)
-        inserted = self._insert_new(table, staging.table, tuple(keys)) if self._fresh else None
+        inserted = None
+        if self._fresh:
+            inserted = self._insert_new(table, staging.table, tuple(keys))
         if inserted is not None and inserted.inserted == len(prepared):
             stats = inserted
         else:
@@ -178,7 +180,7 @@ class TableWriter:
                 self._fresh = False
                 stats.unchanged -= inserted.inserted
                 stats.add(inserted)
-        if self._track_seen:
+        if self._track_seen and not (inserted is not None and self._seen_with_insert()):
             self._remember_staged(staging.table)
         return stats
 
@@ -201,7 +203,7 @@ class TableWriter:
             dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
             columns = [table.c[k] for k in keys]
             rows = sa.select(*[staging.c[k] for k in keys]).where(sa.true())
-            self._inserts[keys] = (
+            insert = (
                 dialect.insert(table)
                 .from_select(columns, rows)
                 .on_conflict_do_nothing(
@@ -209,8 +211,17 @@ class TableWriter:
                 )
                 .returning(table.c[self._keys[DELETED]])
             )
+            if self._seen_with_insert():
+                # PostgreSQL runs a data-changing WITH in the same statement: the
+                # batch's keys are noted as seen without another round trip.
+                insert = insert.add_cte(self._seen_from(staging).cte("seen"))
+            self._inserts[keys] = insert
         flags = self.connection.execute(self._inserts[keys]).scalars().all()
+        self._seen_any = self._seen_any or self._seen_with_insert()
         return WriteStats(inserted=len(flags), deleted=sum(flags))
+
+    def _seen_with_insert(self) -> bool:
+        return self._track_seen and self.connection.dialect.name == "postgresql"
 
     def _prepare(
         self,
@@ -395,12 +406,16 @@ class TableWriter:
 
     def _remember_staged(self, staging: sa.Table) -> None:
         """Note the keys of the batch in `staging` as seen, without them leaving the database."""
+        self.connection.execute(self._seen_from(staging))
+        self._seen_any = True
+
+    def _seen_from(self, staging: sa.Table) -> Any:
+        """The INSERT noting the keys in `staging` as seen."""
         if self._seen is None:
             self._seen = self._create_seen_table()
         keys = [staging.c[self._keys[k]] for k in self.primary_key]
         seen = [self._seen.c[k] for k in self.primary_key]
-        self.connection.execute(sa.insert(self._seen).from_select(seen, sa.select(*keys)))
-        self._seen_any = True
+        return sa.insert(self._seen).from_select(seen, sa.select(*keys))
 
     def _create_seen_table(self) -> sa.Table:
         # A temporary table lives on this writer's connection only, so memory stays
