@@ -127,13 +127,14 @@ def sync_stream(
             # A page is one transaction, parent and child rows alike: a run stopped
             # anywhere keeps whole pages only, and the server sees one commit a page.
             with warehouse.writing(), transactions.held():
-                writer.write(protected)
+                written = writer.write(protected)
+                new_parents = not (written.updated or written.unchanged)
                 result.returned += returning.count(guard, protected)
                 for child in stream.children:
                     parents, rows = _child_rows(child, page, flat, stream.primary_key)
                     rows = guards[child.name].rows(rows)
                     children[child.name].replace_children(
-                        [*parent_columns, *child.scope], parents, rows
+                        [*parent_columns, *child.scope], parents, rows, new_parents=new_parents
                     )
                     result.returned += returning.count(guards[child.name], rows)
             result.writing_seconds += time.monotonic() - started

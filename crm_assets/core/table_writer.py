@@ -121,8 +121,9 @@ class TableWriter:
         self._staged_in = 0
         self._sql: dict[tuple[str, ...], Merge] = {}
         self._inserts: dict[tuple[str, ...], Any] = {}
-        # Whether this writer created its table: new rows are then inserted first.
-        self._fresh = False
+        # Whether this writer created its table, and so inserts new rows first (until
+        # a key comes back).
+        self._created = self._fresh = False
         self._track_seen = track_seen
         # Opt-in: the versions this writer replaces go to `<table>__history`.
         self._history = (
@@ -343,11 +344,21 @@ class TableWriter:
             self._remember(keys)
 
     def replace_children(
-        self, parent_columns: list[str], parents: list[tuple], rows: list[dict[str, Any]]
+        self,
+        parent_columns: list[str],
+        parents: list[tuple],
+        rows: list[dict[str, Any]],
+        *,
+        new_parents: bool = False,
     ) -> WriteStats:
-        """Write the current child rows of `parents`; flag their live rows not among them."""
+        """Write the current child rows of `parents`; flag their live rows not among them.
+
+        `new_parents`: the parents were first written just now, along with these rows.
+        A table this writer created then holds no other rows of theirs, and the query
+        looking for them is skipped.
+        """
         done = self.write(rows)
-        if not parents or not self._current_columns():
+        if not parents or not self._current_columns() or (new_parents and self._created):
             return done
         table = self._table()
         fks = [table.c[self._keys[c]] for c in parent_columns]
@@ -477,7 +488,7 @@ class TableWriter:
         columns.update(_META)
         self._columns = columns
         self._table().create(self.connection)
-        self._fresh = True
+        self._created = self._fresh = True
 
     def _table(self) -> sa.Table:
         # One Table object per column set, so SQLAlchemy's statement cache is hit on

@@ -94,3 +94,14 @@ def test_rows_seen_again_by_the_writer_that_created_the_table_count_as_in_any_ta
         return [(r["id"], r["v"], r["_deleted"]) for r in warehouse.rows(table, order_by=["id"])]
 
     assert values("created") == values("existing")
+
+
+def test_children_a_parent_no_longer_lists_are_flagged_in_a_later_sync(warehouse):
+    sync(warehouse, [[order(1, a=1, b=2), order(2, a=1)]])
+    result = sync(warehouse, [[order(1, a=1), order(2, a=1)], [order(3, c=3)]])
+
+    live = {
+        (r["_parent_id"], r["sku"]) for r in warehouse.rows("orders__items") if not r["_deleted"]
+    }
+    assert live == {(1, "a"), (2, "a"), (3, "c")}
+    assert result.children["items"].deleted == 1
