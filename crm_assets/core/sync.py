@@ -90,6 +90,8 @@ def sync_stream(
     parent_columns = [f"_parent_{k}" for k in stream.primary_key]
     progress = _Progress(log, f"{table}", client)
     with ExitStack() as stack:
+        # Every table of the stream on one connection, so a page commits once.
+        transactions = stack.enter_context(warehouse.transactions())
         writer = stack.enter_context(
             warehouse.writer(
                 table,
@@ -97,6 +99,7 @@ def sync_stream(
                 column_types=guard.column_types(stream.columns),
                 track_seen=window.is_full or reconcile is not None,
                 history_days=history_days,
+                transactions=transactions,
             )
         )
         children = {
@@ -107,6 +110,7 @@ def sync_stream(
                     [*parent_columns, *child.scope, *(child.key or ("_index",))],
                     column_types=guards[child.name].column_types(child.columns),
                     history_days=history_days,
+                    transactions=transactions,
                 )
             )
             for child in stream.children
@@ -120,14 +124,17 @@ def sync_stream(
             started = time.monotonic()
             flat = [stream.flatten(record) for record in page]
             protected = guard.rows(flat)
-            with warehouse.writing():
-                writer.write(protected)
+            # A page is one transaction, parent and child rows alike: a run stopped
+            # anywhere keeps whole pages only, and the server sees one commit a page.
+            with warehouse.writing(), transactions.held():
+                written = writer.write(protected)
+                new_parents = not (written.updated or written.unchanged)
                 result.returned += returning.count(guard, protected)
                 for child in stream.children:
                     parents, rows = _child_rows(child, page, flat, stream.primary_key)
                     rows = guards[child.name].rows(rows)
                     children[child.name].replace_children(
-                        [*parent_columns, *child.scope], parents, rows
+                        [*parent_columns, *child.scope], parents, rows, new_parents=new_parents
                     )
                     result.returned += returning.count(guards[child.name], rows)
             result.writing_seconds += time.monotonic() - started
@@ -141,7 +148,7 @@ def sync_stream(
             for keys in reconcile(client):
                 with warehouse.writing():
                     writer.see(keys)
-        with warehouse.writing():
+        with warehouse.writing(), transactions.held():
             if window.is_full or reconcile is not None:
                 writer.mark_unseen_deleted()
             for each in (writer, *children.values()):

@@ -1,8 +1,9 @@
 """Batched, idempotent upserts into one raw table, with schema evolution.
 
-Each batch runs in one transaction: widen or add columns (types decided once per
-batch from the set of Python types each field holds), load the batch into a staging
-table by the driver's bulk path, then compare and upsert inside the database
+Each batch runs in one transaction (or in the caller's, held around the writes of
+several writers on one connection: `Transactions.held`): widen or add columns (types
+decided once per batch from the set of Python types each field holds), load the batch
+into a staging table by the driver's bulk path, then compare and upsert inside the database
 (`INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE` a value differs). Unchanged
 rows are left alone, so `_synced_at` says when a row last changed and a re-run
 writes nothing; stored rows never travel back to Python.
@@ -13,13 +14,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import quoted_name
 
@@ -49,6 +52,43 @@ class WriteStats:
         self.deleted += other.deleted
 
 
+class Transactions:
+    """The transactions of one connection, which the writers of one sync share.
+
+    A writer runs each batch in a transaction of its own, unless the caller holds one
+    (`held`) around the writes of several writers: then all of them commit together.
+    """
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        # Counts the transactions begun, so a writer can tell whether rows it staged
+        # are still in its staging table (PostgreSQL empties those at each commit).
+        self.begun = 0
+        self._held = False
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """One transaction around everything written inside, by every writer sharing it."""
+        with self._begin():
+            self._held = True
+            try:
+                yield
+            finally:
+                self._held = False
+
+    def batch(self) -> Any:
+        """A transaction for one batch: the held one, if any, else one of its own."""
+        return nullcontext() if self._held else self._begin()
+
+    def _begin(self) -> Any:
+        # Inspecting a table autobegins a transaction on the connection; close it so
+        # each transaction begun here starts afresh.
+        if self.connection.in_transaction():
+            self.connection.commit()
+        self.begun += 1
+        return self.connection.begin()
+
+
 class TableWriter:
     def __init__(
         self,
@@ -61,8 +101,10 @@ class TableWriter:
         batch_size: int,
         track_seen: bool,
         history_days: int = 0,
+        transactions: Transactions | None = None,
     ):
         self.connection = connection
+        self.transactions = transactions or Transactions(connection)
         self.name = table
         self.primary_key = list(primary_key)
         self.declared = column_types
@@ -77,7 +119,12 @@ class TableWriter:
         self._seen_any = False
         self._staging: Staging | None = None
         self._staging_shape: tuple | None = None
+        self._staged_in = 0
         self._sql: dict[tuple[str, ...], Merge] = {}
+        self._inserts: dict[tuple[str, ...], Any] = {}
+        # Whether this writer created its table, and so inserts new rows first (until
+        # a key comes back).
+        self._created = self._fresh = False
         self._track_seen = track_seen
         # Opt-in: the versions this writer replaces go to `<table>__history`.
         self._history = (
@@ -117,18 +164,67 @@ class TableWriter:
         write_columns = [c for c in self._columns if c in columns or c in _META]
         staging = self._staging_for(table)
         keys = [self._keys[c] for c in write_columns]
-        staging.load(keys, self._prepare(columns, types, write_columns, len(rows)))
+        prepared = self._prepare(columns, types, write_columns, len(rows))
+        staged = len(prepared[0])  # rows: two raw keys may have stored as one
+        staging.load(keys, prepared)
         statements = self._statements(table, staging.table, tuple(keys))
-        stats = self._count(statements)
         if self._history is not None:
             self._history.follow(self._columns)
-            if stats.updated:
-                self._history.keep_where(table, statements.changes)
-        if stats.inserted or stats.updated:
-            self.connection.execute(statements.upsert)
-        if self._track_seen:
+        inserted = None
+        if self._fresh:
+            inserted = self._insert_new(table, staging.table, tuple(keys))
+        if inserted is not None and inserted.inserted == staged:
+            stats = inserted
+        else:
+            stats = self._merge(table, statements)
+            if inserted is not None:
+                # The rows just inserted now count as stored and unchanged. Keys come
+                # back in this table (a record on two pages): merge from now on.
+                self._fresh = False
+                stats.unchanged -= inserted.inserted
+                stats.add(inserted)
+        if self._track_seen and not (inserted is not None and self._seen_with_insert()):
             self._remember_staged(staging.table)
         return stats
+
+    def _merge(self, table: sa.Table, statements: Merge) -> WriteStats:
+        stats = self._count(statements)
+        if self._history is not None and stats.updated:
+            self._history.keep_where(table, statements.changes)
+        if stats.inserted or stats.updated:
+            self.connection.execute(statements.upsert)
+        return stats
+
+    def _insert_new(self, table: sa.Table, staging: sa.Table, keys: tuple[str, ...]) -> WriteStats:
+        """Insert the staged rows whose keys are not stored, in one statement.
+
+        Into a table this writer created, a batch is nearly always all new: then this
+        replaces comparing and upserting, two round trips, by one. A row already stored
+        is left for the merge, which finds it unchanged or changed as ever.
+        """
+        if keys not in self._inserts:
+            dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+            columns = [table.c[k] for k in keys]
+            rows = sa.select(*[staging.c[k] for k in keys]).where(sa.true())
+            insert = (
+                dialect.insert(table)
+                .from_select(columns, rows)
+                .on_conflict_do_nothing(
+                    index_elements=[table.c[self._keys[k]] for k in self.primary_key]
+                )
+                .returning(table.c[self._keys[DELETED]])
+            )
+            if self._seen_with_insert():
+                # PostgreSQL runs a data-changing WITH in the same statement: the
+                # batch's keys are noted as seen without another round trip.
+                insert = insert.add_cte(self._seen_from(staging).cte("seen"))
+            self._inserts[keys] = insert
+        flags = self.connection.execute(self._inserts[keys]).scalars().all()
+        self._seen_any = self._seen_any or self._seen_with_insert()
+        return WriteStats(inserted=len(flags), deleted=sum(flags))
+
+    def _seen_with_insert(self) -> bool:
+        return self._track_seen and self.connection.dialect.name == "postgresql"
 
     def _prepare(
         self,
@@ -166,10 +262,16 @@ class TableWriter:
 
     def _staging_for(self, table: sa.Table) -> Staging:
         if self._staging is None or self._staging_shape != self._shape:
-            name = f"_stage_{abs(hash(self.name)) % 10**8}"
-            self._staging = Staging(self.connection, table, name)
-            self._staging_shape, self._sql = self._shape, {}
+            self._staging = Staging(self.connection, table, f"_stage_{_digest(self.name)}")
+            self._staging_shape, self._sql, self._inserts = self._shape, {}, {}
+        elif self._staged_in == self.transactions.begun and self._empties_at_commit():
+            # A second batch in one transaction: the commit has not emptied it yet.
+            self.connection.execute(sa.delete(self._staging.table))
+        self._staged_in = self.transactions.begun
         return self._staging
+
+    def _empties_at_commit(self) -> bool:
+        return self.connection.dialect.name == "postgresql"
 
     def _statements(self, table: sa.Table, staging: sa.Table, keys: tuple[str, ...]) -> Merge:
         """The batch's SQL for one set of written columns (built once, then reused)."""
@@ -249,11 +351,21 @@ class TableWriter:
             self._remember(keys)
 
     def replace_children(
-        self, parent_columns: list[str], parents: list[tuple], rows: list[dict[str, Any]]
+        self,
+        parent_columns: list[str],
+        parents: list[tuple],
+        rows: list[dict[str, Any]],
+        *,
+        new_parents: bool = False,
     ) -> WriteStats:
-        """Write the current child rows of `parents`; flag their live rows not among them."""
+        """Write the current child rows of `parents`; flag their live rows not among them.
+
+        `new_parents`: the parents were first written just now, along with these rows.
+        A table this writer created then holds no other rows of theirs, and the query
+        looking for them is skipped.
+        """
         done = self.write(rows)
-        if not parents or not self._current_columns():
+        if not parents or not self._current_columns() or (new_parents and self._created):
             return done
         table = self._table()
         fks = [table.c[self._keys[c]] for c in parent_columns]
@@ -312,17 +424,21 @@ class TableWriter:
 
     def _remember_staged(self, staging: sa.Table) -> None:
         """Note the keys of the batch in `staging` as seen, without them leaving the database."""
+        self.connection.execute(self._seen_from(staging))
+        self._seen_any = True
+
+    def _seen_from(self, staging: sa.Table) -> Any:
+        """The INSERT noting the keys in `staging` as seen."""
         if self._seen is None:
             self._seen = self._create_seen_table()
         keys = [staging.c[self._keys[k]] for k in self.primary_key]
         seen = [self._seen.c[k] for k in self.primary_key]
-        self.connection.execute(sa.insert(self._seen).from_select(seen, sa.select(*keys)))
-        self._seen_any = True
+        return sa.insert(self._seen).from_select(seen, sa.select(*keys))
 
     def _create_seen_table(self) -> sa.Table:
         # A temporary table lives on this writer's connection only, so memory stays
         # flat however many keys a full sync sees.
-        name = f"_seen_{abs(hash(self.name)) % 10**8}"
+        name = f"_seen_{_digest(self.name)}"
         columns = [
             sa.Column(quoted_name(k, True), schema.SQL_TYPES[self._current_columns()[k]], key=k)
             for k in self.primary_key
@@ -336,11 +452,7 @@ class TableWriter:
     # -- schema ------------------------------------------------------------------
 
     def _transaction(self) -> Any:
-        # Inspecting a table autobegins a transaction on the connection; close it so
-        # every batch gets a transaction of its own.
-        if self.connection.in_transaction():
-            self.connection.commit()
-        return self.connection.begin()
+        return self.transactions.batch()
 
     def _exists(self) -> bool:
         return sa.inspect(self.connection).has_table(self.name)
@@ -383,6 +495,7 @@ class TableWriter:
         columns.update(_META)
         self._columns = columns
         self._table().create(self.connection)
+        self._created = self._fresh = True
 
     def _table(self) -> sa.Table:
         # One Table object per column set, so SQLAlchemy's statement cache is hit on
@@ -422,6 +535,12 @@ def identifier(name: str) -> str:
     digest = hashlib.sha1(name.encode()).hexdigest()[:10]
     head = name.encode()[: _MAX_IDENTIFIER_BYTES - 11].decode(errors="ignore")
     return f"{head}_{digest}"
+
+
+def _digest(name: str) -> str:
+    # Names a table's temporary tables: the writers of a sync share one connection,
+    # so these must not collide between its tables.
+    return hashlib.sha1(name.encode()).hexdigest()[:16]
 
 
 def _identifiers(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

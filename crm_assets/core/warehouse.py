@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 
 from crm_assets.core import schema
 from crm_assets.core.bound_resource import BoundResource
-from crm_assets.core.table_writer import DELETED, TableWriter, identifier
+from crm_assets.core.table_writer import DELETED, TableWriter, Transactions, identifier
 
 DEFAULT_URL = "sqlite:///data/warehouse.db"
 URL_VARIABLE = "CRM_WAREHOUSE_URL"
@@ -77,12 +77,18 @@ class Warehouse(BoundResource):
         column_types: dict[str, str] | None = None,
         track_seen: bool = False,
         history_days: int = 0,
+        transactions: Transactions | None = None,
     ):
         """A TableWriter on one connection, for one table, for one sync.
 
         With `history_days`, replaced versions are kept in `<table>__history` that long.
+        Writers given the same `transactions` share its connection, so the caller can
+        commit their writes together (`Transactions.held`); otherwise each writer has a
+        connection of its own.
         """
-        with self.engine.connect() as connection:
+        with (
+            nullcontext(transactions.connection) if transactions else self.engine.connect()
+        ) as connection:
             yield TableWriter(
                 connection,
                 identifier(table),
@@ -92,7 +98,14 @@ class Warehouse(BoundResource):
                 batch_size=self.batch_size,
                 track_seen=track_seen,
                 history_days=history_days,
+                transactions=transactions,
             )
+
+    @contextmanager
+    def transactions(self) -> Iterator[Transactions]:
+        """A connection for several writers (`writer(transactions=...)`) to share."""
+        with self.engine.connect() as connection:
+            yield Transactions(connection)
 
     def writing(self) -> Any:
         """Hold this around each write when several threads write (concurrent streams).
@@ -181,8 +194,8 @@ def warehouse_url(url: str) -> sa.URL:
     return parsed
 
 
-# Each stream's sync holds a connection per table it writes (its child tables too) for
-# its whole run, and several streams run at once: room for that without waiting.
+# Each stream's sync holds a connection for its whole run, and several streams run at
+# once, beside readers (the UI, checks): room for that without waiting.
 _POOL = {"pool_size": 5, "max_overflow": 45}
 
 
