@@ -193,13 +193,13 @@ def _option_id(value: Any) -> Any:
 
 
 def _set_ids(value: Any) -> list | None:
+    if isinstance(value, list):
+        # v2 sends option ids as integers, which stay as they are.
+        return [v if type(v) is int else _option_id(v) for v in value]
     if value is None or value == "":
         return None
     if isinstance(value, str):
         return [_option_id(part.strip()) for part in value.split(",") if part.strip()]
-    if isinstance(value, list):
-        # v2 sends option ids as integers, which stay as they are.
-        return [v if type(v) is int else _option_id(v) for v in value]
     return [_option_id(value)]
 
 
@@ -249,7 +249,7 @@ def _set_filler(column: str, label: Callable[[Any], str | None]) -> Callable[[di
     def fill(row: dict, value: Any) -> None:
         ids = _set_ids(value)
         row.setdefault(column, ids)
-        row.setdefault(labels_column, None if ids is None else [label(i) for i in ids])
+        row.setdefault(labels_column, None if ids is None else list(map(label, ids)))
 
     return fill
 
