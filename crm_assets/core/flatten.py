@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from functools import partial
 from typing import Any
 
 from crm_assets.core import schema
@@ -83,10 +84,10 @@ def timestamp(name: str, *, local: tzinfo = UTC, source: str | None = None) -> F
 
 def parse_time(value: Any, local: tzinfo = UTC) -> Any:
     """UTC datetime for an ISO-8601 string; anything unparseable is kept as it came."""
-    if value == "":
-        return None
     if not isinstance(value, str):
         return value
+    if not value:
+        return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -98,9 +99,11 @@ def parse_time(value: Any, local: tzinfo = UTC) -> Any:
 
 def parse_date(value: Any) -> Any:
     """A date for a `YYYY-MM-DD` string; anything unparseable is kept as it came."""
-    if value == "":
+    if not isinstance(value, str):
+        return value
+    if not value:
         return None
-    if not isinstance(value, str) or len(value) != 10:
+    if len(value) != 10:
         return value
     try:
         return date.fromisoformat(value)
@@ -112,13 +115,25 @@ def conform(value: Any, kind: str, local: tzinfo = UTC) -> Any:
     """A raw value in its declared logical type when it plainly is one: an ISO string
     for a timestamp or date, 0/1 for a boolean. Anything else comes back unchanged, so
     an unexpected value widens its column instead of being lost."""
+    convert = converter(kind, local)
+    return value if convert is None else convert(value)
+
+
+def converter(kind: str, local: tzinfo = UTC) -> Callable[[Any], Any] | None:
+    """What `conform` does to a value of `kind`, or None when it keeps every value as it
+    is: chosen once per column, so rows are not conformed one `kind` test at a time.
+    Each converter keeps None as None."""
     if kind == schema.TIMESTAMP:
-        return parse_time(value, local)
+        return parse_time if local is UTC else partial(parse_time, local=local)
     if kind == schema.DATE:
-        return parse_date(value)
-    if kind == schema.BOOLEAN and type(value) is int and value in (0, 1):
-        return bool(value)
-    return value
+        return parse_date
+    if kind == schema.BOOLEAN:
+        return _boolean
+    return None
+
+
+def _boolean(value: Any) -> Any:
+    return bool(value) if type(value) is int and value in (0, 1) else value
 
 
 class Flattener:

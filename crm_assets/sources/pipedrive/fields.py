@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 from crm_assets.sources.pipedrive.fetch import v1_pages
@@ -50,27 +51,19 @@ class CustomField:
         extra = {"enum": "_label", "set": "_labels", "monetary": "_currency"}.get(self.field_type)
         return [self.column] + ([self.column + extra] if extra else [])
 
-    def values(self, value: Any) -> dict[str, Any]:
+    @cached_property
+    def fill(self) -> Callable[[dict, Any], None]:
+        """Writes a value's readable columns into a row, keeping any the row already has.
+        The conversion is chosen here, once per field, rather than for every value."""
         if self.field_type == "enum":
-            option = _option_id(value)
-            return {self.column: option, self.column + "_label": self._label(option)}
+            return _enum_filler(self.column, _labeller(self.options))
         if self.field_type == "set":
-            ids = _set_ids(value)
-            labels = [self._label(i) for i in ids] if ids is not None else None
-            return {self.column: ids, self.column + "_labels": labels}
+            return _set_filler(self.column, _labeller(self.options))
         if self.field_type == "monetary":
-            if isinstance(value, dict):
-                return {
-                    self.column: _number(value.get("value")),
-                    self.column + "_currency": value.get("currency"),
-                }
-            return {self.column: _number(value), self.column + "_currency": None}
+            return _monetary_filler(self.column)
         if self.field_type == "double":
-            return {self.column: _number(value)}
-        return {self.column: value}
-
-    def _label(self, option: Any) -> str | None:
-        return None if option is None else self.options.get(str(option))
+            return _number_filler(self.column)
+        return _plain_filler(self.column)
 
 
 def snake(name: str) -> str:
@@ -116,31 +109,46 @@ def resolve(
     return resolved
 
 
-def apply(record: dict, fields: dict[str, CustomField]) -> dict:
-    """Replace `custom_fields` (v2) or top-level hash keys (v1) with named columns.
+class Naming:
+    """Replaces `custom_fields` (v2) or top-level hash keys (v1) with named columns.
 
     v1 also sends subfields as `<hash>_<part>` (`_currency`, `_until`): they land in
-    `<column>_<part>`, beside their field.
+    `<column>_<part>`, beside their field. Where each key goes is worked out once per
+    set of keys, which the records of a page share, not once per value.
     """
-    row: dict[str, Any] = {}
-    values = dict(record.get("custom_fields") or {})
-    for key, value in record.items():
-        # Every hash key is 40 characters or more: shorter keys skip the pattern.
-        if len(key) >= 40 and _HASH.match(key):
-            values[key] = value
-        elif key != "custom_fields":
-            row[key] = value
-    for key, value in values.items():
-        known = fields.get(key[:40])
+
+    def __init__(self, fields: dict[str, CustomField]):
+        self.fields = fields
+        self._writers = lru_cache(maxsize=256)(self._writers_for)
+
+    def __call__(self, record: dict) -> dict:
+        row = dict(record)
+        values = dict(row.pop("custom_fields", None) or {})
+        for key in _hash_keys(tuple(record)):
+            values[key] = row.pop(key)
+        for write, value in zip(self._writers(tuple(values)), values.values(), strict=True):
+            write(row, value)
+        return row
+
+    def _writers_for(self, keys: tuple[str, ...]) -> tuple[Callable[[dict, Any], None], ...]:
+        return tuple(self._writer(key) for key in keys)
+
+    def _writer(self, key: str) -> Callable[[dict, Any], None]:
+        known = self.fields.get(key[:40])
         if known is None:
             # A field created after the definitions were read: kept under its hash.
-            row[key] = value
-        elif len(key) > 40:
-            row[f"{known.column}{key[40:]}"] = value
-        elif len(key) == 40:
-            for column, readable in known.values(value).items():
-                row.setdefault(column, readable)
-    return row
+            return _put(key)
+        if len(key) > 40:
+            return _put(known.column + key[40:])
+        return known.fill
+
+
+@lru_cache(maxsize=256)
+def _hash_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The top-level custom-field keys among a record's keys: looked for once per
+    record shape, which the records of a page share."""
+    # Every hash key is 40 characters or more: shorter keys skip the pattern.
+    return tuple(key for key in keys if len(key) >= 40 and _HASH.match(key))
 
 
 def mapping_rows(fields: dict[str, CustomField]) -> list[dict]:
@@ -166,6 +174,8 @@ def _is_custom(definition: dict) -> bool:
 def _number(value: Any) -> Any:
     """Amounts as floats from the first value on, so a column of whole amounts is not
     created as an integer column and rebuilt when the first cents arrive."""
+    if type(value) in (int, float):
+        return float(value)
     if isinstance(value, bool) or value is None:
         return value
     try:
@@ -183,10 +193,90 @@ def _option_id(value: Any) -> Any:
 
 
 def _set_ids(value: Any) -> list | None:
+    if isinstance(value, list):
+        # v2 sends option ids as integers, which stay as they are.
+        return [v if type(v) is int else _option_id(v) for v in value]
     if value is None or value == "":
         return None
     if isinstance(value, str):
         return [_option_id(part.strip()) for part in value.split(",") if part.strip()]
-    if isinstance(value, list):
-        return [_option_id(v) for v in value]
     return [_option_id(value)]
+
+
+def _labeller(options: dict[str, str]) -> Callable[[Any], str | None]:
+    """An option's label as `options.get(str(option))` finds it, without building a
+    string for the integer ids v2 sends."""
+    by_int = {number: label for key, label in options.items() if (number := _int(key)) is not None}
+
+    def label(option: Any) -> str | None:
+        if type(option) is int:
+            return by_int.get(option)
+        return None if option is None else options.get(str(option))
+
+    return label
+
+
+def _int(key: str) -> int | None:
+    """The integer whose `str()` is `key`, if there is one."""
+    try:
+        number = int(key)
+    except ValueError:
+        return None
+    return number if str(number) == key else None
+
+
+def _put(column: str) -> Callable[[dict, Any], None]:
+    def put(row: dict, value: Any) -> None:
+        row[column] = value
+
+    return put
+
+
+def _enum_filler(column: str, label: Callable[[Any], str | None]) -> Callable[[dict, Any], None]:
+    label_column = column + "_label"
+
+    def fill(row: dict, value: Any) -> None:
+        option = value if type(value) is int else _option_id(value)
+        row.setdefault(column, option)
+        row.setdefault(label_column, label(option))
+
+    return fill
+
+
+def _set_filler(column: str, label: Callable[[Any], str | None]) -> Callable[[dict, Any], None]:
+    labels_column = column + "_labels"
+
+    def fill(row: dict, value: Any) -> None:
+        ids = _set_ids(value)
+        row.setdefault(column, ids)
+        row.setdefault(labels_column, None if ids is None else list(map(label, ids)))
+
+    return fill
+
+
+def _monetary_filler(column: str) -> Callable[[dict, Any], None]:
+    currency_column = column + "_currency"
+
+    def fill(row: dict, value: Any) -> None:
+        if isinstance(value, dict):
+            row.setdefault(column, _number(value.get("value")))
+            row.setdefault(currency_column, value.get("currency"))
+        else:
+            row.setdefault(column, _number(value))
+            row.setdefault(currency_column, None)
+
+    return fill
+
+
+def _number_filler(column: str) -> Callable[[dict, Any], None]:
+    def fill(row: dict, value: Any) -> None:
+        row.setdefault(column, _number(value))
+
+    return fill
+
+
+def _plain_filler(column: str) -> Callable[[dict, Any], None]:
+    def fill(row: dict, value: Any) -> None:
+        row.setdefault(column, value)
+
+    return fill

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
-from crm_assets.core.flatten import conform, list_items, parse_time
+from crm_assets.core.flatten import converter, list_items, parse_time
 from crm_assets.core.streams import (
     ChildSpec,
     Fetch,
@@ -45,25 +46,41 @@ V2_KEYS = {
 }  # fmt: skip
 
 
-def row(record: Record, declared: Mapping[str, str] | None = None) -> Record:
+class TypedRow:
     """Values in their declared types (timestamps to UTC: v2 sends RFC3339, v1
     `YYYY-MM-DD HH:MM:SS` in UTC; dates to dates); deletes flagged. Undeclared keys
-    ending in `_time` are timestamps too."""
-    declared = declared or {}
-    flat = {}
-    for key, value in record.items():
-        if key in declared:
-            flat[key] = conform(value, declared[key])
-        elif key.endswith("_time") or key == "timestamp":
-            flat[key] = parse_time(value)
-        else:
-            flat[key] = value
-    flat["_deleted"] = bool(record.get("is_deleted")) or record.get("status") == "deleted"
-    return flat
+    ending in `_time` are timestamps too.
 
+    Which keys need converting is worked out once per record shape (the keys and
+    their order), which a stream's records share page after page: a row is then a
+    copy of its record with those few values converted.
+    """
 
-def typed_row(declared: Mapping[str, str]) -> Callable[[Record], Record]:
-    return lambda record: row(record, declared)
+    def __init__(self, declared: Mapping[str, str]):
+        self.declared = set(declared)
+        self.converters = {
+            key: convert for key, kind in declared.items() if (convert := converter(kind))
+        }
+        self._plan = lru_cache(maxsize=256)(self._plan_for)
+
+    def __call__(self, record: Record) -> Record:
+        flat = dict(record)
+        for key, convert in self._plan(tuple(record)):
+            value = flat[key]
+            # Every converter keeps None as it is: no call for an empty value.
+            if value is not None:
+                flat[key] = convert(value)
+        flat["_deleted"] = bool(record.get("is_deleted")) or record.get("status") == "deleted"
+        return flat
+
+    def _plan_for(self, keys: tuple[str, ...]) -> tuple[tuple[str, Callable], ...]:
+        plan = []
+        for key in keys:
+            if key in self.converters:
+                plan.append((key, self.converters[key]))
+            elif key not in self.declared and (key.endswith("_time") or key == "timestamp"):
+                plan.append((key, parse_time))
+        return tuple(plan)
 
 
 def with_custom_fields(entity: str, pages: Callable[[Any, Window], Iterator[list]]) -> Fetch:
@@ -71,9 +88,9 @@ def with_custom_fields(entity: str, pages: Callable[[Any, Window], Iterator[list
 
     def fetch(client: Any, window: Window) -> Iterator[list[Record]]:
         definitions = fields.read_definitions(client, entity)
-        named = fields.resolve(entity, definitions, V2_KEYS[entity])
+        naming = fields.Naming(fields.resolve(entity, definitions, V2_KEYS[entity]))
         for page in pages(client, window):
-            yield [fields.apply(record, named) for record in page]
+            yield [naming(record) for record in page]
 
     return fetch
 
@@ -151,7 +168,7 @@ def stream(
         name=name,
         fetch=fetch,
         description=description,
-        flatten=typed_row(declared),
+        flatten=TypedRow(declared),
         primary_key=key,
         sync_mode=mode,
         children=tuple(children),

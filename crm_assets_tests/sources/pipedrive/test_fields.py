@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_assets.sources.pipedrive.fields import apply, resolve, snake
+from crm_assets.sources.pipedrive.fields import Naming, resolve, snake
 
 H = {n: f"{n:040x}" for n in range(1, 8)}
 
@@ -47,13 +47,13 @@ def test_values_become_readable_columns_in_v2_and_v1_shapes():
     ])  # fmt: skip
     v2 = {"id": 1, "custom_fields": {H[1]: 8, H[2]: [1, 12], H[3]: {"value": 10, "currency": "EUR"},
                                      H[4]: "hi"}}  # fmt: skip
-    assert apply(v2, fields) == {
+    assert Naming(fields)(v2) == {
         "id": 1, "source": 8, "source_label": "Ads", "interests": [1, 12],
         "interests_labels": ["CRM", "BI"], "budget": 10.0, "budget_currency": "EUR", "note": "hi",
     }  # fmt: skip
     # v1 puts hashes at the top level, sets as "1,12" and money in a `_currency` twin.
     v1 = {"id": 1, H[1]: "7", H[2]: "1,12", H[3]: 10, H[3] + "_currency": "USD"}
-    row = apply(v1, fields)
+    row = Naming(fields)(v1)
     assert row["source"] == 7 and row["source_label"] == "Web"
     assert row["interests"] == [1, 12] and row["interests_labels"] == ["CRM", "BI"]
     assert row["budget"] == 10.0 and row["budget_currency"] == "USD"
@@ -61,5 +61,5 @@ def test_values_become_readable_columns_in_v2_and_v1_shapes():
 
 
 def test_a_field_created_after_the_definitions_were_read_keeps_its_hash():
-    row = apply({"id": 1, "custom_fields": {H[5]: "x"}}, {})
+    row = Naming({})({"id": 1, "custom_fields": {H[5]: "x"}})
     assert row == {"id": 1, H[5]: "x"}
