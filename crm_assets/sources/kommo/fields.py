@@ -73,9 +73,12 @@ def columns_for(definitions: Iterable[dict], standard: Iterable[str]) -> dict[in
 def value_rows(entity_type: str, record: dict) -> list[dict]:
     """One typed row per value of every custom field of `record` (none for null)."""
     rows = []
-    for field in record.get("custom_fields_values") or []:
+    for field in record.get("custom_fields_values") or ():
         kind = field.get("field_type")
-        for index, value in enumerate(field.get("values") or []):
+        for index, item in enumerate(field.get("values") or ()):
+            text, number_, timestamp, flag, nested = _typed(kind, item)
+            # One literal in VALUE_COLUMNS order: the long table holds most of Kommo's
+            # rows, and building each from merged dicts cost more than typing it.
             rows.append(
                 {
                     "entity_type": entity_type,
@@ -85,7 +88,13 @@ def value_rows(entity_type: str, record: dict) -> list[dict]:
                     "field_name": field.get("field_name"),
                     "field_type": kind,
                     "value_index": index,
-                    **typed(kind, value),
+                    "value_text": text,
+                    "value_number": number_,
+                    "value_timestamp": timestamp,
+                    "value_boolean": flag,
+                    "enum_id": item.get("enum_id"),
+                    "enum_code": item.get("enum_code"),
+                    "value_json": nested,
                 }
             )
     return rows
@@ -93,48 +102,57 @@ def value_rows(entity_type: str, record: dict) -> list[dict]:
 
 def typed(kind: str | None, item: dict) -> dict[str, Any]:
     """A value object's typed columns; unset ones are None so every row has them all."""
+    text, number_, timestamp, flag, nested = _typed(kind, item)
+    return {
+        "value_text": text,
+        "value_number": number_,
+        "value_timestamp": timestamp,
+        "value_boolean": flag,
+        "enum_id": item.get("enum_id"),
+        "enum_code": item.get("enum_code"),
+        "value_json": nested,
+    }
+
+
+def _typed(kind: str | None, item: dict) -> tuple[Any, Any, Any, Any, Any]:
+    """(value_text, value_number, value_timestamp, value_boolean, value_json) of a value."""
     value = item.get("value")
-    out: dict[str, Any] = {name: None for name in list(VALUE_COLUMNS)[7:]}
-    out["enum_id"] = item.get("enum_id")
-    out["enum_code"] = item.get("enum_code")
-    if kind == "chained_list" or isinstance(value, dict | list):
+    if kind == "chained_list" or isinstance(value, (dict, list)):
         # Nested values keep every key; a chained list's value is the item itself.
-        out["value_json"] = (
-            value
-            if value is not None
-            else {k: v for k, v in item.items() if k not in ("enum_id", "enum_code")}
-        )
-    elif kind in NUMERIC:
-        out["value_number"] = number(value)
-        out["value_text"] = None if value is None else str(value)
-    elif kind in DATES:
-        out["value_timestamp"] = moment(value)
-        if out["value_timestamp"] is None and value is not None:
-            out["value_text"] = str(value)  # kept as sent rather than lost
-    elif kind == "checkbox":
-        out["value_boolean"] = boolean(value)
-    else:
-        out["value_text"] = None if value is None else str(value)
-    return out
+        if value is None:
+            value = {k: v for k, v in item.items() if k not in ("enum_id", "enum_code")}
+        return None, None, None, None, value
+    text = value if value is None or type(value) is str else str(value)
+    if kind in NUMERIC:
+        return text, number(value), None, None, None
+    if kind in DATES:
+        timestamp = moment(value)
+        # An unreadable date is kept as sent rather than lost.
+        return (text if timestamp is None else None), None, timestamp, None, None
+    if kind == "checkbox":
+        return None, None, None, boolean(value), None
+    return text, None, None, None, None
 
 
 def wide(record: dict, columns: dict[int, str]) -> dict[str, Any]:
-    """The single-value fields' wide columns of one record."""
+    """The single-value fields' wide columns of one record: the first value, typed."""
     out: dict[str, Any] = {}
-    for field in record.get("custom_fields_values") or []:
+    for field in record.get("custom_fields_values") or ():
         column = columns.get(int(field.get("field_id") or 0))
-        values = field.get("values") or []
+        values = field.get("values")
         if column is None or not values:
             continue
-        row = typed(field.get("field_type"), values[0])
-        for key in ("value_number", "value_timestamp", "value_boolean", "value_json"):
-            if row[key] is not None:
-                out[column] = row[key]
+        first = values[0]
+        text, number_, timestamp, flag, nested = _typed(field.get("field_type"), first)
+        for value in (number_, timestamp, flag, nested):
+            if value is not None:
+                out[column] = value
                 break
         else:
-            out[column] = row["value_text"]
-        if row["enum_id"] is not None:
-            out[f"{column}_enum_id"] = row["enum_id"]
+            out[column] = text
+        enum_id = first.get("enum_id")
+        if enum_id is not None:
+            out[f"{column}_enum_id"] = enum_id
     return out
 
 
@@ -149,6 +167,8 @@ def number(value: Any) -> float | None:
 
 def moment(value: Any) -> datetime | None:
     """Unix seconds (int or digit string) or an RFC 3339 string, as a UTC datetime."""
+    if type(value) is int:  # what Kommo sends; the checks below are for the rest
+        return datetime.fromtimestamp(value, UTC)
     if value is None or value == "":
         return None
     if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
