@@ -12,7 +12,7 @@ reaches its SQL. It lives on the writer's connection only and holds one batch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -66,9 +66,19 @@ class Staging:
     def _for_sqlite(self, keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> list:
         processors = [self._processors[k] for k in keys]
         return [
-            values if process is None else map(process, values)
+            values if process is None else _each_once(process, values)
             for process, values in zip(processors, columns, strict=True)
         ]
+
+
+def _each_once(process: Callable[[Any], Any], values: Sequence[Any]) -> Iterable[Any]:
+    """`process` mapped over `values`, called once per distinct value where values repeat:
+    a batch's `_synced_at` is one timestamp, and many timestamp columns are mostly NULL."""
+    distinct = dict.fromkeys(values)
+    if len(distinct) * 2 > len(values):
+        return map(process, values)
+    done = {value: process(value) for value in distinct}
+    return map(done.__getitem__, values)
 
 
 def _sqlite_timestamp(value: datetime | None) -> str | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +36,8 @@ SYNCED_AT, DELETED = "_synced_at", "_deleted"
 # PostgreSQL truncates identifiers past 63 bytes, which could merge two columns.
 _MAX_IDENTIFIER_BYTES = 63
 _META = {SYNCED_AT: schema.TIMESTAMP, DELETED: schema.BOOLEAN}
+# Key values of these types compare as they are, written or read back (`schema.comparable`).
+_COMPARABLE_AS_THEY_ARE = {int, str, bool, type(None)}
 
 
 @dataclass
@@ -293,25 +295,31 @@ class TableWriter:
             inserted=total - stored, updated=updated, unchanged=stored - updated, deleted=deleted
         )
 
-    def _comparable_key(self, row: dict[str, Any], *, stored: bool = True) -> tuple:
-        """A key that matches between a row in hand and the same row read back.
+    def _comparable_keys(self, keys: Iterable[Sequence[Any]], *, stored: bool) -> list[tuple]:
+        """Keys that match between rows in hand and the same rows read back, worked out a
+        column at a time.
 
-        `stored=False` converts a raw row's key to its column types first (an option
-        id 1 in a column widened to text is stored as "1").
+        `stored=False` converts raw keys to their column types first (an option id 1 in
+        a column widened to text is stored as "1").
         """
-        key = self._key_of(row)
-        if not stored:
-            key = tuple(
-                schema.to_storage(v, self._columns[k])
-                for k, v in zip(self.primary_key, key, strict=True)
-            )
-        return tuple(schema.comparable(v) for v in key)
+        columns = []
+        for name, values in zip(self.primary_key, zip(*keys, strict=True), strict=False):
+            types = set(map(type, values))
+            convert = None if stored else schema.converter(self._columns[name], types)
+            if convert is not None:
+                values = tuple(map(convert, values))
+                types = set(map(type, values))
+            if not types <= _COMPARABLE_AS_THEY_ARE:
+                values = tuple(map(schema.comparable, values))
+            columns.append(values)
+        return list(zip(*columns, strict=True))
 
-    def _key_of(self, row: dict[str, Any]) -> tuple:
-        try:
-            return tuple(row[k] for k in self.primary_key)
-        except KeyError as exc:
-            raise ValueError(f"{self.name}: a record has no primary key field {exc}") from None
+    def _key_getter(self) -> Callable[[dict[str, Any]], tuple]:
+        """The primary key of a row in hand, as a tuple."""
+        if len(self.primary_key) == 1:
+            only = self.primary_key[0]
+            return lambda row: (row[only],)
+        return itemgetter(*self.primary_key)
 
     # -- deletes -----------------------------------------------------------------
 
@@ -378,17 +386,12 @@ class TableWriter:
             )
         key_columns = [table.c[self._keys[k]] for k in self.primary_key]
         live = table.c[self._keys[DELETED]].is_(False)
-        kept = {
-            self._comparable_key({identifier(k): v for k, v in r.items()}, stored=False)
-            for r in rows
-        }
+        kept = set(self._comparable_keys(map(self._key_getter(), rows), stored=False))
         with self._transaction():
             found = self.connection.execute(sa.select(*key_columns).where(of_parents, live))
-            stale = [
-                tuple(r)
-                for r in found
-                if self._comparable_key(dict(zip(self.primary_key, r, strict=True))) not in kept
-            ]
+            stored = [tuple(r) for r in found]
+            compared = self._comparable_keys(stored, stored=True)
+            stale = [key for key, c in zip(stored, compared, strict=True) if c not in kept]
             if stale:
                 # One executemany for every stale row, not a round trip each.
                 match = sa.and_(*[c == sa.bindparam(f"k{i}") for i, c in enumerate(key_columns)])
