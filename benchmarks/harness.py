@@ -68,8 +68,8 @@ class Replay:
         return [content]
 
 
-def _serve_forever(factory: Callable[[], Any], queue: Any) -> None:
-    app = Replay(factory())
+def _serve_forever(factory: Callable[[], Any], queue: Any, replay: bool) -> None:
+    app = Replay(factory()) if replay else factory()
     with serve(app) as url:
         queue.put(url)
         while True:
@@ -77,10 +77,10 @@ def _serve_forever(factory: Callable[[], Any], queue: Any) -> None:
 
 
 @contextmanager
-def emulator_process(factory: Callable[[], Any]):
+def emulator_process(factory: Callable[[], Any], *, replay: bool = False):
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    process = context.Process(target=_serve_forever, args=(factory, queue), daemon=True)
+    process = context.Process(target=_serve_forever, args=(factory, queue, replay), daemon=True)
     process.start()
     try:
         yield queue.get(timeout=120)
@@ -182,6 +182,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pages-ahead", type=int, help="pages requested ahead (default: the resource's)"
     )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="one pass against the emulator building every page, no replay (for large "
+        "scales: a replay keeps every answer in the emulator's memory)",
+    )
 
 
 def run(
@@ -192,14 +198,15 @@ def run(
 ):
     """Full sync of every stream, twice: first against the emulator building every
     page (the warm-up, into a throwaway SQLite file), then against its replayed
-    answers into the warehouse named by `args.warehouse` (`WAREHOUSE_HELP`). Prints one
-    line per stream and a total for each.
+    answers into the warehouse named by `args.warehouse` (`WAREHOUSE_HELP`); with
+    `args.live`, once against the emulator into that warehouse. Prints one line per
+    stream and a total for each pass.
 
     Streams run as the job runs them: up to `args.streams` at once (default: the
     resource's `max_concurrent_streams`), each reading `args.read_ahead` pages ahead of
     the page it writes (default: the resource's `read_ahead_pages`).
     """
-    with emulator_process(factory) as url:
+    with emulator_process(factory, replay=not args.live) as url:
         res = resource_for(url)
         streams = args.streams or res.max_concurrent_streams
         read_ahead = res.read_ahead_pages if args.read_ahead is None else args.read_ahead
@@ -208,11 +215,13 @@ def run(
             f"{streams} streams at once, {read_ahead} page(s) read ahead, {ahead} page(s) of "
             "numbered and offset lists requested ahead"
         )
-        with warehouse_for("sqlite") as scratch:
-            print("\nwarm-up: the emulator builds every page (SQLite)")
-            _one_pass(source, res, scratch, streams, read_ahead, ahead)
+        if not args.live:
+            with warehouse_for("sqlite") as scratch:
+                print("\nwarm-up: the emulator builds every page (SQLite)")
+                _one_pass(source, res, scratch, streams, read_ahead, ahead)
         with warehouse_for(args.warehouse) as target:
-            print(f"\nmeasured: the emulator's answers replayed ({target.engine.dialect.name})")
+            answers = "building every page" if args.live else "answers replayed"
+            print(f"\nmeasured: the emulator's {answers} ({target.engine.dialect.name})")
             _one_pass(source, res, target, streams, read_ahead, ahead)
         print(f"peak memory {peak_rss_mb():.0f} MB (connector process)")
 
