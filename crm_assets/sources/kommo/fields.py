@@ -76,9 +76,6 @@ def value_rows(entity_type: str, record: dict) -> list[dict]:
     for field in record.get("custom_fields_values") or ():
         kind = field.get("field_type")
         for index, item in enumerate(field.get("values") or ()):
-            text, number_, timestamp, flag, nested = _typed(kind, item)
-            # One literal in VALUE_COLUMNS order: the long table holds most of Kommo's
-            # rows, and building each from merged dicts cost more than typing it.
             rows.append(
                 {
                     "entity_type": entity_type,
@@ -88,13 +85,7 @@ def value_rows(entity_type: str, record: dict) -> list[dict]:
                     "field_name": field.get("field_name"),
                     "field_type": kind,
                     "value_index": index,
-                    "value_text": text,
-                    "value_number": number_,
-                    "value_timestamp": timestamp,
-                    "value_boolean": flag,
-                    "enum_id": item.get("enum_id"),
-                    "enum_code": item.get("enum_code"),
-                    "value_json": nested,
+                    **typed(kind, item),
                 }
             )
     return rows
