@@ -46,9 +46,10 @@ from crm_assets_tests.sources.pipedrive import conftest as pipedrive
 from crm_assets_tests.test_run_control import DAGSTER, instance_yaml, wait_for
 
 FULL = {FULL_SYNC_TAG: "true"}
-# Small, so a stalled answer costs little; a normal answer on loopback takes milliseconds.
-TIMEOUT = 0.5
-STALL = 1.0
+# Small, so a stalled answer costs little, yet well above a normal answer on loopback
+# (milliseconds; under a second on a loaded CI machine, where 0.5 s caused retries).
+TIMEOUT = 2.0
+STALL = 3.0
 ATTEMPTS = 3
 # A body cut off mid-record, labelled JSON: what a dropped proxy connection leaves.
 TRUNCATED = '{"data": [{"id": 1, "name": "Ac'
