@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import quoted_name
 
 from crm_assets.core import schema
 from crm_assets.core.ddl import add_column, widen_columns
+from crm_assets.core.staging import conflict_insert
 
 SUFFIX = "__history"
 SYNCED_AT = "_synced_at"
@@ -102,9 +102,7 @@ class History:
 
     def _insert_ignoring_kept(self, table: sa.Table) -> Any:
         # A re-run that replaces the same version again must not fail or duplicate it.
-        dialect = self.connection.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        return insert(table).on_conflict_do_nothing()
+        return conflict_insert(table, self.connection.dialect.name).on_conflict_do_nothing()
 
     def _current_columns(self) -> dict[str, str]:
         if self._columns is None:

@@ -144,7 +144,7 @@ class Merge:
                 )
             ),
         ).select_from(staging)
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        insert = conflict_insert(table, dialect)
         # SQLite needs a WHERE before ON CONFLICT to parse an INSERT ... SELECT.
         rows = sa.select(*[new[c] for c in columns]).where(sa.true())
         insert = insert.from_select([old[c] for c in columns], rows)
@@ -154,6 +154,11 @@ class Merge:
             where=sa.or_(*[old[c].is_distinct_from(insert.excluded[c]) for c in compared]),
         )
         return cls(count=count, changes=sa.exists().where(matches, changed), upsert=upsert)
+
+
+def conflict_insert(table: sa.Table, dialect: str) -> Any:
+    """An INSERT into `table` that takes ON CONFLICT clauses, in `dialect`'s form."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _count_where(condition: Any) -> Any:

@@ -22,7 +22,6 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import quoted_name
 
@@ -30,7 +29,7 @@ from crm_assets.core import schema
 from crm_assets.core.ddl import add_column, widen_columns
 from crm_assets.core.history import SUFFIX as HISTORY_SUFFIX
 from crm_assets.core.history import History
-from crm_assets.core.staging import Merge, Staging
+from crm_assets.core.staging import Merge, Staging, conflict_insert
 
 SYNCED_AT, DELETED = "_synced_at", "_deleted"
 # PostgreSQL truncates identifiers past 63 bytes, which could merge two columns.
@@ -205,11 +204,10 @@ class TableWriter:
         is left for the merge, which finds it unchanged or changed as ever.
         """
         if keys not in self._inserts:
-            dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
             columns = [table.c[k] for k in keys]
             rows = sa.select(*[staging.c[k] for k in keys]).where(sa.true())
             insert = (
-                dialect.insert(table)
+                conflict_insert(table, self.connection.dialect.name)
                 .from_select(columns, rows)
                 .on_conflict_do_nothing(
                     index_elements=[table.c[self._keys[k]] for k in self.primary_key]
