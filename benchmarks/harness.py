@@ -230,9 +230,9 @@ def _one_pass(
     source: SourceSpec, res: Any, target: Warehouse, streams: int, read_ahead: int, ahead: int
 ):
     clock = _Clock()
-    print(f"{'stream':<24}{'records':>10}{'requests':>10}{'seconds':>10}")
+    print(f"{'stream':<24}{'records':>10}{'requests':>10}{'MB':>9}{'seconds':>10}")
     started, cpu = time.perf_counter(), time.process_time()
-    totals = {"records": 0, "requests": 0}
+    totals = {"records": 0, "requests": 0, "throttled": 0, "bytes": 0}
     with res.client() as client:
         client.config = dataclasses.replace(client.config, pages_ahead=ahead)
 
@@ -244,22 +244,29 @@ def _one_pass(
                     table=f"{res.table_prefix}{stream.name}", log=_Quiet(),
                     read_ahead=read_ahead, before_page=stopping,
                 )  # fmt: skip
-            return result.records, branch.stats.requests, time.perf_counter() - t0
+            stats = branch.stats
+            return result.records, stats, time.perf_counter() - t0
 
         for outcome in run_concurrently(
             source.streams, sync_one, workers=streams, shared_tables=shared_tables
         ):
             if outcome.error is not None:
                 raise outcome.error
-            records, requests, seconds = outcome.result
+            records, stats, seconds = outcome.result
             totals["records"] += records
-            totals["requests"] += requests
-            print(f"{outcome.stream.name:<24}{records:>10}{requests:>10}{seconds:>10.1f}")
+            totals["requests"] += stats.requests
+            totals["throttled"] += stats.throttled
+            totals["bytes"] += stats.bytes_received
+            print(
+                f"{outcome.stream.name:<24}{records:>10}{stats.requests:>10}"
+                f"{stats.bytes_received / 1e6:>9.1f}{seconds:>10.1f}"
+            )
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     records = totals["records"]
     print(
-        f"{'total':<24}{records:>10}{totals['requests']:>10}{elapsed:>10.1f}"
-        f"  = {records / elapsed:,.0f} records/s"
+        f"{'total':<24}{records:>10}{totals['requests']:>10}{totals['bytes'] / 1e6:>9.1f}"
+        f"{elapsed:>10.1f}  = {records / elapsed:,.0f} records/s, "
+        f"{totals['throttled']} requests answered 429"
     )
     print(
         f"connector CPU {cpu:.1f}s ({records / max(cpu, 1e-9):,.0f} records per CPU second); "

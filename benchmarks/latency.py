@@ -143,12 +143,13 @@ def run_job(assets, resource_: PipedriveResource, warehouse, partition: str, tag
 def report(title: str, wall: float, metadata: dict, statuses: dict[int, int]) -> None:
     print(f"\n{title}")
     print(f"{'stream':<16}{'records':>9}{'requests':>10}{'waiting s':>11}{'writing s':>11}")
-    records = requests = 0
+    records = requests = received = 0
     waiting = writing = 0.0
     for stream in STREAMS:
         m = metadata[stream]
         records += m["records_read"]
         requests += m["requests"]
+        received += m["bytes_received"]
         waiting += m["seconds_waiting_for_pages"]
         writing += m["seconds_writing"]
         print(
@@ -158,7 +159,8 @@ def report(title: str, wall: float, metadata: dict, statuses: dict[int, int]) ->
     answered = sum(statuses.values())
     print(
         f"total: {records} records, {requests} requests ({answered} answered, "
-        f"{statuses.get(429, 0)} of them 429), wall {wall:.1f}s, {records / wall:.0f} records/s, "
+        f"{statuses.get(429, 0)} of them 429), {received / 1e6:.1f} MB received, "
+        f"wall {wall:.1f}s, {records / wall:.0f} records/s, "
         f"peak memory {peak_rss_mb():.0f} MB"
     )
     if waiting + writing:

@@ -252,6 +252,7 @@ def _materialization(source, stream, warehouse, result: SyncResult, client: Clie
         "requests": client.requests,
         # Answers that said "too many requests" (429), each waited out and retried.
         "requests_throttled": client.throttled,
+        "bytes_received": client.bytes_received,
         "rows_inserted": stats.inserted,
         "rows_updated": stats.updated,
         "rows_unchanged": stats.unchanged,

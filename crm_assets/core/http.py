@@ -108,6 +108,8 @@ class ClientStats:
     waited_seconds: float = 0.0
     # 429 answers received (each one retried or final).
     throttled: int = 0
+    # Body bytes of every answer read, as sent (compressed, where the vendor compresses).
+    bytes_received: int = 0
 
 
 @dataclass(frozen=True)
@@ -270,6 +272,7 @@ class ApiClient:
 
     def _read(self, response: requests.Response, transient: BodyCheck | None) -> Any:
         self._gate.learn(response.status_code)
+        self._count(bytes_received=_wire_bytes(response))
         self._pace(response)
         if response.status_code == 429:
             self._count(throttled=1)
@@ -444,6 +447,13 @@ class ApiClient:
     def _excerpt(self, response: requests.Response, limit: int = 200) -> str:
         text = response.text[:limit].strip().replace("\n", " ")
         return repr(self.redactor.redact(text))
+
+
+def _wire_bytes(response: requests.Response) -> int:
+    # The announced length is the bytes that crossed the wire; without one (chunked
+    # transfer), the body as read is the nearest measure.
+    announced = response.headers.get("Content-Length", "")
+    return int(announced) if announced.isdigit() else len(response.content)
 
 
 def decode_json(content: bytes) -> Any:

@@ -244,3 +244,15 @@ def test_a_body_the_caller_calls_transient_is_retried_then_reported(url, app, ca
     app.inject(200, times=1, body=null, content_type="application/json")
     with client(url) as c:
         assert c.get_json("items") == {"success": True, "data": None}
+
+
+def test_the_client_counts_the_bytes_of_every_answer_it_reads(url, app):
+    busy = '{"error": "slow down"}'
+    app.inject(429, times=1, retry_after=0, body=busy, content_type="application/json")
+    with client(url) as c:
+        first = c.get_json("items", {"a": 1})
+        c.get_json("empty")
+        second = c.get_json("items", {"b": "xyz"})
+    answers = [busy, json.dumps(first), "", json.dumps(second)]
+    assert c.stats.bytes_received == sum(len(a.encode()) for a in answers)
+    assert (c.stats.requests, c.stats.throttled) == (4, 1)

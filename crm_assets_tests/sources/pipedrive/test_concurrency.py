@@ -39,6 +39,7 @@ def test_concurrent_streams_write_every_record_once(make_pipedrive, warehouse):
     # The requests of each stream are counted apart, and add up to what was served.
     served = len(emulator.requests)
     assert sum(m["requests"].value for m in by_stream(first).values()) == served
+    assert all(m["bytes_received"].value > 1000 for m in by_stream(first).values())
 
     again = pipedrive.run(warehouse, tags=FULL, streams=STREAMS, **settings)
     for name, metadata in by_stream(again).items():
