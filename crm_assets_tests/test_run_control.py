@@ -139,8 +139,10 @@ def step_pids(instance: DagsterInstance, run_id: str) -> set[int]:
 @pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
 def test_stopping_the_cli_cancels_the_run_and_leaves_no_writer(site, stop):
     here = site(contacts=12 * PAGE)
-    process = here.execute()
+    # The instance first: made at once by this process and the CLI's, a fresh
+    # DAGSTER_HOME's storage can be stamped twice (alembic: "more than one head").
     instance = here.instance()
+    process = here.execute()
     run = wait_for(lambda: next(iter(instance.get_runs()), None), 30, "the run to exist")
     wait_for(lambda: here.emulator.count(CONTACTS) >= 2, 30, "a contacts page to be written")
     pids = step_pids(instance, run.run_id)
@@ -163,11 +165,10 @@ def test_stopping_the_cli_cancels_the_run_and_leaves_no_writer(site, stop):
         db.execute("BEGIN IMMEDIATE")
         rows = db.execute("SELECT count(*) FROM nectarcrm_contacts").fetchone()[0]
         db.rollback()
-    # Whole pages only. Mostly the stop lands mid-stream; about one Ctrl-C in eight lets
-    # the stream under way finish first (the step's interrupt is deferred; see the
-    # closing note of issue 11), which leaves no writer behind either.
+    # Whole pages only, and the stream under way stopped, not finished: also when the
+    # signal lands while the step stores an event (SourceResource.teardown_after_execution).
     total = len(here.emulator.records("contatos"))
-    assert 0 < rows <= total and (rows % PAGE == 0 or rows == total)
+    assert 0 < rows < total and rows % PAGE == 0
 
 
 def held_slots(instance: DagsterInstance) -> int:
@@ -193,8 +194,10 @@ QUICK_SLOTS = {
 
 def test_a_killed_cli_run_fails_and_frees_its_pool_slot(site):
     here = site(**QUICK_SLOTS)
-    process = here.execute()
+    # The instance first: made at once by this process and the CLI's, a fresh
+    # DAGSTER_HOME's storage can be stamped twice (alembic: "more than one head").
     instance = here.instance()
+    process = here.execute()
     run = wait_for(lambda: next(iter(instance.get_runs()), None), 30, "the run to exist")
     wait_for(lambda: here.emulator.count(CONTACTS) >= 2, 30, "a contacts page to be written")
 

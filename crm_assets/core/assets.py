@@ -114,12 +114,20 @@ def build_source_assets(source: SourceSpec):
         stop_if_orphaned = orphan_check(run.tags.get(WORKER_TAG) if run else None)
         privacy = resource.privacy_policy()
         failures: list[tuple[str, str]] = []
+        step_ending = resource.step_ending()
         with resource.client(logger=context.log) as client:
 
             def sync_one(stream: StreamSpec, stopping: Callable[[], None]) -> tuple:
+                def before_page() -> None:
+                    stopping()
+                    if step_ending.is_set():
+                        raise Stopped("stopped because the step is ending (interrupted)")
+
                 def after_page() -> None:
                     stop_if_orphaned()
-                    stopping()
+                    before_page()
+
+                before_page()  # nor does a stream start once the step is ending
 
                 # A branch per stream: its own connections and request count, one budget.
                 with client.branch() as branch:
@@ -127,7 +135,7 @@ def build_source_assets(source: SourceSpec):
                         branch, warehouse, stream, _window(context, resource, stream, full_sync),
                         table=f"{resource.table_prefix}{stream.name}", log=context.log,
                         history_days=resource.history_days, after_page=after_page,
-                        before_page=stopping, read_ahead=resource.read_ahead_pages,
+                        before_page=before_page, read_ahead=resource.read_ahead_pages,
                         privacy=privacy,
                     )  # fmt: skip
                     return result, branch.stats

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
@@ -95,6 +96,7 @@ class SourceResource(BoundResource):
     pii_key: str = Field(default="", description=f"From {KEY_VARIABLE}.")
 
     _demo_app: Any = PrivateAttr(default=None)
+    _step_ending: threading.Event = PrivateAttr(default_factory=threading.Event)
 
     @classmethod
     def from_env(cls, streams: Sequence[StreamSpec] = (), **overrides: Any) -> SourceResource:
@@ -124,6 +126,8 @@ class SourceResource(BoundResource):
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         # Cheap and side-effect free: `dagster job execute` sets resources up twice.
+        # One per execution: a copy of this resource would share its original's.
+        self._step_ending = threading.Event()
         self.require(self.SECRET_FIELD, self.SECRET_VARIABLE)
         if self.ACCOUNT_FIELD and not self.base_url:
             self.require(self.ACCOUNT_FIELD, self.ENV_FIELDS[self.ACCOUNT_FIELD])
@@ -133,6 +137,18 @@ class SourceResource(BoundResource):
                     f"{self.TITLE}: sync_modes[{stream!r}] is {mode!r}; use INCREMENTAL or FULL_TABLE."
                 )
         self.privacy_policy()
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        # Dagster tears resources down as a step ends, also when it ends by an interrupt
+        # raised between two of the step's events, which leaves the step's generator
+        # suspended and never closed: its streams' threads see this and stop at a page
+        # boundary, instead of holding the step process open until they finish.
+        self._step_ending.set()
+
+    def step_ending(self) -> threading.Event:
+        """Set once Dagster tears this resource down: the step is ending, whatever its
+        generator was told."""
+        return self._step_ending
 
     def privacy_policy(self) -> Policy:
         """The validated policy; raises Failure naming the problem (or the missing key)."""
