@@ -3,25 +3,27 @@ in id ranges").
 
 A keyset page's domain names the last record of the page before it, so the next page
 cannot be asked for before that one arrives. A full read needs no `write_date` order:
-it can be split into ranges of ids known before the first is read, and several ranges
+it can be split into ranges of ids known before they are read, and several ranges
 can be on their way at once (`core.pagination.pages_at`, within the client's one
 limiter). `streams.pages` reads this way only when the resource asks for pages ahead.
 
-- Probes: the lowest id, the highest id and the number of records (archived ones
-  included, like every read). An empty model costs one probe and nothing else.
-- Ranges `[lo, lo + width)` from the lowest id through the highest, each one `search_read`
-  ordered by id. Where ids are dense the width is the page size: such a range holds at
-  most a page, so it is one request. Where most ids are gone (hard deletes), ranges
-  that narrow would be mostly empty requests, so they widen to hold about `FILL` of a
-  page on average; a range that still holds more than a page reads on after its last
-  id, like the tail below.
-- Then the records created since the probes: ids above the highest, page after page
-  until a short page, read last so the read ends as late as a keyset read would.
+- The opening, three requests at once: the first page in id order, the highest id
+  and the number of records (archived ones included, like every read). A model that
+  fits in that page (an empty one too) is read: one round trip, as by the keyset.
+- Ranges `[lo, lo + width)` from after the first page through the highest id, each
+  one `search_read` ordered by id. Where ids are dense the width is the page size:
+  such a range holds at most a page, so it is one request. Where most ids are gone
+  (hard deletes), ranges that narrow would be mostly empty requests, so they widen
+  to hold about `FILL` of a page on average; a range that still holds more than a
+  page reads on after its last id, like the tail below.
+- Then the records created since the opening: ids above the highest, page after
+  page until a short page, read last so the read ends as late as a keyset read would.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 from crm_assets.core.http import ApiError
@@ -38,24 +40,34 @@ def id_range_pages(
 ) -> Iterator[list]:
     """Every record of `model` (its `fields` and `id`), in pages of at most the page size.
 
-    Up to `client.config.pages_ahead` ranges are requested while one is awaited. Raises
-    ApiError when an answer is not a list, holds more records than the limit asked
-    for, or holds ids outside the range asked for.
+    Up to `client.config.pages_ahead` requests are on their way while one is awaited.
+    Raises ApiError when an answer is not a list, holds more records than the limit
+    asked for, or holds ids outside the range asked for.
     """
     reader = _Reader(transport_for(client), model, fields, client.config.page_size, context)
-    lowest = reader.probe_id("id asc")
-    highest = reader.probe_id("id desc") if lowest is not None else None
-    if lowest is None or highest is None:
-        client.detail.debug(f"odoo: {model} holds no records; nothing to read")
-        return
-    count = reader.count()
-    width = range_width(lowest, highest, count, reader.limit)
-    starts = range(lowest, highest + 1, width)
     ahead = client.config.pages_ahead
+    opening = {"first": lambda: reader.page(None, None),
+               "highest": lambda: reader.probe_id("id desc"), "count": reader.count}  # fmt: skip
+    answers: dict[str, Any] = {}
+    with closing(pages_at(lambda key: opening[key](), opening, ahead=ahead)) as opened:
+        for key, answer in opened:
+            answers[key] = answer
+            if key != "first":
+                continue
+            if answer:
+                yield answer
+            if len(answer) < reader.limit:
+                client.detail.debug(f"odoo: {model}: full read in one page")
+                return
+    after = answers["first"][-1]["id"]
+    highest = max(answers["highest"] or after, after)
+    count = answers["count"] - reader.limit
+    width = range_width(after + 1, highest, count, reader.limit)
+    starts = range(after + 1, highest + 1, width)
     client.detail.debug(
-        f"odoo: {model}: full read of ids {lowest} to {highest} ({count} records) in "
-        f"{len(starts)} ranges of {width} ids, {ahead} requested ahead, then ids above "
-        f"{highest}"
+        f"odoo: {model}: full read: ids to {after} in the first page, then ids {after + 1} "
+        f"to {highest} (about {max(count, 0)} records) in {len(starts)} ranges of {width} "
+        f"ids, {ahead} requested ahead, then ids above {highest}"
     )
     # The last range ends at the highest id: the ids above it are the tail's, read once.
     ends = {start: min(start + width, highest + 1) for start in starts}
@@ -67,7 +79,8 @@ def id_range_pages(
 
 
 def range_width(lowest: int, highest: int, count: int, limit: int) -> int:
-    """Ids per range: `limit`, or more where under `FILL` of the ids hold a record."""
+    """Ids per range from `lowest` through `highest`, which hold about `count` records:
+    `limit`, or more where under `FILL` of the ids hold a record."""
     span = highest - lowest + 1
     return max(limit, int(limit * FILL * span / max(count, 1)))
 
@@ -95,10 +108,10 @@ class _Reader:
             )
         return count
 
-    def page(self, lower: list, end: int | None) -> list[dict]:
+    def page(self, lower: list | None, end: int | None) -> list[dict]:
         """The records whose id meets `lower` and is below `end` (None: no bound), in id
         order: at most one page of them."""
-        domain = [lower] if end is None else [lower, ["id", "<", end]]
+        domain = [b for b in (lower, None if end is None else ["id", "<", end]) if b]
         page = self.transport.call(self.model, "search_read", domain=domain, fields=self.fields,
                                    limit=self.limit, order=ID_ORDER, context=self.context)  # fmt: skip
         what = f"Odoo: search_read on {self.model} for {domain}"
@@ -123,6 +136,8 @@ class _Reader:
             page = self.page(["id", ">", page[-1]["id"]], end)
 
 
-def _meets(record_id: int, lower: list) -> bool:
+def _meets(record_id: int, lower: list | None) -> bool:
+    if lower is None:
+        return True
     _, operator, bound = lower
     return record_id >= bound if operator == ">=" else record_id > bound

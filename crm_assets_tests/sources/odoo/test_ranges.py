@@ -83,21 +83,46 @@ def test_a_full_sync_with_ranges_requested_ahead_writes_what_one_without_does(od
     assert_agreed_columns(ahead)
 
 
-def test_a_full_read_costs_three_probes_one_request_a_range_and_the_tail(odoo):
+OPENING = [
+    ("search_read", "id asc", "[]"),
+    ("search", "id desc", "[]"),
+    ("search_count", None, "[]"),
+]
+
+
+def opening(calls) -> list[tuple]:
+    return sorted(
+        ((c.method, c.arguments.get("order"), repr(c.arguments["domain"])) for c in calls[:3]),
+        key=lambda call: [m for m, _, _ in OPENING].index(call[0]),
+    )
+
+
+def test_a_full_read_costs_the_opening_one_request_a_range_and_the_tail(odoo):
     records = sorted(r["id"] for r in odoo.emulator.records(PAYMENT))
     got, calls = read(odoo, PAYMENT, AHEAD)
     assert ids_of(got) == records  # each once, in id order
     assert all(0 < len(page) <= PAGE for page in got)
-    lowest, highest = records[0], records[-1]
-    assert [(c.method, c.arguments.get("order")) for c in calls[:3]] == [
-        ("search", "id asc"), ("search", "id desc"), ("search_count", None),
-    ]  # fmt: skip
-    starts = range(lowest, highest + 1, PAGE)
+    # The first page, the highest id and the count, asked for at once.
+    assert opening(calls) == OPENING
+    after, highest = records[PAGE - 1], records[-1]
+    starts = range(after + 1, highest + 1, PAGE)
     ranges = [[["id", ">=", s], ["id", "<", min(s + PAGE, highest + 1)]] for s in starts]
     assert Counter(map(repr, searches(calls[3:-1]))) == Counter(map(repr, ranges))
     assert searches(calls[-1:]) == [[["id", ">", highest]]]
     assert len(calls) == 3 + len(ranges) + 1
     assert all(c.arguments["context"] == {"active_test": False} for c in calls)
+
+
+def test_a_model_that_fits_in_the_first_page_is_read_in_one_round_trip(odoo):
+    records = sorted(r["id"] for r in odoo.emulator.records(PAYMENT))
+    for record_id in records[PAGE - 2 :]:
+        odoo.emulator.delete(PAYMENT, record_id)
+    got, calls = read(odoo, PAYMENT, AHEAD)
+    assert ids_of(got) == records[: PAGE - 2]
+    # Nothing is sent after the first page but the probes sent beside it (if they had
+    # not been cancelled before leaving).
+    assert all(call in OPENING for call in opening(calls)) and len(calls) <= 3
+    assert searches(calls) == [[]]
 
 
 def test_sparse_ids_give_every_record_once_in_wider_ranges(odoo):
@@ -109,8 +134,8 @@ def test_sparse_ids_give_every_record_once_in_wider_ranges(odoo):
     left = sorted(r["id"] for r in emulator.records(PAYMENT))
     got, calls = read(odoo, PAYMENT, AHEAD)
     assert ids_of(got) == left
-    ranges = searches(calls)[:-1]
-    width = ranges[0][1][2] - ranges[0][0][2]
+    ranges = searches(calls)[1:-1]
+    width = max(d[1][2] - d[0][2] for d in ranges if d[0][1] == ">=")
     assert width > PAGE
     # About FILL of a page a range, not one request per PAGE ids (most of them empty).
     assert len(ranges) <= math.ceil(len(left) / (PAGE * FILL)) + 1
@@ -127,7 +152,7 @@ def test_a_range_holding_more_than_a_page_reads_on_after_its_last_id(odoo):
     left = sorted(r["id"] for r in emulator.records(PAYMENT))
     got, calls = read(odoo, PAYMENT, AHEAD)
     assert ids_of(got) == left
-    continued = [d for d in searches(calls)[:-1] if d[0][1] == ">"]
+    continued = [d for d in searches(calls)[1:-1] if d[0][1] == ">"]
     assert continued and all(len(d) == 2 and d[1][1] == "<" for d in continued)
 
 
@@ -138,17 +163,20 @@ def test_a_model_whose_ids_start_high_costs_no_range_below_them(odoo):
         emulator.delete(PAYMENT, record_id)
     got, calls = read(odoo, PAYMENT, AHEAD)
     assert ids_of(got) == records[50:]
-    ranges = searches(calls)[:-1]
-    assert min(d[0][2] for d in ranges) == records[50]
-    assert len(ranges) == math.ceil(len(records[50:]) / PAGE)
+    first = searches(calls)[0]
+    assert first == []  # the first page starts at the lowest id, whatever it is
+    ranges = searches(calls)[1:-1]
+    assert min(d[0][2] for d in ranges) == records[50 + PAGE]
+    assert len(ranges) == math.ceil(len(records[50 + PAGE :]) / PAGE)
 
 
-def test_an_empty_model_costs_one_probe(odoo):
+def test_an_empty_model_costs_the_opening_and_no_range(odoo):
     for record in odoo.emulator.records(PAYMENT):
         odoo.emulator.delete(PAYMENT, record["id"])
     got, calls = read(odoo, PAYMENT, AHEAD)
     assert got == []
-    assert [(c.method, c.arguments["order"]) for c in calls] == [("search", "id asc")]
+    assert all(call in OPENING for call in opening(calls)) and len(calls) <= 3
+    assert searches(calls) == [[]]
 
 
 def test_records_created_while_the_ranges_are_read_are_read_too(odoo):
@@ -157,7 +185,8 @@ def test_records_created_while_the_ranges_are_read_are_read_too(odoo):
     created = []
 
     def create(pages_received: int) -> None:
-        if pages_received in (1, 5):
+        # From the second page on, the opening has been answered: the highest id is known.
+        if pages_received in (2, 5):
             moment = datetime(2026, 11, 20, 15, pages_received, tzinfo=UTC)
             created.append(emulator.create(PAYMENT, moment, name=f"PBR/NEW/{pages_received}"))
 
@@ -214,7 +243,7 @@ def test_a_range_failing_for_good_stops_the_stream_keeping_the_ranges_before_it(
 ):
     running = make_odoo(version=19)
     path = f"/json/2/{PAYMENT}/search_read"
-    # The seventh range request fails: it is sent once the first three ranges are read.
+    # The seventh search_read fails: it is sent once the first page and two ranges are read.
     running.emulator.stall(0, times=6, path_prefix=path)
     running.emulator.inject(times=1, path_prefix=path, **fault)
     failed = running.run(sqlite_warehouse, tags=FULL, streams=["payment"], max_attempts=1,
