@@ -47,7 +47,7 @@ def id_range_pages(
     reader = _Reader(transport_for(client), model, fields, client.config.page_size, context)
     ahead = client.config.pages_ahead
     opening = {"first": lambda: reader.page(None, None),
-               "highest": lambda: reader.probe_id("id desc"), "count": reader.count}  # fmt: skip
+               "highest": reader.highest_id, "count": reader.count}  # fmt: skip
     answers: dict[str, Any] = {}
     with closing(pages_at(lambda key: opening[key](), opening, ahead=ahead)) as opened:
         for key, answer in opened:
@@ -61,12 +61,12 @@ def id_range_pages(
                 return
     after = answers["first"][-1]["id"]
     highest = max(answers["highest"] or after, after)
-    count = answers["count"] - reader.limit
-    width = range_width(after + 1, highest, count, reader.limit)
+    rest = answers["count"] - reader.limit
+    width = range_width(after + 1, highest, rest, reader.limit)
     starts = range(after + 1, highest + 1, width)
     client.detail.debug(
         f"odoo: {model}: full read: ids to {after} in the first page, then ids {after + 1} "
-        f"to {highest} (about {max(count, 0)} records) in {len(starts)} ranges of {width} "
+        f"to {highest} (about {max(rest, 0)} records) in {len(starts)} ranges of {width} "
         f"ids, {ahead} requested ahead, then ids above {highest}"
     )
     # The last range ends at the highest id: the ids above it are the tail's, read once.
@@ -92,8 +92,8 @@ class _Reader:
         self.transport, self.model, self.fields = transport, model, fields
         self.limit, self.context = limit, context
 
-    def probe_id(self, order: str) -> int | None:
-        ids = self.transport.call(self.model, "search", domain=[], order=order, limit=1,
+    def highest_id(self) -> int | None:
+        ids = self.transport.call(self.model, "search", domain=[], order="id desc", limit=1,
                                   context=self.context)  # fmt: skip
         if not isinstance(ids, list) or len(ids) > 1 or not all(isinstance(i, int) for i in ids):
             raise ApiError(f"Odoo: search on {self.model} answered {str(ids)[:80]!r}, not a list "
