@@ -213,7 +213,7 @@ def run(
         ahead = res.pages_requested_ahead if args.pages_ahead is None else args.pages_ahead
         print(
             f"{streams} streams at once, {read_ahead} page(s) read ahead, {ahead} page(s) of "
-            "numbered and offset lists requested ahead"
+            "lists that allow it requested ahead"
         )
         if not args.live:
             with warehouse_for("sqlite") as scratch:

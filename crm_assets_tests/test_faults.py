@@ -76,6 +76,8 @@ class Source:
     short_page: Callable[[Any], str] | str
     short_page_requests: int = 0
     overrides: dict[str, Any] = field(default_factory=dict)  # resource settings
+    # Why a fault that stops the run has no fixed request count here, if it has none.
+    stopping_not_fixed: str = ""
 
 
 def _noon() -> datetime:
@@ -97,6 +99,15 @@ def _edit_first_payment(emulator) -> None:
     emulator.touch("account.payment", first, _noon(), memo="edited")
 
 
+ODOO_BLOCK = {
+    "body": json.dumps(
+        {
+            "name": "odoo.exceptions.AccessError",
+            "message": "You are not allowed to access 'Payment'.",
+        }
+    ),
+    "content_type": "application/json",
+}
 ODOO_SHORT_PAGE = (
     NOT_APPLICABLE + "`search_read` answers a bare list and announces no count; "
     "Odoo applies the limit after its access rules, so a short page is the last one."
@@ -161,17 +172,24 @@ SOURCES = [
         # search_read: a refused fields_get is a permission the stream reads around.
         path="/json/2/account.payment/search_read",
         change=_edit_first_payment,
-        block={
-            "body": json.dumps(
-                {
-                    "name": "odoo.exceptions.AccessError",
-                    "message": "You are not allowed to access 'Payment'.",
-                }
-            ),
-            "content_type": "application/json",
-        },  # fmt: skip
+        block=ODOO_BLOCK,
         blocked_text="not allowed to access",
         short_page=ODOO_SHORT_PAGE,
+    ),
+    Source(
+        name="odoo-ahead",  # a full read in id ranges, three requested ahead of the one awaited
+        harness=lambda: odoo.harness(version=19, sizes={**odoo.SMALL, "account.payment": 30}),
+        token=odoo.TOKEN,
+        streams=("payment",),
+        path="/json/2/account.payment/search_read",
+        change=_edit_first_payment,
+        block=ODOO_BLOCK,
+        blocked_text="not allowed to access",
+        short_page=ODOO_SHORT_PAGE,
+        overrides={"pages_requested_ahead": 3},
+        stopping_not_fixed=NOT_APPLICABLE + "ranges requested ahead overlap, so which of them "
+        "meets the fault, and how many are sent before the run stops, is not fixed; "
+        "sources/odoo/test_ranges.py fails a chosen range instead.",
     ),
     Source(
         name="odoo17",  # before JSON-2: every call, login included, is a POST to /jsonrpc
@@ -400,6 +418,8 @@ def test_a_fault_loses_nothing_and_the_warehouse_equals_a_clean_sync(
     emulator.clear_faults()
     emulator.reset_log()
 
+    if fault.stops and source.stopping_not_fixed:
+        pytest.skip(source.stopping_not_fixed)
     path = fault.inject(source, emulator)
     faulted = run(warehouse, timeout_seconds=TIMEOUT, **fault.settings)
     expected = fault.requests(source) + (0 if fault.stops else synced.requests_under(path))
@@ -463,8 +483,10 @@ def start_job(harness: Harness, source: Source, home: Path, warehouse: str) -> s
 
 # Every source on SQLite; PostgreSQL, where a killed writer's transaction is rolled back
 # by the server, with one source: what the warehouse does on a kill depends on no source.
-# (Odoo 17 differs from 19 only on the wire.)
-KILLED = [(s, "sqlite") for s in SOURCES if s.name != "odoo17"] + [(SOURCES[0], "postgres")]
+# (Odoo 17 differs from 19 only on the wire, and Odoo with ranges ahead only in its reads.)
+KILLED = [(s, "sqlite") for s in SOURCES if s.name not in ("odoo17", "odoo-ahead")] + [
+    (SOURCES[0], "postgres")
+]
 
 
 @pytest.mark.parametrize(("source", "backend"), KILLED, ids=lambda p: getattr(p, "name", p))

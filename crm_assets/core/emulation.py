@@ -77,12 +77,26 @@ class EmulatorApp:
         self.latency = latency
         self.lock = threading.RLock()
         self.requests: list[RecordedRequest] = []
+        # Requests being served now, and the most served at once since the log was reset:
+        # whether a client's requests really overlap, without timing them.
+        self.in_flight = 0
+        self.most_in_flight = 0
         self._faults: list[_Fault] = []
 
     def handle(self, request: Request) -> Response:
         raise NotImplementedError
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return self._serve(environ, start_response)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _serve(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         if self.latency:
             time.sleep(self.latency)
@@ -120,8 +134,10 @@ class EmulatorApp:
             )
 
     def reset_log(self) -> None:
+        """Forget the requests answered so far (and the most served at once)."""
         with self.lock:
             self.requests.clear()
+            self.most_in_flight = self.in_flight
 
     # -- faults -------------------------------------------------------------------
 

@@ -7,17 +7,21 @@ Where the next page's address is known before the last page arrives (numbered an
 offset pages), up to `ahead` pages are asked for while the last one is on its way:
 a list then costs round trips at the rate budget's pace, not one after another. The
 pages are still read in order, each checked as before; requests past the end of the
-list (at most `ahead` per list) are answered and thrown away.
+list (at most `ahead` per list) are answered and thrown away. Where every page's
+address is known before the first is read (`pages_at`: ranges of ids, say), nothing
+is asked for past the end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from crm_assets.core.http import ApiError, MalformedResponseError
+
+K = TypeVar("K", bound=Hashable)
 
 
 class _Requests:
@@ -58,6 +62,24 @@ def _requests(get_page: Callable[[Any], Any], ahead: int) -> Iterator[_Requests]
         # Requests already sent finish (bounded by the client's timeout) before the
         # stream's client closes under them.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def pages_at(
+    get_page: Callable[[K], Any], keys: Iterable[K], *, ahead: int = 0
+) -> Iterator[tuple[K, Any]]:
+    """Yield `(key, get_page(key))` for each of `keys` (distinct), in their order.
+
+    For a list whose page addresses are all known before the first page is read.
+    Up to `ahead` of the following keys are asked for while each page is awaited, and
+    no key is asked for twice or past the last. Answers are yielded unchecked: the
+    caller knows what its pages should hold. An exception raised fetching a page is
+    raised at that page's turn, after every page before it; leaving early waits for
+    the requests already sent and sends no more.
+    """
+    keys = list(keys)
+    with _requests(get_page, ahead) as requests:
+        for index, key in enumerate(keys):
+            yield key, requests.page(key, keys[index + 1 : index + 1 + ahead])
 
 
 def numbered_pages(

@@ -71,10 +71,11 @@ class SourceResource(BoundResource):
         default=0,
         ge=0,
         description=(
-            "Pages of a numbered or offset list asked for while the previous page is on its "
-            "way, within the rate budget (0: one request at a time). For a run dominated by "
-            "one long list on a slow API; each list then costs up to this many requests past "
-            "its end, and a failing page is retried beside the pages after it."
+            "Pages of a numbered or offset list (or ranges of a list the source can split "
+            "beforehand) asked for while the previous page is on its way, within the rate "
+            "budget (0: one request at a time). For a run dominated by one long list on a "
+            "slow API; each list then costs up to this many requests past its end, and a "
+            "failing page is retried beside the pages after it."
         ),
     )
     history_days: int = Field(

@@ -120,6 +120,23 @@ def test_latency_delays_every_answer():
     assert time.monotonic() - started >= 0.3
 
 
+def test_the_most_requests_served_at_once_is_counted_until_the_log_is_reset():
+    app = Mirror(latency=0.2)
+    with serve(app) as url:
+        requests.get(f"{url}/items")
+        assert (app.in_flight, app.most_in_flight) == (0, 1)
+        threads = [threading.Thread(target=requests.get, args=(f"{url}/items",)) for _ in "abc"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert (app.in_flight, app.most_in_flight) == (0, 3)
+        app.reset_log()
+        assert app.most_in_flight == 0
+        in_process(app).get(f"{DEMO}items")
+        assert app.most_in_flight == 1
+
+
 def test_concurrent_requests_consume_each_fault_exactly_once(url, app):
     app.inject(500, times=7)
     statuses: list[int] = []

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 import pytest
 
 from crm_assets.core.http import ApiError
-from crm_assets.core.pagination import numbered_pages, offset_pages
+from crm_assets.core.pagination import numbered_pages, offset_pages, pages_at
 
 ITEMS = [{"id": n} for n in range(1, 1235)]
 
@@ -91,3 +92,60 @@ def test_an_error_past_the_end_of_the_list_is_not_the_lists_error():
         return [{"id": number}] if number < 3 else []
 
     assert len(list(numbered_pages(page, what="test", ahead=2))) == 2
+
+
+class KeyedVendor:
+    """Pages by key, each answered after a short wait, counting the requests in flight."""
+
+    def __init__(self, fail: int | None = None):
+        self.fail = fail
+        self.asked: Counter[int] = Counter()
+        self.in_flight = self.most_in_flight = 0
+        self.lock = threading.Lock()
+
+    def page(self, key: int) -> list[int]:
+        with self.lock:
+            self.asked[key] += 1
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            time.sleep(0.01)
+            if key == self.fail:
+                raise ApiError(f"page {key} failed")
+            return [key]
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+@pytest.mark.parametrize("ahead", [0, 1, 3])
+def test_pages_at_known_keys_are_read_once_in_order_and_none_past_the_last(ahead):
+    vendor = KeyedVendor()
+    keys = [10, 3, 7, 50, 21, 8, 9]
+    pages = list(pages_at(vendor.page, keys, ahead=ahead))
+    assert pages == [(key, [key]) for key in keys]
+    assert vendor.asked == Counter(keys)
+    assert vendor.most_in_flight <= ahead + 1
+    if ahead == 0:
+        assert vendor.most_in_flight == 1
+
+
+def test_pages_at_raise_a_failed_page_at_its_turn_after_the_pages_before_it():
+    vendor = KeyedVendor(fail=4)
+    read = []
+    with pytest.raises(ApiError, match="page 4 failed"):
+        for key, _ in pages_at(vendor.page, range(1, 10), ahead=3):
+            read.append(key)
+    assert read == [1, 2, 3]
+    assert set(vendor.asked) <= set(range(1, 8))  # nothing asked for once page 4 failed
+
+
+def test_pages_at_left_early_ask_for_nothing_more():
+    vendor = KeyedVendor()
+    pages = pages_at(vendor.page, range(1, 100), ahead=2)
+    assert [next(pages)[0] for _ in range(3)] == [1, 2, 3]
+    pages.close()
+    asked = sum(vendor.asked.values())
+    assert asked <= 5
+    time.sleep(0.05)
+    assert sum(vendor.asked.values()) == asked

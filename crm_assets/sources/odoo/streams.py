@@ -7,7 +7,9 @@ Every model is read the same way (docs/odoo-api.md):
 - `search_read` pages with a keyset on (`write_date`, `id`), ordered
   `write_date asc, id asc`, so records sharing one `write_date` across a page
   boundary are neither lost nor read twice; archived records included
-  (`active_test: false`); an incremental window bounds `write_date`;
+  (`active_test: false`); an incremental window bounds `write_date`. A full read
+  with pages requested ahead (`pages_requested_ahead`) is split into id ranges
+  instead, several on their way at once (`ranges.py`);
 - Odoo deletes leave no trace, so every windowed run ends by listing the ids Odoo
   still has (`search`, ids only) and marking the missing ones `_deleted`.
 
@@ -28,6 +30,7 @@ from typing import Any
 from crm_assets.core.http import ApiError
 from crm_assets.core.streams import Record, SourceSpec, StreamSpec, SyncMode, Window
 from crm_assets.sources.odoo import schema
+from crm_assets.sources.odoo.ranges import id_range_pages
 from crm_assets.sources.odoo.resource import OdooResource
 from crm_assets.sources.odoo.transport import transport_for
 
@@ -150,15 +153,19 @@ def pages(client: Any, model: str, fields: tuple[str, ...], window: Window) -> I
     """`search_read` pages in (`write_date`, `id`) order, resuming after the last record.
 
     Odoo applies `limit` in SQL after its access rules, so a page shorter than the
-    limit is the last one.
+    limit is the last one. A full read with pages requested ahead
+    (`client.config.pages_ahead`) is read in id ranges instead (`ranges`).
     """
+    wanted = sorted(set(fields) | set(schema.CURSOR_FIELDS))
+    if window.is_full and client.config.pages_ahead > 0:
+        yield from id_range_pages(client, model, wanted, context=CONTEXT)
+        return
     transport = transport_for(client)
     limit = client.config.page_size
     bounds: list[Any] = []
     if not window.is_full:
         bounds = [["write_date", ">=", _odoo_time(window.start)],
                   ["write_date", "<", _odoo_time(window.end)]]  # fmt: skip
-    wanted = sorted(set(fields) | set(schema.CURSOR_FIELDS))
     cursor: tuple[str, int] | None = None
     while True:
         after = [] if cursor is None else [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import requests
 
@@ -120,3 +122,63 @@ def test_empty_values_are_false_and_hard_deletes_leave_no_trace(v19):
         v19.url, "/json/2/account.payment/read", {"ids": [rows[0]["id"]], "fields": ["name"]}
     )
     assert read.status_code == 404 and read.json()["name"] == "odoo.exceptions.MissingError"
+
+
+def call(running, model: str, method: str, **arguments):
+    """A model method by name over the server's protocol: JSON-2 on 19, execute_kw on 17."""
+    if running.emulator.version >= 19:
+        answer = post(running.url, f"/json/2/{model}/{method}", arguments)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+    body = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {"service": "object",
+            "method": "execute_kw", "args": ["mutual", 2, TOKEN, model, method, [], arguments]}}  # fmt: skip
+    return requests.post(f"{running.url}/jsonrpc", json=body, timeout=10).json()["result"]
+
+
+@pytest.mark.parametrize("version", (19, 17))
+def test_id_bounds_and_id_orders_answer_as_odoo_does(make_odoo, version):
+    running = make_odoo(version=version)
+    model, everything = "mut.insurance.quotation", {"active_test": False}
+    ids = sorted(r["id"] for r in running.emulator.records(model))
+    assert call(running, model, "search", domain=[], order="id asc", limit=1,
+                context=everything) == [ids[0]]  # fmt: skip
+    assert call(running, model, "search", domain=[], order="id desc", limit=1,
+                context=everything) == [ids[-1]]  # fmt: skip
+    assert call(running, model, "search_count", domain=[], context=everything) == len(ids)
+    rows = call(running, model, "search_read", domain=[["id", ">=", 10], ["id", "<", 17]],
+                fields=["name"], order="id asc", context=everything)  # fmt: skip
+    assert [r["id"] for r in rows] == list(range(10, 17))
+    after = call(running, model, "search", domain=[["id", ">", ids[-3]]], order="id asc",
+                 context=everything)  # fmt: skip
+    assert after == ids[-2:]
+    # Archived records stay hidden without the context, whatever the domain.
+    archived = {r["id"] for r in running.emulator.records(model) if not r["active"]}
+    shown = call(running, model, "search", domain=[["id", ">=", 1], ["id", "<", ids[-1] + 1]])
+    assert set(shown) == set(ids) - archived
+
+
+@pytest.mark.parametrize("version", (19, 17))
+def test_created_records_take_the_next_id_never_a_deleted_one(make_odoo, version):
+    running = make_odoo(version=version)
+    emulator, model = running.emulator, "account.payment"
+    highest = max(r["id"] for r in emulator.records(model))
+    emulator.delete(model, highest)
+    created = emulator.create(model, datetime(2026, 11, 21, 8, tzinfo=UTC), name="PBR/NEW")
+    assert created == highest + 1
+    [row] = call(running, model, "search_read", domain=[["id", ">", highest - 1]],
+                 fields=["name", "state", "write_date", "company_id"])  # fmt: skip
+    assert row["id"] == created and row["name"] == "PBR/NEW" and row["state"] is False
+    assert row["write_date"] == "2026-11-21 08:00:00" and row["company_id"][0] == 1
+
+
+def test_the_call_log_names_each_method_and_its_arguments_on_both_protocols(make_odoo):
+    logged = []
+    for version in (19, 17):
+        running = make_odoo(version=version)
+        running.emulator.reset_log()
+        call(running, "mut.policy", "search", domain=[["id", ">", 3]], limit=2, order="id asc")
+        logged.append(running.emulator.calls)
+    assert logged[0] == logged[1]
+    [only] = logged[0]
+    assert (only.model, only.method) == ("mut.policy", "search")
+    assert only.arguments == {"domain": [["id", ">", 3]], "limit": 2, "order": "id asc"}

@@ -14,8 +14,9 @@ Faithful to the protocols as docs/odoo-api.md describes them:
 
 Data: `DEFAULT_SIZES` partners, quotations and payments (policies, certificates and
 coverages follow from the quotations), times `scale`, with `sizes` overriding any count.
-Admin methods (`delete`, `touch`, `add_field`, `refuse_fields_get`) change the data
-the way a user of the server would, for tests and the demo.
+Admin methods (`create`, `delete`, `touch`, `add_field`, `refuse_fields_get`) change
+the data the way a user of the server would, for tests and the demo; `calls` lists the
+model methods served, with their arguments, whichever protocol carried them.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from crm_assets.core.emulation import EmulatorApp
 from crm_assets.sources.odoo.emulator.data import DEFAULT_SIZES, FMT, Generator
 from crm_assets.sources.odoo.emulator.fields import MODELS
 from crm_assets.sources.odoo.emulator.legacy import access_denied, json_reply, jsonrpc, xmlrpc
-from crm_assets.sources.odoo.emulator.orm import OdooError, Orm
+from crm_assets.sources.odoo.emulator.orm import Call, OdooError, Orm
 
 LOGIN, UID = "admin", 2
 _NOT_FOUND = (
@@ -72,6 +73,36 @@ class OdooEmulator(EmulatorApp):
     def fields(self, model: str) -> dict[str, dict[str, Any]]:
         with self.lock:
             return {k: dict(v) for k, v in self.orm.fields[model].items()}
+
+    @property
+    def calls(self) -> list[Call]:
+        """The model methods served since the log was reset, in order, with their arguments."""
+        with self.lock:
+            return list(self.orm.calls)
+
+    def reset_log(self) -> None:
+        with self.lock:
+            super().reset_log()
+            self.orm.calls.clear()
+
+    def create(self, model: str, when: datetime, **values: Any) -> int:
+        """A record a user creates at `when` (UTC), with the next id of the model's
+        sequence (never one a deleted record had); returns its id."""
+        with self.lock:
+            record_id = self.orm.next_id(model)
+            stamp = when.strftime(FMT)
+            record = {"id": record_id, "create_date": stamp, "write_date": stamp,
+                      "create_uid": UID, "write_uid": UID}  # fmt: skip
+            if "company_id" in self.orm.fields[model]:
+                record["company_id"] = 1
+            for name, spec in self.orm.fields[model].items():
+                if spec["store"] and name not in record:
+                    record[name] = [] if spec["type"] in ("one2many", "many2many") else False
+            record.update(values)
+            record["display_name"] = record.get("name") or f"{model},{record_id}"
+            self.orm.tables[model][record_id] = record
+            self.orm.changed()
+            return record_id
 
     def delete(self, model: str, record_id: int) -> None:
         """A hard delete: the row is gone, with no trace left (Odoo's `unlink`)."""

@@ -8,6 +8,7 @@ carrying the exception name Odoo reports and the HTTP status JSON-2 gives it.
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any
 
 from crm_assets.sources.odoo.emulator.domain import DomainError, compile_domain, render, sort
@@ -32,6 +33,15 @@ def access_error(model: str) -> OdooError:
     )
 
 
+@dataclass(frozen=True)
+class Call:
+    """One model method served: its arguments by name, whichever transport sent them."""
+
+    model: str
+    method: str
+    arguments: dict[str, Any]
+
+
 class Orm:
     """Answers model methods over `tables` ({model: {id: record}}) and `fields`."""
 
@@ -39,7 +49,14 @@ class Orm:
         self.tables, self.fields = tables, fields
         # Models whose `fields_get` the API user may not call (an ACL on ir.model.fields).
         self.fields_get_refused: set[str] = set()
+        self.calls: list[Call] = []
         self._orders: dict[tuple[str, str], list[Record]] = {}
+        # Each table's id sequence (PostgreSQL's): a deleted id is never given again.
+        self._next_ids = {model: max(table, default=0) + 1 for model, table in tables.items()}
+
+    def next_id(self, model: str) -> int:
+        record_id, self._next_ids[model] = self._next_ids[model], self._next_ids[model] + 1
+        return record_id
 
     def call(self, model: str, method: str, args: list, kwargs: dict, ids: list | None = None):
         if model not in self.tables:
@@ -63,6 +80,8 @@ class Orm:
             bound = inspect.signature(handler).bind(model, *args, **kwargs)
         except TypeError as exc:
             raise OdooError("werkzeug.exceptions.UnprocessableEntity", str(exc), 422) from None
+        arguments = {k: v for k, v in bound.arguments.items() if k != "model"}
+        self.calls.append(Call(model, method, arguments))
         try:
             return handler(*bound.args, **bound.kwargs)
         except DomainError as exc:
