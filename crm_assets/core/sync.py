@@ -16,6 +16,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+from crm_assets.core.collection import fewer_collections
 from crm_assets.core.erased import Returning
 from crm_assets.core.prefetch import read_ahead as reading_ahead
 from crm_assets.core.privacy import Policy
@@ -90,6 +91,7 @@ def sync_stream(
     parent_columns = [f"_parent_{k}" for k in stream.primary_key]
     progress = _Progress(log, f"{table}", client)
     with ExitStack() as stack:
+        stack.enter_context(fewer_collections())
         # Every table of the stream on one connection, so a page commits once.
         transactions = stack.enter_context(warehouse.transactions())
         writer = stack.enter_context(
