@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import io
 import multiprocessing
 import os
@@ -231,6 +232,8 @@ def _one_pass(
 ):
     clock = _Clock()
     print(f"{'stream':<24}{'records':>10}{'requests':>10}{'MB':>9}{'seconds':>10}")
+    collector = _CollectorClock()
+    gc.callbacks.append(collector)
     started, cpu = time.perf_counter(), time.process_time()
     totals = {"records": 0, "requests": 0, "throttled": 0, "bytes": 0}
     with res.client() as client:
@@ -262,6 +265,7 @@ def _one_pass(
                 f"{stats.bytes_received / 1e6:>9.1f}{seconds:>10.1f}"
             )
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    gc.callbacks.remove(collector)
     records = totals["records"]
     print(
         f"{'total':<24}{records:>10}{totals['requests']:>10}{totals['bytes'] / 1e6:>9.1f}"
@@ -273,6 +277,26 @@ def _one_pass(
         f"fetching pages (request, decoding, custom fields) took {clock.fetching:.1f}s summed "
         "over the streams, beside the writing"
     )
+    print(
+        f"garbage collector: {collector.seconds:.2f}s in {collector.passes} passes "
+        f"(threshold {gc.get_threshold()[0]} outside syncs)"
+    )
+
+
+class _CollectorClock:
+    """Time spent in the cyclic garbage collector, from its start and stop callbacks."""
+
+    def __init__(self) -> None:
+        self.seconds, self.passes = 0.0, 0
+        self._started: dict[int, float] = {}
+
+    def __call__(self, phase: str, info: dict) -> None:
+        thread = threading.get_ident()  # the collector runs in whichever thread allocates
+        if phase == "start":
+            self._started[thread] = time.perf_counter()
+        elif thread in self._started:
+            self.seconds += time.perf_counter() - self._started.pop(thread)
+            self.passes += 1
 
 
 class _Quiet:
