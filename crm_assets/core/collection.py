@@ -6,12 +6,14 @@ ever cyclic garbage. At the default threshold (a pass every 700 net new containe
 the collector still runs several times per page, each pass walking every young
 object, and now and then a full pass over everything Dagster has loaded: about a
 fifth of the local pipeline's CPU (benchmarks.pipedrive: 1.9 to 2.1 s in 1,220
-passes over 106,728 records, 0.09 s in 8 passes at the threshold below).
+passes over 106,728 records; benchmarks.kommo, whose records each bring about 14
+custom field rows: 2.1 s in 2,758 passes, 0.57 s in 89 at 10,000, 0.02 s in 4 at
+the threshold below).
 
 While any stream syncs, the first threshold is raised to `SYNC_THRESHOLD`: a pass
-comes once about five pages' containers are outstanding, so the real cycles that
-SQLAlchemy, requests and Dagster make are still collected, a few thousand objects
-later. The setting is the process's, so syncs in several threads share it: the
+comes once that many more containers were made than freed, tens of pages' worth,
+so the real cycles that SQLAlchemy, requests and Dagster make are still collected,
+a few megabytes later at most (peak memory did not move). The setting is the process's, so syncs in several threads share it: the
 first to start raises it and the last to end puts back what it found. A process
 that turned automatic collection off (threshold 0) is left as it is.
 """
@@ -23,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-SYNC_THRESHOLD = 10_000
+SYNC_THRESHOLD = 50_000
 
 
 class _Pacing:
