@@ -3,7 +3,11 @@
 The table writer compares a batch with the stored rows and upserts it inside the
 database, set against set, instead of reading stored rows back into Python. The
 batch gets there by the fastest path each driver has: `COPY ... FROM STDIN` on
-PostgreSQL (psycopg 3) and one prepared INSERT run by `executemany` on SQLite.
+PostgreSQL (psycopg 3), and on SQLite INSERTs of as many rows each as its parameter
+limit allows. An `executemany` costs as much alone, but hands the GIL over at every
+row: with streams writing and reading in other threads, each row then waits for it
+to come back (Pipedrive's benchmark: 15,400 and 15,800 records/s by `executemany`,
+18,000 and 17,200 so).
 
 A staging table has its table's column types, so values compare exactly as they
 are stored, and columns named by their keys (c0, c1, ...), so no field name ever
@@ -12,6 +16,8 @@ reaches its SQL. It lives on the writer's connection only and holds one batch.
 
 from __future__ import annotations
 
+import itertools
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -42,6 +48,7 @@ class Staging:
         # SQLite stores timestamps and dates as SQLAlchemy's text form of them, so rows
         # loaded here compare equal to rows SQLAlchemy wrote. Other values bind as they are.
         self._processors = {c.key: _sqlite_text(c.type) for c in self.table.columns}
+        self._parameters: int | None = None
 
     def load(self, keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> None:
         """Replace the staging table's rows by the batch: `columns` holds the values of
@@ -57,11 +64,23 @@ class Staging:
                         copy.write_row(row)
                 return
             cursor.execute(f"DELETE FROM {target}")  # noqa: S608 (a name we made)
-            marks = ", ".join("?" for _ in keys)
-            statement = f"INSERT INTO {target} ({names}) VALUES ({marks})"  # noqa: S608
-            cursor.executemany(statement, zip(*self._for_sqlite(keys, columns), strict=True))
+            row = "(" + ", ".join("?" for _ in keys) + ")"
+            rows = list(zip(*self._for_sqlite(keys, columns), strict=True))
+            per = max(1, self._sqlite_parameters() // len(keys))
+            for start in range(0, len(rows), per):
+                chunk = rows[start : start + per]
+                values = ", ".join([row] * len(chunk))
+                statement = f"INSERT INTO {target} ({names}) VALUES {values}"  # noqa: S608
+                cursor.execute(statement, list(itertools.chain.from_iterable(chunk)))
         finally:
             cursor.close()
+
+    def _sqlite_parameters(self) -> int:
+        """How many parameters one SQLite statement may take (32,766 since 3.32)."""
+        if self._parameters is None:
+            driver = self.connection.connection.dbapi_connection
+            self._parameters = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        return self._parameters
 
     def _for_sqlite(self, keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> list:
         processors = [self._processors[k] for k in keys]
