@@ -18,6 +18,7 @@ of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -113,6 +114,19 @@ ODOO_SHORT_PAGE = (
     "Odoo applies the limit after its access rules, so a short page is the last one."
 )
 
+ODOO_19 = Source(
+    name="odoo",
+    harness=lambda: odoo.harness(version=19, sizes={**odoo.SMALL, "account.payment": 30}),
+    token=odoo.TOKEN,
+    streams=("payment",),
+    # search_read: a refused fields_get is a permission the stream reads around.
+    path="/json/2/account.payment/search_read",
+    change=_edit_first_payment,
+    block=ODOO_BLOCK,
+    blocked_text="not allowed to access",
+    short_page=ODOO_SHORT_PAGE,
+)
+
 
 SOURCES = [
     Source(
@@ -164,28 +178,10 @@ SOURCES = [
         "lists carry `_total_items`); the `next` link or a 204 ends them.",
         overrides={"requests_per_second": kommo.UNLIMITED},
     ),
-    Source(
-        name="odoo",
-        harness=lambda: odoo.harness(version=19, sizes={**odoo.SMALL, "account.payment": 30}),
-        token=odoo.TOKEN,
-        streams=("payment",),
-        # search_read: a refused fields_get is a permission the stream reads around.
-        path="/json/2/account.payment/search_read",
-        change=_edit_first_payment,
-        block=ODOO_BLOCK,
-        blocked_text="not allowed to access",
-        short_page=ODOO_SHORT_PAGE,
-    ),
-    Source(
+    ODOO_19,
+    dataclasses.replace(
+        ODOO_19,
         name="odoo-ahead",  # a full read in id ranges, three requested ahead of the one awaited
-        harness=lambda: odoo.harness(version=19, sizes={**odoo.SMALL, "account.payment": 30}),
-        token=odoo.TOKEN,
-        streams=("payment",),
-        path="/json/2/account.payment/search_read",
-        change=_edit_first_payment,
-        block=ODOO_BLOCK,
-        blocked_text="not allowed to access",
-        short_page=ODOO_SHORT_PAGE,
         overrides={"pages_requested_ahead": 3},
         stopping_not_fixed=NOT_APPLICABLE + "ranges requested ahead overlap, so which of them "
         "meets the fault, and how many are sent before the run stops, is not fixed; "
