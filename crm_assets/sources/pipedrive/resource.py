@@ -47,6 +47,11 @@ class PipedriveResource(SourceResource):
         default=20,
         description="Burst budget per 2-second window: 20 is the lowest plan with an API token.",
     )
+    # Every source's setting, shown in the launchpad like the others; Pipedrive counts its
+    # budget per 2-second window instead, so the field says it is not used here.
+    requests_per_second: float = Field(
+        default=5.0, description="Not used by Pipedrive: set requests_per_window instead."
+    )
     notes_update_window_days: int = Field(
         default=30, description="How long after its creation a note may still be edited."
     )
