@@ -176,6 +176,9 @@ class ApiClient:
         self._limiter = _limiter(config.rate_limit)
         self._pause = _Pause()
         self._gate = _Gate()
+        # What a source learns once for the whole run and its branches share (which API
+        # version a server speaks, a login): its own keys, guarded by its own locks.
+        self.shared: dict[str, Any] = {}
 
     def __enter__(self) -> ApiClient:
         return self
@@ -197,8 +200,8 @@ class ApiClient:
     def branch(self) -> ApiClient:
         """A client for another thread of work on the same source, e.g. one stream.
 
-        It shares this client's limiter, budget pause, configured session and run log,
-        so every branch spends one budget; it counts its own `stats` and sends on
+        It shares this client's limiter, budget pause, configured session, run log and
+        `shared` state, so every branch spends one budget; it counts its own `stats` and sends on
         sessions of its own. Close it (use `with`); closing it leaves this one open.
         """
         twin = copy.copy(self)

@@ -10,7 +10,9 @@ Error answers of either kind become errors that say what to do
 
 from __future__ import annotations
 
+import copy
 import itertools
+import threading
 import weakref
 from typing import Any
 
@@ -27,13 +29,26 @@ _transports: weakref.WeakKeyDictionary[ApiClient, Any] = weakref.WeakKeyDictiona
 
 
 def transport_for(client: ApiClient) -> Json2 | JsonRpc:
-    """The client's transport, chosen (and for JSON-RPC, logged in) on first use."""
+    """The client's transport, chosen (and for JSON-RPC, logged in) on first use.
+
+    The choice and the login are made once per run: the branches of one client (a
+    stream each) wait for the first to make them, then each sends on its own.
+    """
     if client not in _transports:
-        protocol = client.config.options.get("protocol", "auto")
-        if protocol == "auto":
-            protocol = "json2" if server_version(client) >= 19 else "jsonrpc"
-        _transports[client] = Json2(client) if protocol == "json2" else JsonRpc(client)
+        lock = client.shared.setdefault("odoo_transport_lock", threading.Lock())
+        with lock:
+            first = client.shared.get("odoo_transport")
+            if first is None:
+                first = client.shared["odoo_transport"] = _discover(client)
+        _transports[client] = first.on(client)
     return _transports[client]
+
+
+def _discover(client: ApiClient) -> Json2 | JsonRpc:
+    protocol = client.config.options.get("protocol", "auto")
+    if protocol == "auto":
+        protocol = "json2" if server_version(client) >= 19 else "jsonrpc"
+    return Json2(client) if protocol == "json2" else JsonRpc(client)
 
 
 def server_version(client: ApiClient) -> int:
@@ -65,6 +80,10 @@ class Json2:
     def __init__(self, client: ApiClient):
         self.client = client
 
+    def on(self, client: ApiClient) -> Json2:
+        """The same transport, sending through `client` (a branch of this one's)."""
+        return Json2(client)
+
     def call(self, model: str, method: str, **arguments: Any) -> Any:
         return self.client.request_json("POST", f"json/2/{model}/{method}", json_body=arguments)
 
@@ -93,6 +112,12 @@ class JsonRpc:
                 f"Odoo rejected login {login!r} with the API key on database "
                 f"{self.database!r}. Check ODOO_LOGIN and ODOO_API_KEY. " + KEY_HELP
             )
+
+    def on(self, client: ApiClient) -> JsonRpc:
+        """The same login (database and user id), sending through `client` (a branch)."""
+        twin = copy.copy(self)
+        twin.client, twin._ids = client, itertools.count(1)
+        return twin
 
     def call(self, model: str, method: str, **arguments: Any) -> Any:
         args = [self.database, self.uid, self.secret, model, method, [], arguments]

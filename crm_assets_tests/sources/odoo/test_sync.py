@@ -86,6 +86,15 @@ def test_a_full_sync_equals_the_emulator_exactly(odoo, warehouse):
     assert_agreed_columns(warehouse)
 
 
+def test_the_streams_of_a_run_share_one_version_probe_and_one_login(odoo, sqlite_warehouse):
+    odoo.run(sqlite_warehouse, tags=FULL, max_concurrent_streams=4)
+    assert odoo.emulator.count("/web/version") == 1
+    # Odoo 17 is read over JSON-RPC, which logs in: once, not once per stream.
+    assert odoo.emulator.logins == (1 if odoo.emulator.version == 17 else 0)
+    for stream in MODELS:
+        assert sqlite_warehouse.row_count(f"odoo_{stream}"), stream
+
+
 def assert_agreed_columns(warehouse):
     """The names and types the modeled tables' SQL is written against."""
     b, i, n, ts, t = schema.BOOLEAN, schema.INTEGER, schema.NUMBER, schema.TIMESTAMP, schema.TEXT

@@ -62,6 +62,8 @@ class OdooEmulator(EmulatorApp):
         scaled = {model: max(1, int(count * scale)) for model, count in DEFAULT_SIZES.items()}
         tables = Generator(self.anchor, {**scaled, **(sizes or {})}, seed).build()
         self.orm = Orm(tables, fields)
+        # `common.login`/`authenticate` calls answered: each is a session a client opened.
+        self.logins = 0
 
     # -- admin ----------------------------------------------------------------------
 
@@ -206,6 +208,8 @@ class OdooEmulator(EmulatorApp):
             return {"server_version": self._name(), "server_version_info": self._version_info(),
                     "server_serie": self._name(), "protocol_version": 1}  # fmt: skip
         if method in ("login", "authenticate"):
+            with self.lock:
+                self.logins += 1
             database, login, password = (args + [None, None, None])[:3]
             self._check_database(database)
             return UID if login == LOGIN and password == self.token else False
