@@ -5,10 +5,9 @@ collector, and freed by reference counting once the page is written: none of the
 ever cyclic garbage. At the default threshold (a pass every 700 net new containers)
 the collector still runs several times per page, each pass walking every young
 object, and now and then a full pass over everything Dagster has loaded: about a
-fifth of the local pipeline's CPU (benchmarks.pipedrive: 1.9 to 2.1 s in 1,220
-passes over 106,728 records; benchmarks.kommo, whose records each bring about 14
-custom field rows: 2.1 s in 2,758 passes, 0.57 s in 89 at 10,000, 0.02 s in 4 at
-the threshold below).
+fifth of the local pipeline's CPU (BENCHMARKS.md: about 1,200 passes and 2 s of CPU
+in a sync of 106,728 records; for a source whose records each bring about 14 custom
+field rows, 2,758 passes, 89 at a threshold of 10,000 and 4 at the one below).
 
 While any stream syncs, the first threshold is raised to `SYNC_THRESHOLD`: a pass
 comes once that many more containers were made than freed, tens of pages' worth,

@@ -3,11 +3,10 @@
 The table writer compares a batch with the stored rows and upserts it inside the
 database, set against set, instead of reading stored rows back into Python. The
 batch gets there by the fastest path each driver has: `COPY ... FROM STDIN` on
-PostgreSQL (psycopg 3), and on SQLite INSERTs of as many rows each as its parameter
-limit allows. An `executemany` costs as much alone, but hands the GIL over at every
+PostgreSQL (psycopg 3), and on SQLite INSERTs of `ROWS_PER_INSERT` rows each. An
+`executemany` costs as much alone, but hands the GIL over at every
 row: with streams writing and reading in other threads, each row then waits for it
-to come back (Pipedrive's benchmark: 15,400 and 15,800 records/s by `executemany`,
-18,000 and 17,200 so).
+to come back (BENCHMARKS.md, "What changed in the write path").
 
 A staging table has its table's column types, so values compare exactly as they
 are stored, and columns named by their keys (c0, c1, ...), so no field name ever
@@ -29,9 +28,9 @@ from sqlalchemy.engine import Connection
 
 # Rows per SQLite INSERT: the GIL changes hands once per statement rather than once per
 # row, and each distinct statement (its row count) stays small in the driver's cache of
-# prepared statements. At SQLite's parameter limit instead (~1,000 rows of Pipedrive
-# deals), the cached statements took 60 MB more peak memory for no clear gain
-# (benchmarks.pipedrive: 19,100 records/s once, against 17,300 and 18,500 at 50).
+# prepared statements. At SQLite's parameter limit instead (about a thousand rows of
+# a source's records), the cached statements took 60 MB more peak memory in the
+# local-pipeline benchmark, for no clear gain.
 ROWS_PER_INSERT = 50
 
 
