@@ -4,9 +4,9 @@ The table writer compares a batch with the stored rows and upserts it inside the
 database, set against set, instead of reading stored rows back into Python. The
 batch gets there by the fastest path each driver has: `COPY ... FROM STDIN` on
 PostgreSQL (psycopg 3), and on SQLite INSERTs of `ROWS_PER_INSERT` rows each. An
-`executemany` costs as much alone, but hands the GIL over at every
-row: with streams writing and reading in other threads, each row then waits for it
-to come back (BENCHMARKS.md, "What changed in the write path").
+`executemany` costs as much alone, but hands the GIL over at every row: with streams
+writing and reading in other threads, each row then waits for it to come back
+(BENCHMARKS.md, "What changed in the write path").
 
 A staging table has its table's column types, so values compare exactly as they
 are stored, and columns named by their keys (c0, c1, ...), so no field name ever
