@@ -2,6 +2,11 @@
 
 PostgreSQL alters a column's type in place. SQLite cannot, so a widened SQLite
 table is rebuilt under its own name inside the caller's transaction.
+
+A column widened to text holds its old values as the text the writer makes of such
+values (`schema.to_storage`): a boolean as `true`/`false`, a timestamp in ISO 8601
+with its UTC offset. The same record then compares equal before and after the
+widening, and a text column reads the same whichever of its rows came first.
 """
 
 from __future__ import annotations
@@ -30,21 +35,52 @@ def widen_columns(
 ) -> None:
     """Change the types of `widened` columns; `current` is the table's full column map."""
     quote = connection.dialect.identifier_preparer.quote_identifier
-    if connection.dialect.name == "postgresql":
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
         for column, kind in widened.items():
             sql_type = schema.SQL_TYPES[kind].compile(dialect=connection.dialect)
+            value = quote(column)
+            if kind == schema.TEXT:
+                value = _as_text(value, current[column], dialect)
             _run(
                 connection,
                 f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(column)} "
-                f"TYPE {sql_type} USING {quote(column)}::{sql_type}",
+                f"TYPE {sql_type} USING ({value})::{sql_type}",
             )
         return
-    _rebuild_sqlite(connection, table, {**current, **widened}, widened)
+    selected = {
+        column: _as_text(quote(column), current[column], dialect)
+        for column, kind in widened.items()
+        if kind == schema.TEXT
+    }
+    _rebuild_sqlite(connection, table, {**current, **widened}, selected)
+
+
+def _as_text(column: str, kind: str, dialect: str) -> str:
+    """SQL for the values of `column` (of type `kind`) as `schema.to_storage` writes them
+    into a text column. Integers, numbers, dates and text need no more than a cast."""
+    if kind == schema.BOOLEAN:
+        return f"CASE WHEN {column} THEN 'true' WHEN NOT {column} THEN 'false' END"
+    if kind != schema.TIMESTAMP:
+        return f"CAST({column} AS TEXT)"
+    # isoformat(): 2026-11-20T18:00:00+00:00, with .ffffff only when there are microseconds.
+    if dialect == "postgresql":
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        fraction = f"mod(date_part('microseconds', {utc})::bigint, 1000000)"
+        micro = f"CASE WHEN {fraction} = 0 THEN '' ELSE to_char({utc}, '.US') END"
+        return f"""to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') || {micro} || '+00:00'"""
+    # SQLite holds the writer's UTC timestamps as text: 2026-11-20 18:00:00.000250.
+    whole = f"replace(substr({column}, 1, 19), ' ', 'T')"
+    fraction = f"substr({column}, 20)"
+    micro = f"CASE WHEN {fraction} IN ('', '.000000') THEN '' ELSE {fraction} END"
+    return f"{whole} || {micro} || '+00:00'"
 
 
 def _rebuild_sqlite(
-    connection: Connection, table: str, columns: dict[str, str], widened: dict[str, str]
+    connection: Connection, table: str, columns: dict[str, str], selected: dict[str, str]
 ) -> None:
+    """Copy `table` into a new table of `columns`, each column as it is, or as its SQL in
+    `selected`, then put the copy in its place."""
     quote = connection.dialect.identifier_preparer.quote_identifier
     inspector = sa.inspect(connection)
     primary_key = inspector.get_pk_constraint(table)["constrained_columns"]
@@ -63,14 +99,11 @@ def _rebuild_sqlite(
         ],
     )
     replacement.create(connection)
-    selected = ", ".join(
-        f"CAST({quote(c)} AS TEXT)" if c in widened and widened[c] == schema.TEXT else quote(c)
-        for c in columns
-    )
+    values = ", ".join(selected.get(c, quote(c)) for c in columns)
     names = ", ".join(quote(c) for c in columns)
     _run(
         connection,
-        f"INSERT INTO {quote(temporary)} ({names}) SELECT {selected} FROM {quote(table)}",  # noqa: S608 (every name quoted)
+        f"INSERT INTO {quote(temporary)} ({names}) SELECT {values} FROM {quote(table)}",  # noqa: S608 (every name quoted)
     )
     _run(connection, f"DROP TABLE {quote(table)}")
     _run(connection, f"ALTER TABLE {quote(temporary)} RENAME TO {quote(table)}")

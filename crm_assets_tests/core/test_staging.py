@@ -130,3 +130,32 @@ def test_a_batch_wider_than_one_statement_allows_arrives_whole(warehouse: Wareho
     assert [{k: r[k] for k in wide[0]} for r in stored] == wide
     with warehouse.writer("wide", ["id"]) as writer:
         assert writer.write(wide).unchanged == 500
+
+
+def test_values_stored_before_a_widening_read_as_the_text_written_after_it(
+    warehouse: Warehouse,
+):
+    at = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+    precise = datetime(2026, 11, 20, 18, 0, 0, 250, tzinfo=UTC)
+    first = [
+        {"id": 1, "flag": True, "at": at},
+        {"id": 2, "flag": False, "at": precise},
+        {"id": 3, "flag": None, "at": None},
+    ]
+    with warehouse.writer("t", ["id"]) as writer:
+        writer.write(first)
+    with warehouse.writer("t", ["id"]) as writer:
+        writer.write([{"id": 4, "flag": "maybe", "at": "soon"}])
+    assert dict(warehouse.columns("t"))["flag"] == schema.TEXT
+    assert dict(warehouse.columns("t"))["at"] == schema.TEXT
+    stored = {r["id"]: (r["flag"], r["at"]) for r in warehouse.rows("t")}
+    # The text a value is stored as in a text column, whether it came before or after.
+    assert stored == {
+        1: ("true", "2026-11-20T18:00:00+00:00"),
+        2: ("false", "2026-11-20T18:00:00.000250+00:00"),
+        3: (None, None),
+        4: ("maybe", "soon"),
+    }
+    with warehouse.writer("t", ["id"]) as writer:
+        again = writer.write(first)
+    assert (again.updated, again.unchanged) == (0, 3)
