@@ -9,13 +9,15 @@ HTTP client as the real vendor would.
 from __future__ import annotations
 
 import io
+import math
 import socket
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
@@ -39,6 +41,30 @@ class RecordedRequest:
     path: str
     args: dict[str, list[str]]
     status: int
+
+
+@dataclass
+class AbuseBlock:
+    """A vendor's answer to a client that keeps going past its limit: more than
+    `threshold` 429s within `window` seconds block it for `block_seconds` (a 403)."""
+
+    threshold: int
+    window: float
+    block_seconds: float
+    rejections: deque[float] = field(default_factory=deque)
+    blocked_until: float = -math.inf
+
+    def blocked(self, now: float) -> bool:
+        return now < self.blocked_until
+
+    def rejected(self, now: float) -> None:
+        """Note a 429 answered at `now`; one too many inside the window starts a block."""
+        self.rejections.append(now)
+        while self.rejections and now - self.rejections[0] > self.window:
+            self.rejections.popleft()
+        if len(self.rejections) > self.threshold:
+            self.blocked_until = now + self.block_seconds
+            self.rejections.clear()
 
 
 @dataclass

@@ -200,3 +200,18 @@ def test_the_adapter_carries_bodies_errors_and_faults(app):
     limited = session.get(f"{DEMO}items")
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "3"
     assert [r.status for r in app.requests] == [200, 418, 429]
+
+
+def test_an_abuse_block_starts_past_the_threshold_inside_the_window_and_ends():
+    from crm_assets.core.emulation import AbuseBlock
+
+    abuse = AbuseBlock(threshold=2, window=10.0, block_seconds=60.0)
+    for moment in (0.0, 5.0):  # two 429s: still within the threshold
+        abuse.rejected(moment)
+    assert not abuse.blocked(5.0)
+    abuse.rejected(30.0)  # the first two fell out of the window
+    assert not abuse.blocked(30.0)
+    abuse.rejected(31.0)
+    abuse.rejected(32.0)  # three inside ten seconds: blocked for a minute
+    assert abuse.blocked(32.0) and abuse.blocked(91.9)
+    assert not abuse.blocked(92.0)

@@ -12,17 +12,17 @@ second is not refused, while 8 requests within 0.9 seconds are.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from crm_assets.core.emulation import AbuseBlock
+
 
 @dataclass
 class _State:
+    abuse: AbuseBlock
     accepted: deque[float] = field(default_factory=deque)
-    rejections: deque[float] = field(default_factory=deque)
-    blocked_until: float = -math.inf
 
 
 class RateLimiter:
@@ -49,19 +49,17 @@ class RateLimiter:
     def admit(self, token: str) -> int | None:
         """None to serve the request, or the status refusing it (429 or 403)."""
         now = self.clock()
-        state = self._states.setdefault(token, _State())
-        if now < state.blocked_until:
+        state = self._states.get(token)
+        if state is None:
+            abuse = AbuseBlock(self.abuse_threshold, self.abuse_window, self.block_seconds)
+            state = self._states[token] = _State(abuse)
+        if state.abuse.blocked(now):
             return 403
         window = 1.0 - self.jitter
         while state.accepted and now - state.accepted[0] >= window:
             state.accepted.popleft()
         if len(state.accepted) >= self.per_second:
-            state.rejections.append(now)
-            while state.rejections and now - state.rejections[0] > self.abuse_window:
-                state.rejections.popleft()
-            if len(state.rejections) > self.abuse_threshold:
-                state.blocked_until = now + self.block_seconds
-                state.rejections.clear()
+            state.abuse.rejected(now)
             return 429
         state.accepted.append(now)
         self.history.append(now)

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from werkzeug.wrappers import Response
+
+from crm_assets.core.emulation import AbuseBlock
 
 # Token costs by request kind, after the vendor's published table: a v1 list costs
 # 20, a v1 single object 2; v2 endpoints cost half their v1 equivalents.
@@ -51,10 +52,9 @@ The action you just performed triggered the security solution.</p>
 
 @dataclass
 class _Window:
+    abuse: AbuseBlock
     started: float = -math.inf
     used: int = 0
-    rejections: deque[float] = field(default_factory=deque)
-    blocked_until: float = -math.inf
 
 
 class RateLimiter:
@@ -87,7 +87,7 @@ class RateLimiter:
     # -- burst and abuse -----------------------------------------------------------
 
     def blocked(self, token: str, now: float) -> bool:
-        return now < self._window(token).blocked_until
+        return self._window(token).abuse.blocked(now)
 
     def take(self, token: str, now: float) -> bool:
         """Count one request in the token's window; False when the window is full."""
@@ -101,13 +101,7 @@ class RateLimiter:
 
     def rejected(self, token: str, now: float) -> None:
         """Note a 429; too many of them inside `abuse_window` starts a block."""
-        window = self._window(token)
-        window.rejections.append(now)
-        while window.rejections and now - window.rejections[0] > self.abuse_window:
-            window.rejections.popleft()
-        if len(window.rejections) > self.abuse_threshold:
-            window.blocked_until = now + self.block_seconds
-            window.rejections.clear()
+        self._window(token).abuse.rejected(now)
 
     def burst_headers(self, token: str, now: float) -> dict[str, str]:
         window = self._window(token)
@@ -161,4 +155,8 @@ class RateLimiter:
             self._spent_day, self._spent = today, 0
 
     def _window(self, token: str) -> _Window:
-        return self._windows.setdefault(token, _Window())
+        window = self._windows.get(token)
+        if window is None:
+            abuse = AbuseBlock(self.abuse_threshold, self.abuse_window, self.block_seconds)
+            window = self._windows[token] = _Window(abuse)
+        return window
