@@ -201,8 +201,9 @@ class ApiClient:
         """A client for another thread of work on the same source, e.g. one stream.
 
         It shares this client's limiter, budget pause, configured session, run log and
-        `shared` state, so every branch spends one budget; it counts its own `stats` and sends on
-        sessions of its own. Close it (use `with`); closing it leaves this one open.
+        `shared` state, so every branch spends one budget; it counts its own `stats` and
+        sends on sessions of its own. Close it (use `with`); closing it leaves this one
+        open.
         """
         twin = copy.copy(self)
         twin.stats = ClientStats()
