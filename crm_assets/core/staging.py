@@ -155,7 +155,7 @@ class Merge:
         new, old = staging.c, table.c
         matches = sa.and_(*[new[k] == old[k] for k in key])
         compared = [c for c in columns if c not in key and c != synced_at]
-        changed = sa.or_(*[old[c].is_distinct_from(new[c]) for c in compared])
+        changed = _differs([old[c] for c in compared], [new[c] for c in compared])
         # Each staging row probes its table's key index once per question. A join
         # would let PostgreSQL's planner hash the whole table for every batch.
         count = sa.select(
@@ -176,9 +176,19 @@ class Merge:
         upsert = insert.on_conflict_do_update(
             index_elements=[old[k] for k in key],
             set_={old[c]: insert.excluded[c] for c in columns if c not in key},
-            where=sa.or_(*[old[c].is_distinct_from(insert.excluded[c]) for c in compared]),
+            where=_differs([old[c] for c in compared], [insert.excluded[c] for c in compared]),
         )
         return cls(count=count, changes=sa.exists().where(matches, changed), upsert=upsert)
+
+
+def _differs(stored: Sequence[Any], staged: Sequence[Any]) -> Any:
+    """True where any of `stored` differs from its counterpart in `staged`, NULLs
+    included. One row-value comparison, not a chain of ORs: SQLite parses a chain into
+    a tree as deep as it is long and refuses one past 1,000 levels (a table of some 500
+    columns)."""
+    if not stored:
+        return sa.false()
+    return sa.tuple_(*stored).is_distinct_from(sa.tuple_(*staged))
 
 
 def conflict_insert(table: sa.Table, dialect: str) -> Any:

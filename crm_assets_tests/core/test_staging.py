@@ -121,9 +121,9 @@ def test_many_batches_on_one_writer_and_a_full_read_of_them(warehouse: Warehouse
 
 
 def test_a_batch_wider_than_one_statement_allows_arrives_whole(warehouse: Warehouse):
-    # 400 columns: SQLite takes at most 32,766 parameters a statement, so 81 rows each,
-    # and a batch of 500 rows (the warehouse's default) goes in seven statements.
-    wide = [{"id": i, **{f"f{c}": i * 1000 + c for c in range(399)}} for i in range(500)]
+    # 700 columns: SQLite takes at most 32,766 parameters a statement, so 46 rows each,
+    # fewer than ROWS_PER_INSERT; a batch of 500 rows goes in eleven statements.
+    wide = [{"id": i, **{f"f{c}": i * 1000 + c for c in range(699)}} for i in range(500)]
     with warehouse.writer("wide", ["id"]) as writer:
         assert writer.write(wide).inserted == 500
     stored = sorted(warehouse.rows("wide"), key=lambda r: r["id"])
