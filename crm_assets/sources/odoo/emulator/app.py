@@ -28,7 +28,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from crm_assets.core.emulation import EmulatorApp
-from crm_assets.sources.odoo.emulator.data import DEFAULT_SIZES, FMT, Generator
+from crm_assets.sources.odoo.emulator.data import DEFAULT_SIZES, FMT, Generator, new_record
 from crm_assets.sources.odoo.emulator.fields import MODELS
 from crm_assets.sources.odoo.emulator.legacy import access_denied, json_reply, jsonrpc, xmlrpc
 from crm_assets.sources.odoo.emulator.orm import Call, OdooError, Orm
@@ -92,16 +92,8 @@ class OdooEmulator(EmulatorApp):
         sequence (never one a deleted record had); returns its id."""
         with self.lock:
             record_id = self.orm.next_id(model)
-            stamp = when.strftime(FMT)
-            record = {"id": record_id, "create_date": stamp, "write_date": stamp,
-                      "create_uid": UID, "write_uid": UID}  # fmt: skip
-            if "company_id" in self.orm.fields[model]:
-                record["company_id"] = 1
-            for name, spec in self.orm.fields[model].items():
-                if spec["store"] and name not in record:
-                    record[name] = [] if spec["type"] in ("one2many", "many2many") else False
-            record.update(values)
-            record["display_name"] = record.get("name") or f"{model},{record_id}"
+            fields = self.orm.fields[model]
+            record = new_record(model, record_id, fields, values, when, when, UID)
             self.orm.tables[model][record_id] = record
             self.orm.changed()
             return record_id

@@ -120,16 +120,8 @@ class Generator:
     def _add(self, model: str, values: Record, created: datetime) -> Record:
         table = self.tables[model]
         record_id = len(table) + 1
-        record = {"id": record_id, "create_date": created.strftime(FMT),
-                  "write_date": self._written(created).strftime(FMT),
-                  "create_uid": 2, "write_uid": self.rng.randint(2, 4)}  # fmt: skip
-        if "company_id" in MODELS[model]:
-            record["company_id"] = 1
-        for name, spec in MODELS[model].items():
-            if spec["store"] and name not in record and name not in values:
-                record[name] = [] if spec["type"] in ("one2many", "many2many") else False
-        record.update(values)
-        record["display_name"] = record.get("name") or f"{model},{record_id}"
+        written, writer = self._written(created), self.rng.randint(2, 4)
+        record = new_record(model, record_id, MODELS[model], values, created, written, writer)
         table[record_id] = record
         return record
 
@@ -303,3 +295,27 @@ class Generator:
             if reconciled and inbound else [],
             "reconciled_bill_ids": [rng.randint(1, 5000)] if reconciled and not inbound else [],
         }, created)  # fmt: skip
+
+
+def new_record(
+    model: str,
+    record_id: int,
+    fields: dict[str, dict[str, Any]],
+    values: Record,
+    created: datetime,
+    written: datetime,
+    write_uid: int = 2,
+) -> Record:
+    """A stored record as Odoo keeps one: `values` over the audit columns, the company,
+    and every other stored field empty (`false`, or `[]` for x2many)."""
+    record = {"id": record_id, "create_date": created.strftime(FMT),
+              "write_date": written.strftime(FMT), "create_uid": 2,
+              "write_uid": write_uid}  # fmt: skip
+    if "company_id" in fields:
+        record["company_id"] = 1
+    for name, spec in fields.items():
+        if spec["store"] and name not in record and name not in values:
+            record[name] = [] if spec["type"] in ("one2many", "many2many") else False
+    record.update(values)
+    record["display_name"] = record.get("name") or f"{model},{record_id}"
+    return record
