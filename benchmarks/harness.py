@@ -244,7 +244,7 @@ def _one_pass(
             with client.branch() as branch:
                 result = sync_stream(
                     branch, target, _timed(stream, clock), Window(None, None),
-                    table=f"{res.table_prefix}{stream.name}", log=_Quiet(),
+                    prefix=res.table_prefix, log=_Quiet(),
                     read_ahead=read_ahead, before_page=stopping,
                 )  # fmt: skip
             stats = branch.stats

@@ -30,6 +30,7 @@ from crm_assets.core.resource import start_date_from_env
 from crm_assets.core.scheduling import Stopped, run_concurrently
 from crm_assets.core.streams import SourceSpec, StreamSpec, SyncMode, Window
 from crm_assets.core.sync import SyncResult, sync_stream
+from crm_assets.core.tables import child_table, stream_table
 from crm_assets.core.worker import WORKER_TAG, orphan_check
 
 FULL_SYNC_TAG = "crm/full_sync"
@@ -133,7 +134,7 @@ def build_source_assets(source: SourceSpec):
                 with client.branch() as branch:
                     result = sync_stream(
                         branch, warehouse, stream, _window(context, resource, stream, full_sync),
-                        table=f"{resource.table_prefix}{stream.name}", log=context.log,
+                        prefix=resource.table_prefix, log=context.log,
                         history_days=resource.history_days, after_page=after_page,
                         before_page=before_page, read_ahead=resource.read_ahead_pages,
                         privacy=privacy,
@@ -300,8 +301,9 @@ def _describe(source: SourceSpec, stream: StreamSpec) -> str:
     So: the stream's own sentence first, then paragraphs and a plain "- " list, with
     no code spans or emphasis whose markup would show as raw backticks or asterisks.
     """
-    table = f"{source.name}_{stream.name}"
-    children = ", ".join(f"{table}__{c.name}" for c in stream.children)
+    prefix = source.resource.model_fields["table_prefix"].default
+    table = stream_table(prefix, stream)
+    children = ", ".join(child_table(prefix, stream, c) for c in stream.children)
     if stream.sync_mode == SyncMode.INCREMENTAL:
         mode = "incremental: reads the records updated in its partition (a UTC day)"
         if stream.lookback > timedelta(0):

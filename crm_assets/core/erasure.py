@@ -34,7 +34,7 @@ from crm_assets.core.erased import register_table, registered
 from crm_assets.core.history import SUFFIX as HISTORY
 from crm_assets.core.privacy import Policy
 from crm_assets.core.streams import SourceSpec
-from crm_assets.core.sync import child_table
+from crm_assets.core.tables import child_table, stream_table
 
 IDENTIFYING = (pd.EMAIL, pd.CPF, pd.CNPJ)
 _HEX = re.compile(r"[0-9a-f]{64}")
@@ -61,11 +61,11 @@ def table_maps(sources: Iterable[tuple[SourceSpec, str]]) -> list[TableMap]:
     maps, shared = [], {}
     for source, prefix in sources:
         for stream in source.streams:
-            table = f"{prefix}{stream.name}"
+            table = stream_table(prefix, stream)
             links = tuple(f"_parent_{k}" for k in stream.primary_key)
             children = []
             for child in stream.children:
-                name = child_table(child, stream, table)
+                name = child_table(prefix, stream, child)
                 personal = _classes(child.personal)
                 if child.personal_rows is not None:
                     # A row-classified column may hold any class: search it for all.

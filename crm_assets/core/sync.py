@@ -22,6 +22,7 @@ from crm_assets.core.prefetch import read_ahead as reading_ahead
 from crm_assets.core.privacy import Policy
 from crm_assets.core.streams import ChildSpec, Record, StreamSpec, Window
 from crm_assets.core.table_writer import WriteStats
+from crm_assets.core.tables import child_table, stream_table
 from crm_assets.core.warehouse import Warehouse
 
 PROGRESS_EVERY_SECONDS = 10.0
@@ -54,7 +55,7 @@ def sync_stream(
     stream: StreamSpec,
     window: Window,
     *,
-    table: str,
+    prefix: str,
     log: Any,
     history_days: int = 0,
     after_page: Callable[[], None] | None = None,
@@ -62,7 +63,8 @@ def sync_stream(
     before_page: Callable[[], None] | None = None,
     read_ahead: int = 1,
 ) -> SyncResult:
-    """Fetch `stream` for `window` and upsert it into `table` and its child tables.
+    """Fetch `stream` for `window` and upsert it into its table and child tables, named
+    with the source's table `prefix` (`core.tables`).
 
     A stream with `resolve` is first resolved against the source; one with `reconcile`
     ends a windowed read by marking live rows whose keys the source no longer lists.
@@ -78,10 +80,11 @@ def sync_stream(
     if stream.resolve is not None:
         stream = stream.resolve(client)
     reconcile = stream.reconcile if not window.is_full else None
+    table = stream_table(prefix, stream)
     result = SyncResult(table=table, window=window, descriptions=dict(stream.column_descriptions))
     privacy = privacy or Policy({})
     guard = privacy.guard(table, stream.personal, stream.personal_rows, stream.primary_key)
-    child_tables = {c.name: child_table(c, stream, table) for c in stream.children}
+    child_tables = {c.name: child_table(prefix, stream, c) for c in stream.children}
     guards = {
         c.name: privacy.guard(child_tables[c.name], c.personal, c.personal_rows, (*c.scope, *c.key))
         for c in stream.children
@@ -165,14 +168,6 @@ def sync_stream(
             "at the source, then run erase_data_subject again."
         )
     return result
-
-
-def child_table(child: ChildSpec, stream: StreamSpec, table: str) -> str:
-    """The table a child list is written to: `<table>__<name>`, or a table several
-    streams share (`ChildSpec.table`) under the same prefix."""
-    if not child.table:
-        return f"{table}__{child.name}"
-    return table.removesuffix(stream.name) + child.table
 
 
 def _child_rows(

@@ -37,7 +37,7 @@ def observing(name: str, seen: list, started: threading.Barrier | None = None) -
 def sync(warehouse, stream: StreamSpec) -> None:
     client = SimpleNamespace(stats=SimpleNamespace(requests=0))
     log = logging.getLogger("crm_assets_tests.collection")
-    sync_stream(client, warehouse, stream, Window(None, None), table=stream.name, log=log)
+    sync_stream(client, warehouse, stream, Window(None, None), prefix="", log=log)
 
 
 def test_a_sync_collects_less_often_and_puts_the_pace_back(warehouse):

@@ -56,20 +56,20 @@ class Client:
 
 
 def run(warehouse: Warehouse, source: Source, window: Window):
-    return sync_stream(Client(), warehouse, source.stream(), window, table="t", log=LOG)
+    return sync_stream(Client(), warehouse, source.stream(), window, prefix="", log=LOG)
 
 
 def test_a_resolved_stream_declares_discovered_columns_and_describes_them(warehouse):
     source = Source([1, 2])
     result = run(warehouse, source, FULL)
-    assert dict(warehouse.columns("t"))["amount"] == schema.NUMBER
+    assert dict(warehouse.columns("things"))["amount"] == schema.NUMBER
     assert result.descriptions == {"id": "the id", "amount": "the amount"}
 
     source.fields["note"] = schema.TEXT
     for record in source.records.values():
         record["note"] = None  # a new field, empty everywhere: still a typed column
     result = run(warehouse, source, FULL)
-    assert dict(warehouse.columns("t"))["note"] == schema.TEXT
+    assert dict(warehouse.columns("things"))["note"] == schema.TEXT
     assert result.descriptions["note"] == "the note"
 
 
@@ -82,12 +82,12 @@ def test_a_windowed_read_marks_keys_the_source_no_longer_lists(warehouse):
     result = run(warehouse, source, DAY)
     assert source.listed == 1
     assert result.stats.deleted == 1
-    deleted = {r["id"]: r["_deleted"] for r in warehouse.rows("t")}
+    deleted = {r["id"]: r["_deleted"] for r in warehouse.rows("things")}
     assert deleted == {1: False, 2: False, 3: True, 4: False, 5: False}
-    assert warehouse.row_count("t") == 4
+    assert warehouse.row_count("things") == 4
 
     again = run(warehouse, source, DAY)
-    assert again.stats.deleted == 0 and warehouse.row_count("t") == 4
+    assert again.stats.deleted == 0 and warehouse.row_count("things") == 4
 
 
 def test_reconciliation_that_lists_nothing_marks_nothing(warehouse):
@@ -95,10 +95,10 @@ def test_reconciliation_that_lists_nothing_marks_nothing(warehouse):
     run(warehouse, source, FULL)
     source.records = {}
     result = run(warehouse, source, DAY)
-    assert result.stats.deleted == 0 and warehouse.row_count("t") == 2
+    assert result.stats.deleted == 0 and warehouse.row_count("things") == 2
 
 
 def test_reconciliation_before_the_table_exists_is_harmless(warehouse):
     source = Source([])
     result = run(warehouse, source, DAY)
-    assert result.records == 0 and not warehouse.has_table("t")
+    assert result.records == 0 and not warehouse.has_table("things")

@@ -37,7 +37,7 @@ def stream(pages: list[list[dict]]) -> StreamSpec:
 def sync(warehouse, pages: list[list[dict]]):
     client = SimpleNamespace(stats=SimpleNamespace(requests=0))
     log = logging.getLogger("t")
-    return sync_stream(client, warehouse, stream(pages), FULL, table="orders", log=log)
+    return sync_stream(client, warehouse, stream(pages), FULL, prefix="", log=log)
 
 
 def order(i: int, **items: int) -> dict:

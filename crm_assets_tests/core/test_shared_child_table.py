@@ -33,7 +33,7 @@ def stream(kind: str, records: list[dict]) -> StreamSpec:
 def sync(warehouse, kind: str, records: list[dict]) -> None:
     client = SimpleNamespace(stats=SimpleNamespace(requests=0))
     spec = stream(kind, records)
-    sync_stream(client, warehouse, spec, FULL, table=f"x_{kind}", log=logging.getLogger("t"))
+    sync_stream(client, warehouse, spec, FULL, prefix="x_", log=logging.getLogger("t"))
 
 
 def test_streams_sharing_a_child_table_never_touch_each_others_rows(sqlite_warehouse):
