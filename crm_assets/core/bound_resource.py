@@ -13,6 +13,8 @@ and makes the launchpad's default config list every setting, secrets as
 
 from __future__ import annotations
 
+from typing import Any
+
 from dagster import ConfigurableResource
 from dagster._config.pythonic_config.config import infer_schema_from_config_class
 from dagster._config.pythonic_config.conversion_utils import _curry_config_schema
@@ -30,3 +32,18 @@ class BoundResource(ConfigurableResource):
         return _curry_config_schema(
             infer_schema_from_config_class(type(self), default=bound), bound
         )
+
+
+def run_has_ended(context: Any) -> bool:
+    """Whether the run a resource is being set up for has already ended.
+
+    Dagster's `job execute` sets a run's resources up once more after the run, to read
+    its outputs. A check that failed the run would fail there again, and the CLI would
+    end on Dagster's traceback instead of the run's own failure; so checks skip it.
+    """
+    run = getattr(context, "dagster_run", None)
+    instance = getattr(context, "instance", None)
+    if run is None or instance is None:
+        return False
+    stored = instance.get_run_by_id(run.run_id)
+    return stored is not None and stored.is_finished

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from dagster import EnvVar, Failure, InitResourceContext
 from pydantic import Field, PrivateAttr
 
-from crm_assets.core.bound_resource import BoundResource
+from crm_assets.core.bound_resource import BoundResource, run_has_ended
 from crm_assets.core.demo import DEMO_VARIABLE, demo_host, demo_mode, is_demo_url
 from crm_assets.core.http import ApiClient, ClientConfig, Credential, RateLimit, RetryPolicy
 from crm_assets.core.privacy import KEY_VARIABLE, Policy, PolicyError, policy_from_env
@@ -129,6 +129,8 @@ class SourceResource(BoundResource):
         # Cheap and side-effect free: `dagster job execute` sets resources up twice.
         # One per execution: a copy of this resource would share its original's.
         self._step_ending = threading.Event()
+        if run_has_ended(context):  # the CLI's set-up after the run: the run said why
+            return
         self.require(self.SECRET_FIELD, self.SECRET_VARIABLE)
         if self.ACCOUNT_FIELD and not self.base_url:
             self.require(self.ACCOUNT_FIELD, self.ENV_FIELDS[self.ACCOUNT_FIELD])
