@@ -83,7 +83,7 @@ class SourceResource(BoundResource):
         ge=0,
         description=(
             "Keep the earlier versions of changed rows in `<table>__history` for this many "
-            "days (0: no history)."
+            "days (0: no history; a sync then deletes the versions earlier runs kept)."
         ),
     )
 

@@ -156,11 +156,17 @@ def sync_stream(
         with warehouse.writing(), transactions.held():
             if window.is_full or reconcile is not None:
                 writer.mark_unseen_deleted()
-            for each in (writer, *children.values()):
-                each.prune_history()
+            pruned = {each.name: each.prune_history() for each in (writer, *children.values())}
         result.stats = writer.stats
         result.children = {name: w.stats for name, w in children.items()}
     progress.done(result)
+    if not history_days:
+        for name, count in pruned.items():
+            if count:
+                log.info(
+                    f"{name}: history is off (history_days=0), so the {count} earlier "
+                    f"versions kept in {name}__history were deleted."
+                )
     if result.returned:
         log.warning(
             f"{table}: {result.returned} rows written hold the email or CPF/CNPJ of a data "

@@ -127,18 +127,16 @@ class TableWriter:
         # a key comes back).
         self._created = self._fresh = False
         self._track_seen = track_seen
-        # Opt-in: the versions this writer replaces go to `<table>__history`.
-        self._history = (
-            History(
-                connection,
-                identifier(table + HISTORY_SUFFIX),
-                self.primary_key,
-                retention_days=history_days,
-                replaced_at=synced_at,
-            )
-            if history_days > 0
-            else None
+        # Opt-in: the versions this writer replaces go to `<table>__history`. With
+        # history off it keeps none, and pruning empties what earlier runs kept.
+        self._retention = History(
+            connection,
+            identifier(table + HISTORY_SUFFIX),
+            self.primary_key,
+            retention_days=history_days,
+            replaced_at=synced_at,
         )
+        self._history = self._retention if history_days > 0 else None
 
     # -- writing -----------------------------------------------------------------
 
@@ -404,11 +402,14 @@ class TableWriter:
     # -- history -----------------------------------------------------------------
 
     def prune_history(self) -> int:
-        """Delete history versions past the retention (none when history is off)."""
-        if self._history is None:
-            return 0
+        """Delete history versions past the retention; returns the count.
+
+        `history_days` is how long a replaced version is kept, so with history off (0)
+        every version an earlier run kept is past it and goes: switching history off
+        removes the history, rather than keeping personal data past any retention.
+        """
         with self._transaction():
-            return self._history.prune()
+            return self._retention.prune()
 
     def _keep_history_where(self, table: sa.Table, where: Any, keys: Any = None) -> None:
         if self._history is not None:

@@ -152,3 +152,25 @@ def test_versions_past_the_retention_are_pruned_by_a_later_sync(warehouse):
     with sync(warehouse, DAY3 + timedelta(days=2, hours=1), history_days=2) as writer:
         assert writer.prune_history() == 1
     assert history(warehouse) == []
+
+
+def test_switching_history_off_deletes_the_versions_kept(warehouse):
+    """`history_days=0` keeps versions for no days: the next sync empties the history
+    (the table stays, so queries over it still run), and later syncs keep nothing."""
+    with sync(warehouse, DAY1, history_days=90) as writer:
+        writer.write(DEALS)
+    with sync(warehouse, DAY2, history_days=90) as writer:
+        writer.write([{"id": 1, "title": "a", "value": 11}, {"id": 2, "title": "b", "value": 21}])
+    assert len(history(warehouse)) == 2
+
+    # A day later, well inside the old 90-day retention.
+    with sync(warehouse, DAY3, history_days=0) as writer:
+        writer.write([{"id": 1, "title": "a", "value": 12}])
+        assert writer.prune_history() == 2
+    assert warehouse.has_table("deals__history")
+    assert history(warehouse) == []
+    with sync(warehouse, DAY3 + timedelta(days=1), history_days=0) as writer:
+        writer.write([{"id": 1, "title": "a", "value": 13}])
+        assert writer.prune_history() == 0
+    assert history(warehouse) == []
+    assert [r["value"] for r in warehouse.rows("deals", order_by=("id",))] == [13, 21]

@@ -35,3 +35,23 @@ def test_a_changed_record_leaves_its_previous_version_in_history(nectar, warehou
 def test_history_is_off_unless_asked(nectar, warehouse):
     nectar.run(warehouse, streams=["contacts"], tags=FULL)
     assert not [t for t in warehouse.table_names() if t.endswith("__history")]
+
+
+def test_switching_history_off_empties_the_history_on_the_next_run(nectar, warehouse):
+    nectar.run(warehouse, streams=["contacts"], tags=FULL, history_days=30)
+    moment = datetime.combine(ANCHOR, datetime.min.time(), tzinfo=UTC) + timedelta(hours=15)
+    for contact in nectar.emulator.records("contatos")[:3]:
+        nectar.emulator.touch("contatos", contact["id"], moment)
+    nectar.run(warehouse, streams=["contacts"], history_days=30)
+    assert warehouse.row_count("nectarcrm_contacts__history", include_deleted=True) == 3
+
+    result = nectar.run(warehouse, streams=["contacts"], tags=FULL)
+    history = [t for t in warehouse.table_names() if t.endswith("__history")]
+    assert "nectarcrm_contacts__history" in history
+    assert all(warehouse.row_count(t, include_deleted=True) == 0 for t in history)
+    logs = "\n".join(str(r) for r in nectar.instance.all_logs(result.run_id))
+    assert (
+        "history is off (history_days=0), so the 3 earlier versions kept in "
+        "nectarcrm_contacts__history were deleted" in logs
+    )
+    assert warehouse.row_count("nectarcrm_contacts") > 0
