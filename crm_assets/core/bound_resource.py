@@ -41,7 +41,7 @@ def run_has_ended(context: Any) -> bool:
     its outputs. A check that failed the run would fail there again, and the CLI would
     end on Dagster's traceback instead of the run's own failure; so checks skip it.
     """
-    run = getattr(context, "dagster_run", None)
+    run = getattr(context, "run", None)
     instance = getattr(context, "instance", None)
     if run is None or instance is None:
         return False

@@ -5,9 +5,9 @@ schedules' runs included. `CRM_EXECUTOR=celery` sends each step to a Celery work
 through the broker at `CRM_CELERY_BROKER_URL` (bound as an environment variable, so
 its password never shows in run config or the UI), on the queue `CRM_CELERY_QUEUE`
 (default `dagster`, which `dagster-celery worker start` listens on unless given `-q`).
-Unset (or `multiprocess`), steps run in subprocesses of the run, with the two
-additions below: the executor names its worker, and a run stopped by a signal ends
-CANCELED, not FAILED.
+Unset (or `multiprocess`), steps run in subprocesses of the run, with the three
+additions below: the executor names its worker, a run stopped by a signal ends
+CANCELED, not FAILED, and a run whose resources fail setup fails with their sentence.
 
 The executor runs in the run's worker process (the `dagster job execute` process, or
 the process a run launcher started), so it tags the run with that process's identity
@@ -21,6 +21,12 @@ canceled only when a termination request was recorded before the interrupt, as t
 UI's Terminate button does. A signal to the run's process is such a request, so this
 executor records it before letting the interrupt end the run. Runs terminated from the
 UI already carry the request and are left as they are.
+
+A resource that cannot be set up (a missing token, a warehouse that does not answer)
+raises a `Failure` saying what to change. Dagster fails such a run with "An exception
+was thrown during execution" over its own wrapper errors; the executor re-raises the
+resource's `Failure` instead, so the run's failure carries that sentence first.
+(Dagster's framing line, 'Execution of run for "<job>" failed.', is fixed text.)
 """
 
 from __future__ import annotations
@@ -29,7 +35,14 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from dagster import DagsterInstance, Executor, ExecutorDefinition, multi_or_in_process_executor
+from dagster import (
+    DagsterError,
+    DagsterInstance,
+    Executor,
+    ExecutorDefinition,
+    Failure,
+    multi_or_in_process_executor,
+)
 from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._core.storage.dagster_run import DagsterRunStatus
 
@@ -64,6 +77,37 @@ class _CancelOnInterrupt(Executor):
         except (DagsterExecutionInterruptedError, KeyboardInterrupt):
             request_termination(plan_context.instance, plan_context.run_id)
             raise
+        except DagsterError as exc:
+            reason = setup_failure(exc)
+            if reason is None:
+                raise
+            # Raised outside Dagster's wrappers and unchained, so the run's failure shows
+            # this sentence alone under Dagster's "Execution of run ... failed." line.
+            raise Failure(description=reason, allow_retries=False) from None
+
+
+def setup_failure(error: DagsterError) -> str | None:
+    """The sentence of the `Failure` a resource raised in setup, found in the error Dagster
+    wraps it in, or None when `error` holds no Failure.
+
+    Dagster reports a resource that fails setup as "An exception was thrown during
+    execution", under which sits a DagsterResourceFunctionError (in process) or a
+    DagsterSubprocessError listing each step process's serialized error (multiprocess);
+    our resources' own sentence, which says what to change, is buried in it.
+    """
+    user = getattr(error, "user_exception", None)
+    if isinstance(user, Failure) and user.description:
+        return user.description.strip()
+    reasons: list[str] = []
+    for info in getattr(error, "subprocess_error_infos", None) or []:
+        while info is not None:
+            if info.cls_name == "Failure" and "Failure: " in info.message:
+                reason = info.message.split("Failure: ", 1)[1].strip()
+                if reason not in reasons:
+                    reasons.append(reason)
+                break
+            info = info.cause
+    return "\n".join(reasons) or None
 
 
 def request_termination(instance: DagsterInstance, run_id: str) -> None:

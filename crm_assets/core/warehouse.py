@@ -23,7 +23,8 @@ from pydantic import PrivateAttr
 from sqlalchemy.engine import Engine
 
 from crm_assets.core import schema
-from crm_assets.core.bound_resource import BoundResource
+from crm_assets.core.bound_resource import BoundResource, run_has_ended
+from crm_assets.core.redaction import Redactor
 from crm_assets.core.table_writer import DELETED, TableWriter, Transactions, identifier
 
 DEFAULT_URL = "sqlite:///data/warehouse.db"
@@ -57,11 +58,24 @@ class Warehouse(BoundResource):
         return self.url.get_value() if isinstance(self.url, EnvVar) else self.url
 
     def setup_for_execution(self, context: Any) -> None:
-        # A bad URL fails resource setup with what to change, before any source is read.
+        """Fail resource setup, before any source is read, when the URL cannot work: it is
+        malformed, names a database or driver this project cannot use, or no database
+        answers there. The Failure says what to change and never repeats the password.
+
+        Not checked again for a run that has already ended (Dagster's CLI sets resources
+        up once more after the run to read its outputs): the run said why it failed.
+        """
+        if run_has_ended(context):
+            return
         try:
             warehouse_url(self.resolved_url())
+            with self.engine.connect():
+                pass
         except WarehouseUrlError as exc:
             raise Failure(str(exc)) from None
+        except (sa.exc.DBAPIError, OSError) as exc:  # OSError: a SQLite file's directory
+            self.teardown_after_execution(context)
+            raise Failure(unreachable(self.resolved_url(), exc)) from None
 
     def teardown_after_execution(self, context: Any) -> None:
         if self._engine is not None:
@@ -194,6 +208,57 @@ def warehouse_url(url: str) -> sa.URL:
     return parsed
 
 
+def unreachable(url: str, error: Exception) -> str:
+    """One sentence for a database that did not let us connect: where, why, what to change.
+
+    The driver's own text (which names the host, never the password) is the fallback;
+    the password is masked from it all the same.
+    """
+    parsed = sa.engine.make_url(url)
+    driver_text = str(getattr(error, "orig", None) or error).strip()
+    said = Redactor([parsed.password or ""]).redact(
+        driver_text.splitlines()[0] if driver_text else ""
+    )
+    lowered = driver_text.lower()
+    if parsed.get_backend_name() == "sqlite":
+        return (
+            f"{URL_VARIABLE} names the SQLite file {parsed.database!r}, which cannot be opened "
+            f"({said}): point {URL_VARIABLE} at a file in a directory this process may write."
+        )
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    if "failed to resolve host" in lowered or "could not translate host name" in lowered:
+        return (
+            f"{URL_VARIABLE} names the host {parsed.host!r}, which does not resolve to an "
+            f"address: correct the host in {URL_VARIABLE}."
+        )
+    if "connection refused" in lowered or "timeout expired" in lowered or "timed out" in lowered:
+        how = "refused the connection" if "refused" in lowered else "did not answer in time"
+        return (
+            f"The PostgreSQL warehouse at {where} {how}: start the server there, or change "
+            f"the host and port in {URL_VARIABLE}."
+        )
+    if "database" in lowered and "does not exist" in lowered:
+        return (
+            f"The PostgreSQL server at {where} has no database {parsed.database!r}: create it, "
+            f"or change the database in {URL_VARIABLE}."
+        )
+    if "password authentication failed" in lowered or (
+        "role " in lowered and "does not exist" in lowered
+    ):
+        return (
+            f"The PostgreSQL server at {where} refused user {parsed.username!r}: correct the "
+            f"user or password in {URL_VARIABLE}."
+        )
+    return (
+        f"The PostgreSQL warehouse at {where} could not be reached as user {parsed.username!r} "
+        f"({said}): check the server, or change {URL_VARIABLE}."
+    )
+
+
+# A server that drops packets instead of refusing would otherwise hold a run's setup for
+# the operating system's TCP timeout (minutes): a warehouse answers well within this.
+CONNECT_TIMEOUT_SECONDS = 10
+
 # Each stream's sync holds a connection for its whole run, and several streams run at
 # once, beside readers (the UI, checks): room for that without waiting.
 _POOL = {"pool_size": 5, "max_overflow": 45}
@@ -212,7 +277,10 @@ def create_engine(url: str) -> Engine:
         with engine.connect():
             pass
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, **_POOL)
+    connect_args = {}
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **_POOL)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
