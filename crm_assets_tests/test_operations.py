@@ -7,6 +7,7 @@ detail must stay out of it; a failed run must say what went wrong in its first l
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
@@ -65,9 +66,13 @@ def test_event_log_size_does_not_grow_with_the_page_count(nectar_paged, sqlite_w
 
 
 WRONG_TOKEN = "wrong-nectar-token-77e1d0"
-STREAM_FAILED = (
-    "NectarCRM: 1 of 2 streams failed (contacts); the others were written. "
-    "Re-run the partition to retry them."
+CANNOT_RETRY = (
+    "NectarCRM: 1 of 2 streams failed (contacts); 1 was written. Re-running will fail the "
+    "same way: first change what each error below names."
+)
+RETRY = (
+    "NectarCRM: 1 of 2 streams failed (contacts); 1 was written. The failure looks "
+    "temporary: re-run the partition to retry them."
 )
 
 
@@ -80,8 +85,14 @@ STREAM_FAILED = (
             "NECTARCRM_API_TOKEN: copy it again from Settings > Integrations > Public Token.",
             id="bad-token",
         ),
-        pytest.param("stream_404", STREAM_FAILED, id="one-stream-fails"),
-        pytest.param("stream_retries", STREAM_FAILED, id="retries-exhausted"),
+        pytest.param("stream_404", CANNOT_RETRY, id="one-stream-fails"),
+        pytest.param("stream_retries", RETRY, id="retries-exhausted"),
+        pytest.param(
+            "mixed",
+            "NectarCRM: 2 of 2 streams failed; none were written. Re-running the partition "
+            "retries opportunities; contacts needs the change its error below names first.",
+            id="one-to-retry-one-to-fix",
+        ),
     ],
 )
 def test_a_failed_run_says_what_went_wrong_first(nectar_paged, sqlite_warehouse, fault, first_line):
@@ -91,8 +102,11 @@ def test_a_failed_run_says_what_went_wrong_first(nectar_paged, sqlite_warehouse,
         overrides["api_token"] = WRONG_TOKEN
     elif fault == "stream_404":
         nectar.emulator.inject(404, body="Not found", path_prefix="/crm/api/1/contatos")
-    else:
+    elif fault == "stream_retries":
         nectar.emulator.inject(503, times=2, path_prefix="/crm/api/1/contatos")
+    else:
+        nectar.emulator.inject(404, body="Not found", path_prefix="/crm/api/1/contatos")
+        nectar.emulator.inject(503, times=2, path_prefix="/crm/api/1/oportunidades")
 
     result = nectar.run(sqlite_warehouse, streams=STREAMS, raise_on_error=False, **overrides)
 
@@ -107,3 +121,33 @@ def test_a_failed_run_says_what_went_wrong_first(nectar_paged, sqlite_warehouse,
     assert run_failure.job_failure_data.error.message.splitlines()[0].endswith(first_line)
     stored = nectar.instance.all_logs(result.run_id)
     assert not any(WRONG_TOKEN in str(e) or TOKEN in str(e) for e in stored)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_vendor_that_cannot_be_reached_fails_every_stream_and_says_none_was_written(
+    nectar_paged, sqlite_warehouse
+):
+    nectar = nectar_paged(50)
+    result = nectar.run(
+        sqlite_warehouse,
+        streams=["contacts", "opportunities", "tags"],
+        raise_on_error=False,
+        base_url=f"http://127.0.0.1:{free_port()}/crm/api/1/",
+        max_attempts=2,
+        backoff_seconds=0.01,
+    )
+    assert not result.success
+    [step_failure] = [e for e in result.all_events if e.is_step_failure]
+    lines = step_failure.step_failure_data.user_failure_data.description.splitlines()
+    assert lines[0] == (
+        "NectarCRM: 3 of 3 streams failed; none were written. The failures look temporary: "
+        "re-run the partition to retry them."
+    )
+    assert [line.split(":")[0] for line in lines[1:]] == ["contacts", "opportunities", "tags"]
+    assert all("connection failed" in line for line in lines[1:])
+    assert sqlite_warehouse.table_names() == []

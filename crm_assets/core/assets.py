@@ -25,7 +25,7 @@ from dagster import (
     multi_asset,
 )
 
-from crm_assets.core.http import ApiError, ClientStats, FatalApiError
+from crm_assets.core.http import ApiError, ClientStats, FatalApiError, rerun_may_fix
 from crm_assets.core.resource import start_date_from_env
 from crm_assets.core.scheduling import Stopped, run_concurrently
 from crm_assets.core.streams import SourceSpec, StreamSpec, SyncMode, Window
@@ -114,7 +114,8 @@ def build_source_assets(source: SourceSpec):
         run = context.instance.get_run_by_id(context.run.run_id)
         stop_if_orphaned = orphan_check(run.tags.get(WORKER_TAG) if run else None)
         privacy = resource.privacy_policy()
-        failures: list[tuple[str, str]] = []
+        failures: list[tuple[str, BaseException]] = []
+        written = 0
         step_ending = resource.step_ending()
         with resource.client(logger=context.log) as client:
 
@@ -150,6 +151,7 @@ def build_source_assets(source: SourceSpec):
                 is_final=_ends_the_run,
             ):
                 if outcome.error is None:
+                    written += 1
                     result, stats = outcome.result
                     yield _materialization(
                         source, outcome.stream, warehouse, result, stats,
@@ -161,20 +163,59 @@ def build_source_assets(source: SourceSpec):
                     ending = ending or outcome.error
                 else:
                     context.log.error(str(outcome.error))
-                    failures.append((outcome.stream.name, str(outcome.error)))
+                    failures.append((outcome.stream.name, outcome.error))
             if isinstance(ending, FatalApiError):
                 raise _failure(str(ending)) from None
             if ending is not None:
                 raise ending
         if failures:
-            names = ", ".join(name for name, _ in failures)
-            raise _failure(
-                f"{source.title}: {len(failures)} of {len(selected)} streams failed ({names}); "
-                "the others were written. Re-run the partition to retry them.\n"
-                + "\n".join(f"{name}: {message}" for name, message in failures)
-            )
+            names = [stream.name for stream in selected]
+            raise _failure(streams_failed(source, failures, names, written))
 
     return _sync
+
+
+def streams_failed(
+    source: SourceSpec,
+    failures: list[tuple[str, BaseException]],
+    selected: list[str],
+    written: int,
+) -> str:
+    """What a run whose streams failed says first: how many failed and were written, and
+    whether re-running the partition can help, then each stream's own error.
+
+    A re-run is advised only for the failures it can fix (timeouts, connection
+    failures, 429 and 5xx answers); a rejected request or a missing model needs the
+    change its error names, and re-running first would only fail the same way.
+    """
+    failures = sorted(failures, key=lambda failure: selected.index(failure[0]))
+    names = [name for name, _ in failures]
+    retry = [name for name, error in failures if rerun_may_fix(error)]
+    fix = [name for name in names if name not in retry]
+    listed = "" if len(failures) == len(selected) else f" ({', '.join(names)})"
+    written_text = {0: "none were written", 1: "1 was written"}.get(
+        written, f"{written} were written"
+    )
+    streams = "stream" if len(selected) == 1 else "streams"
+    head = (
+        f"{source.title}: {len(failures)} of {len(selected)} {streams} failed{listed}; "
+        f"{written_text}."
+    )
+    if not fix:
+        looks = "failure looks" if len(failures) == 1 else "failures look"
+        advice = f"The {looks} temporary: re-run the partition to retry them."
+    elif not retry:
+        advice = "Re-running will fail the same way: first change what each error below names."
+    else:
+        needs = (
+            "needs the change its error below names"
+            if len(fix) == 1
+            else "need the changes their errors below name"
+        )
+        advice = (
+            f"Re-running the partition retries {', '.join(retry)}; {', '.join(fix)} {needs} first."
+        )
+    return f"{head} {advice}\n" + "\n".join(f"{name}: {error}" for name, error in failures)
 
 
 def _ends_the_run(error: BaseException) -> bool:

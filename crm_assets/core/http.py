@@ -67,6 +67,17 @@ class RetriesExhaustedError(ApiError):
     """A transient failure (429, 5xx, network) outlived every retry."""
 
 
+def rerun_may_fix(error: BaseException) -> bool:
+    """Whether running again, unchanged, may succeed: the vendor was unreachable, slow,
+    busy or throttling (a timeout, a connection failure, 429, 5xx), or sent a garbled
+    page. A rejected credential, a missing model or endpoint, a refused request fail
+    the same way every time: something must change first.
+    """
+    if isinstance(error, RetriesExhaustedError | MalformedResponseError):
+        return True
+    return isinstance(error, ApiError) and error.status in RETRY_STATUSES
+
+
 @dataclass(frozen=True)
 class Credential:
     """A secret and where it travels: a header, a query parameter, or both."""
