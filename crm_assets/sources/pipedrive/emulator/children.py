@@ -128,22 +128,15 @@ class Children:
         table = self.data.table("deals")
         i = deal_id - 1
         add, upd, state = table.add[i], table.upd[i], table.state[i]
-        r = self.data.rand("deals", deal_id)
-        owner, _, _, pipeline, stage = self.records.deal_refs(deal_id)
-        stages = [s["id"] for s in self.records.catalog.stages_of(pipeline)]
+        owner = self.records.deal_refs(deal_id)[0]
         changes: list[tuple[int, str, Any, Any, bool]] = [
             (add, "add_time", None, v1_time(add), False)
         ]
-        previous = stages[0]
-        for step in range(r(60) % 3):
-            moved = stages[(stages.index(previous) + 1) % len(stages)]
-            changes.append((_between(add, upd, r(61 + step)), "stage_id", previous, moved, False))
-            previous = moved
-        if previous != stage:
-            changes.append((_between(add, upd, r(64)), "stage_id", previous, stage, False))
+        for ts, old, new in self.records.stage_moves(deal_id):
+            changes.append((ts, "stage_id", old, new, False))
         outcome = STATUSES[state & STATUS_MASK]
         if outcome != "open":
-            changes.append((_between(add, upd, r(20)), "status", "open", outcome, False))
+            changes.append((self.records.closed_at(deal_id), "status", "open", outcome, False))
         if upd > add:
             for n, field in enumerate(self.records.fields.custom["deals"][:2]):
                 changes.append((upd - n, field["key"], None, "updated", True))

@@ -46,7 +46,10 @@ STATUS_MASK = 3
 DELETED = 4
 ARCHIVED = 8
 DONE = 16  # activities
+FRESH = 32  # deals never edited after creation: open, in their pipeline's first stage
 STATUSES = ("open", "won", "lost")
+# A deal moves stage or closes only when it was edited at least this long after creation.
+ROOM = 3600
 
 
 def mix(x: int) -> int:
@@ -175,6 +178,9 @@ def build_table(name: str, n: int, seed: int, present: int) -> Table:
     if name == "deals":
         state = array("B", map(_deal_state, r2))
         for i in range(n):
+            if upd[i] - add[i] < ROOM:
+                # Nobody touched it since creation: it cannot have moved on or closed.
+                state[i] = (state[i] & ~STATUS_MASK) | FRESH
             if state[i] & DELETED:
                 # Deletion is an update; those deleted over 30 days ago are purged.
                 upd[i] = max(add[i], present - r3[i] % (45 * DAY))

@@ -17,6 +17,7 @@ from crm_assets.sources.pipedrive.emulator.data import (
     DAY,
     DELETED,
     DONE,
+    FRESH,
     STATUS_MASK,
     STATUSES,
     Dataset,
@@ -76,8 +77,65 @@ class Records:
         if org is None and r.chance(4, 50):
             org = _id_in(r(5), self.sizes["organizations"])
         pipeline = 1 + r(6) % len(self.catalog.pipelines)
-        stage = r.pick(7, self.catalog.stages_of(pipeline))["id"]
+        stages = self.catalog.stages_of(pipeline)
+        fresh = self.data.table("deals").state[deal_id - 1] & FRESH
+        stage = stages[0]["id"] if fresh else r.pick(7, stages)["id"]
         return self.owner("deals", deal_id), person, org, pipeline, stage
+
+    def closed_at(self, deal_id: int) -> int | None:
+        """When a won or lost deal closed: in the later three quarters of its life, so
+        its stage moves fit before it; None while the deal is open."""
+        table = self.data.table("deals")
+        i = deal_id - 1
+        if not table.state[i] & STATUS_MASK:
+            return None
+        add, upd = table.add[i], table.upd[i]
+        return _between(add + (upd - add) // 4, upd, self.data.rand("deals", deal_id)(20))
+
+    def stage_moves(self, deal_id: int) -> list[tuple[int, int, int]]:
+        """The deal's `stage_id` changes as (time, old stage, new stage), oldest first.
+
+        A deal enters its pipeline's first stage and walks to its current stage, mostly
+        forward (now and then skipping one), at most once stepping back; a won or lost
+        deal ends in the stage it closed from. The moves fall after the deal's creation
+        and no later than its close (open deals: its last update).
+        """
+        table = self.data.table("deals")
+        i = deal_id - 1
+        if table.state[i] & FRESH:
+            return []
+        r = self.data.rand("deals", deal_id)
+        _, _, _, pipeline, stage = self.deal_refs(deal_id)
+        stages = [s["id"] for s in self.catalog.stages_of(pipeline)]
+        target = stages.index(stage)
+        path = [0]
+        if target == 0 and len(stages) > 1 and r.chance(60, 35):
+            path += [1, 0]  # moved on too early and was brought back
+        draw, stepped_back = 61, False
+        while path[-1] != target:
+            pos = path[-1]
+            if pos > 0 and not stepped_back and r.chance(draw, 10):
+                stepped_back = True
+                path.append(pos - 1)
+            elif pos + 2 <= target and r.chance(draw + 20, 15):
+                path.append(pos + 2)
+            else:
+                path.append(pos + 1)
+            draw += 1
+        if len(path) == 1:
+            return []
+        start = table.add[i]
+        end = self.closed_at(deal_id) or table.upd[i]
+        # Moves split the deal's life by random weights; the last share is the stay
+        # in the current stage (until its close or its last update).
+        weights = [1 + r(100 + n) % 1000 for n in range(len(path))]
+        total, moves, at, last = sum(weights), [], 0, start
+        for n in range(1, len(path)):
+            at += weights[n - 1]
+            ts = max(start + 1 + (end - start - 1) * at // total, last + 1)
+            moves.append((ts, stages[path[n - 1]], stages[path[n]]))
+            last = ts
+        return moves
 
     def org_name(self, org_id: int) -> str:
         r = self.data.rand("organizations", org_id)
@@ -112,14 +170,15 @@ class Records:
         owner, person, org, pipeline, stage = self.deal_refs(deal_id)
         status = "deleted" if state & DELETED else STATUSES[state & STATUS_MASK]
         outcome = STATUSES[state & STATUS_MASK]
-        closed = _between(add, upd, r(20)) if outcome != "open" else None
+        closed = self.closed_at(deal_id)
+        moves = self.stage_moves(deal_id)
         return {
             "id": deal_id, "title": self.deal_title(deal_id), "creator_user_id": owner,
             "owner_id": owner, "person_id": person, "org_id": org,
             "pipeline_id": pipeline, "stage_id": stage,
             "value": (r(13) % 400) * 250, "currency": self.deal_currency(deal_id),
             "add_time": rfc3339(add), "update_time": rfc3339(upd),
-            "stage_change_time": rfc3339(_between(add, upd, r(21))) if r.chance(22, 70) else None,
+            "stage_change_time": rfc3339(moves[-1][0]) if moves else None,
             "is_deleted": bool(state & DELETED), "is_archived": bool(state & ARCHIVED),
             "status": status,
             "probability": r(14) % 101 if r.chance(15, 30) else None,
