@@ -220,6 +220,8 @@ STREAMS: tuple[StreamSpec, ...] = (
         INCREMENTAL,
         lookback=timedelta(hours=24),
     ),
+    # The same lookback as deals: a partition reads the flow of every deal it reads, so
+    # each live deal in the table has its history, late-reported updates included.
     stream(
         "deals_flow",
         deals.fetch_deals_flow,
@@ -227,6 +229,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         "(`/v1/deals/{id}/flow`)",
         INCREMENTAL,
         key=("deal_id", "object", "id"),
+        lookback=timedelta(hours=24),
         per_record=True,
     ),
     stream("notes", notes, "Notes on deals, persons and organizations (`/v1/notes`)", INCREMENTAL),
