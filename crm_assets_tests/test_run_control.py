@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -30,6 +31,7 @@ from dagster._daemon.monitoring.concurrency import execute_concurrency_slots_ite
 from dagster._daemon.monitoring.run_monitoring import execute_run_monitoring_iteration
 
 from crm_assets.core.emulation import serve
+from crm_assets.core.worker import GONE, WORKER_TAG, parse
 from crm_assets.sources.nectarcrm.emulator import NectarCrmEmulator
 from crm_assets_tests.sources.nectarcrm.conftest import ANCHOR, SMALL, TOKEN
 
@@ -226,6 +228,7 @@ def test_a_killed_cli_run_fails_and_frees_its_pool_slot(site):
         daemon.terminate()
         daemon.wait(timeout=30)
     assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+    check_gone_notice(instance, run.run_id)
 
     here.emulator.latency = 0
     in_process = here.home / "in_process.yaml"
@@ -234,6 +237,34 @@ def test_a_killed_cli_run_fails_and_frees_its_pool_slot(site):
     output, _ = rerun.communicate(timeout=90)
     assert rerun.returncode == 0, output
     assert "blocked by limit" not in output
+
+
+def check_gone_notice(instance: DagsterInstance, run_id: str) -> None:
+    """The run's log says, once and before its failure, that its worker was killed, when,
+    and what the run had materialized, naming the worker as its tag does, readably."""
+    worker = instance.get_run_by_id(run_id).tags[WORKER_TAG]
+    host, pid, _ = parse(worker)
+    records = instance.all_logs(run_id)
+    notices = [i for i, r in enumerate(records) if (r.message or "").startswith(GONE)]
+    assert len(notices) == 1, [r.message for r in records]
+    [failed] = [
+        i for i, r in enumerate(records) if r.dagster_event and r.dagster_event.is_run_failure
+    ]
+    notice = records[notices[0]].message
+    assert notices[0] < failed
+    assert notice.startswith(f"{GONE} (pid {pid} on {host}) is gone, found by ")
+    assert "uncatchable signal (SIGKILL" in notice
+    materialized = sorted(
+        r.asset_materialization.asset_key.to_user_string()
+        for r in records
+        if r.asset_materialization
+    )
+    listed = re.search(r"Materialized before it died: (.*?)\. Pages", notice)
+    if materialized:
+        assert sorted(item.split(" (")[0] for item in listed[1].split("; ")) == materialized
+    else:
+        assert listed is None and "No asset was materialized before it died." in notice
+    assert TOKEN not in notice
 
 
 def launch(instance: DagsterInstance, workspace, run_config: dict) -> str:
@@ -264,7 +295,7 @@ def test_a_launched_run_whose_worker_is_killed_fails_and_the_next_run_proceeds(s
     with create_test_daemon_workspace_context(target, instance) as workspace:
         run_id = launch(instance, workspace, config)
         wait_for(lambda: here.emulator.count(CONTACTS) >= 2, 60, "a contacts page to be written")
-        worker = int(instance.get_run_by_id(run_id).tags["crm/run_worker"].split()[1])
+        _, worker, _ = parse(instance.get_run_by_id(run_id).tags[WORKER_TAG])
         assert worker != os.getpid() and held_slots(instance) == 1
         for pid in {worker, *step_pids(instance, run_id)}:
             os.kill(pid, signal.SIGKILL)

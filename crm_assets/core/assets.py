@@ -31,7 +31,7 @@ from crm_assets.core.scheduling import Stopped, run_concurrently
 from crm_assets.core.streams import SourceSpec, StreamSpec, SyncMode, Window
 from crm_assets.core.sync import SyncResult, sync_stream
 from crm_assets.core.tables import child_table, stream_table
-from crm_assets.core.worker import WORKER_TAG, orphan_check
+from crm_assets.core.worker import WORKER_TAG, orphan_check, report_gone
 
 FULL_SYNC_TAG = "crm/full_sync"
 WAREHOUSE_KEY = "warehouse"
@@ -112,7 +112,11 @@ def build_source_assets(source: SourceSpec):
         # The executor tags the run with its worker after this step's copy of the run was
         # taken, so read the tag from the instance.
         run = context.instance.get_run_by_id(context.run.run_id)
-        stop_if_orphaned = orphan_check(run.tags.get(WORKER_TAG) if run else None)
+        worker = run.tags.get(WORKER_TAG) if run else None
+        stop_if_orphaned = orphan_check(
+            worker,
+            on_death=lambda: report_gone(context.instance, run, worker, found_by="its step"),
+        )
         privacy = resource.privacy_policy()
         failures: list[tuple[str, BaseException]] = []
         written = 0

@@ -8,14 +8,21 @@ slot for good. This launcher answers the check from the worker named in the run'
 started by `dagster job execute`, which no launcher watches. A worker on another host,
 or a run without the tag, is reported running: only the `max_runtime_seconds` backstop
 applies to it.
+
+When it finds a worker dead, it first writes the project's account of it as an event
+of the run (`worker.gone_notice`): which process, how it ended, when it was last heard
+from and what the run had materialized, where Dagster's own lines name only a signal
+number or a guess at memory.
 """
 
 from __future__ import annotations
 
+import logging
+
 from dagster import DefaultRunLauncher
 from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
 
-from crm_assets.core.worker import WORKER_TAG, Liveness, liveness
+from crm_assets.core.worker import GONE, WORKER_TAG, Liveness, liveness, report_gone, shown
 
 
 class LocalRunLauncher(DefaultRunLauncher):
@@ -28,8 +35,15 @@ class LocalRunLauncher(DefaultRunLauncher):
     def check_run_worker_health(self, run) -> CheckRunHealthResult:
         worker = run.tags.get(WORKER_TAG)
         if liveness(worker) == Liveness.DEAD:
+            # The run's own account first (how it ended, when, what it had written), then
+            # run monitoring fails the run quoting the line below.
+            try:
+                report_gone(self._instance, run, worker, found_by="run monitoring")
+            except Exception:  # the account is a courtesy: the run must still be failed
+                logging.getLogger(__name__).exception(
+                    "Could not report run %s's dead worker", run.run_id
+                )
             return CheckRunHealthResult(
-                WorkerStatus.FAILED,
-                f"The run's worker process ({worker}) is gone: it was killed or crashed.",
+                WorkerStatus.FAILED, f"{GONE} ({shown(worker)}) is gone: killed or crashed."
             )
         return CheckRunHealthResult(WorkerStatus.RUNNING)
