@@ -19,10 +19,13 @@ from crm_assets.automation import (
 )
 from crm_assets.core.assets import WAREHOUSE_KEY, build_source_assets
 from crm_assets.core.executor import executor_from_env
+from crm_assets.core.tables import source_tables
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.erasure import PII_KEY, PiiKey, erasure_job
 from crm_assets.models import GROUP as MODELS_GROUP
 from crm_assets.models import build_models
+from crm_assets.models.build import catalog
+from crm_assets.models.settings import SETTINGS_KEY, ModelSettings
 from crm_assets.sources.kommo.resource import KommoResource
 from crm_assets.sources.kommo.streams import SOURCE as KOMMO
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
@@ -44,9 +47,19 @@ def build_definitions() -> Definitions:
         KOMMO.resource_key: KommoResource.from_env(KOMMO.streams),
         ODOO.resource_key: OdooResource.from_env(ODOO.streams),
     }
-    erasure = erasure_job([(s, resources[s.resource_key].table_prefix) for s in SOURCES])
-    raw = [build_source_assets(source) for source in SOURCES]
-    models, checks = build_models(key for assets in raw for key in assets.keys)
+    prefixes = [(s, resources[s.resource_key].table_prefix) for s in SOURCES]
+    erasure = erasure_job(prefixes)
+    tables = {s.name: source_tables(s, resources[s.resource_key].table_prefix) for s in SOURCES}
+    # CRM_PII_POLICY is every source's policy: each may meet the others' tables in it.
+    raw = [
+        build_source_assets(
+            source, {t for name, own in tables.items() if name != source.name for t in own.values()}
+        )
+        for source in SOURCES
+    ]
+    models, checks = build_models(
+        (key for assets in raw for key in assets.keys), tables=catalog(prefixes)
+    )
     return Definitions(
         assets=raw + models,
         asset_checks=checks,
@@ -67,6 +80,7 @@ def build_definitions() -> Definitions:
             ALERTS_KEY: AlertWebhook.from_env(),
             WAREHOUSE_KEY: Warehouse.from_env(),
             PII_KEY: PiiKey.from_env(),
+            SETTINGS_KEY: ModelSettings.from_env(),
             **resources,
         },
         executor=executor_from_env(),

@@ -57,11 +57,13 @@ def main() -> int:
         return 1
 
     from crm_assets.models import MODELS
+    from crm_assets.models.build import STAGING_SUFFIX
 
     # Raw tables carry `_deleted`; the models, printed after them, are built from live rows.
     print(f"\nWarehouse {shown}:")
     print(f"  {'table':<48} {'live rows':>10} {'deleted':>8}")
-    for table in sorted(set(warehouse.table_names()) - {m.name for m in MODELS}):
+    modeled = {m.name for m in MODELS} | {m.name + STAGING_SUFFIX for m in MODELS}
+    for table in sorted(set(warehouse.table_names()) - modeled):
         live = warehouse.row_count(table)
         deleted = warehouse.row_count(table, include_deleted=True) - live
         print(f"  {table:<48} {live:>10} {deleted:>8}")

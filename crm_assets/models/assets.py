@@ -1,17 +1,23 @@
-"""Dagster assets and asset checks for the models.
+"""Dagster assets for the models, each checked before it is published.
 
 Each model is an unpartitioned asset `models/<name>` in group `models`, depending
 on the raw assets it reads, so lineage runs from vendor streams to analyses and
-the automation sensor rebuilds a model after any of them is materialized.
+the automation sensor rebuilds a model after any of them is materialized. Its
+checks are part of the asset: the build is staged, checked, and published only
+when no blocking check objects, so a failed check leaves the published table as
+it was and the run says which check failed and why.
 """
 
+import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from dagster import (
-    AssetCheckExecutionContext,
     AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -20,15 +26,16 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     asset,
-    asset_check,
 )
 from sqlalchemy.exc import DBAPIError
 
 from crm_assets.core.warehouse import DEFAULT_URL, URL_VARIABLE, Warehouse
 from crm_assets.models import build
+from crm_assets.models.chart import funnel_chart
 from crm_assets.models.funnel import FUNNEL
 from crm_assets.models.odoo import PAYMENTS, QUOTATIONS
-from crm_assets.models.spec import Check, Model
+from crm_assets.models.settings import SETTINGS_KEY, ModelSettings
+from crm_assets.models.spec import Model
 
 GROUP = "models"
 MODELS = (FUNNEL, PAYMENTS, QUOTATIONS)
@@ -42,74 +49,124 @@ def model_key(model: Model) -> AssetKey:
     return AssetKey([GROUP, model.name])
 
 
-def build_models(raw_keys: Iterable[AssetKey]) -> tuple[list[AssetsDefinition], list]:
-    """Every model's asset and checks; `raw_keys` are the raw assets defined here.
+def build_models(
+    raw_keys: Iterable[AssetKey], tables: build.Catalog
+) -> tuple[list[AssetsDefinition], list]:
+    """Every model's asset; `raw_keys` are the raw assets defined here and `tables`
+    names their tables (`build.catalog`).
 
     A model depends only on raw assets that exist, so a source not yet registered
-    adds no dangling box to the graph; its model part stays empty until it is.
+    adds no dangling box to the graph; its model part stays empty until it is. The
+    checks are the assets' own (`check_specs`), so the second list is empty; it stays
+    for callers that pass checks to `Definitions`.
     """
     defined = set(raw_keys)
-    assets, checks = [], []
+    assets = []
     for model in MODELS:
         deps = [AssetKey(list(k)) for k in model.reads if AssetKey(list(k)) in defined]
-        assets.append(_asset(model, deps))
-        checks += [_check(model, check) for check in model.checks]
-    return assets, checks
+        assets.append(_asset(model, deps, tables))
+    return assets, []
 
 
-def _asset(model: Model, deps: list[AssetKey]) -> AssetsDefinition:
+def _asset(model: Model, deps: list[AssetKey], tables: build.Catalog) -> AssetsDefinition:
+    key = model_key(model)
+
     @asset(
-        key=model_key(model),
+        key=key,
         group_name=GROUP,
         kinds={"sql", _warehouse_kind()},
         description=_describe(model),
         deps=deps,
         automation_condition=AUTOMATION,
+        check_specs=[
+            AssetCheckSpec(c.name, asset=key, description=c.description, blocking=c.blocking)
+            for c in model.checks
+        ],
+        required_resource_keys={"warehouse", SETTINGS_KEY},
     )
-    def _model(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    def _model(context: AssetExecutionContext) -> Iterator:
+        warehouse: Warehouse = context.resources.warehouse
+        settings: ModelSettings = getattr(context.resources, SETTINGS_KEY)
         snapshot_date = datetime.now(UTC).date().isoformat()
-        try:
-            built = build.rebuild(model, warehouse, snapshot_date)
-        except DBAPIError as exc:
-            # The driver's first line names the problem; the rest repeats the long SQL.
-            problem = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        with _refused(model):
+            plan = build.plan(model, warehouse, tables, settings)
+            staged = build.stage(model, warehouse, plan, snapshot_date)
+            verdicts = build.check(model, warehouse, plan, snapshot_date)
+        results = [_result(v) for v in verdicts]
+        blocked = [v for v in verdicts if v.blocks]
+        if blocked:
+            yield from results
             raise Failure(
-                f"{model.name}: the warehouse refused the model's SQL ({problem}). The table "
-                "keeps its previous rows; a raw column whose type changed is the usual cause."
-            ) from None
-        for skipped in built.skipped:
+                description=_rejection(model, blocked, staged),
+                metadata={"failed_checks": ", ".join(v.check.name for v in blocked)},
+            )
+        with _refused(model):
+            build.publish(model, warehouse)
+        for skipped in plan.skipped:
             context.log.info(f"{model.name}: {skipped}; that part contributes no rows")
-        built_from = ", ".join(
-            f"{s['source']} (with history)" if s["history"] else s["source"] for s in built.sources
-        )
-        return MaterializeResult(
-            metadata={
-                **build.describe(model, warehouse),
-                "table": model.name,
-                "snapshot_date": snapshot_date,
-                "built_from": built_from or "nothing: no raw tables yet",
-                "skipped": "; ".join(built.skipped) or "none",
-            }
-        )
+        yield MaterializeResult(metadata=_metadata(model, warehouse, plan, snapshot_date),
+                                check_results=results)  # fmt: skip
 
     return _model
 
 
-def _check(model: Model, check: Check):
-    @asset_check(
-        asset=model_key(model),
-        name=check.name,
-        description=check.description,
-        blocking=True,
+def _result(verdict: build.Verdict) -> AssetCheckResult:
+    metadata = {"violations": verdict.count}
+    if verdict.first:
+        metadata["first_violations"] = MetadataValue.json([_jsonable(r) for r in verdict.first])
+    return AssetCheckResult(
+        check_name=verdict.check.name,
+        passed=verdict.passed,
+        severity=AssetCheckSeverity.ERROR if verdict.check.blocking else AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=verdict.check.description,
     )
-    def _run(context: AssetCheckExecutionContext, warehouse: Warehouse) -> AssetCheckResult:
-        count, first = build.violations(check, model, warehouse)
-        metadata = {"violations": count}
-        if first:
-            metadata["first_violations"] = MetadataValue.json([_jsonable(r) for r in first])
-        return AssetCheckResult(passed=count == 0, metadata=metadata)
 
-    return _run
+
+def _rejection(model: Model, blocked: list[build.Verdict], staged: str) -> str:
+    """One sentence first: which checks failed, and that nothing was published."""
+    names = ", ".join(f"{v.check.name} ({v.count} rows)" for v in blocked)
+    detail = "\n".join(
+        f"- {v.check.name}: {v.check.description} First rows breaking it: "
+        f"{json.dumps([_jsonable(r) for r in v.first[:3]])}"
+        for v in blocked
+    )
+    return (
+        f"{model.name} was not published: its blocking checks {names} failed, so the table "
+        f"keeps its previous rows. The rejected build is in table {staged} for inspection.\n"
+        f"{detail}"
+    )
+
+
+@contextmanager
+def _refused(model: Model) -> Iterator[None]:
+    """Turns the warehouse refusing the model's SQL into one sentence."""
+    try:
+        yield
+    except DBAPIError as exc:
+        # The driver's first line names the problem; the rest repeats the long SQL.
+        problem = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise Failure(
+            f"{model.name}: the warehouse refused the model's SQL ({problem}). The table "
+            "keeps its previous rows; a raw column whose type changed is the usual cause."
+        ) from None
+
+
+def _metadata(model: Model, warehouse: Warehouse, plan: build.Plan, snapshot_date: str) -> dict:
+    built_from = ", ".join(
+        f"{s['source']} (with history)" if s["history"] else s["source"] for s in plan.sources
+    )
+    metadata = {
+        **build.describe(model, warehouse),
+        "table": model.name,
+        "snapshot_date": snapshot_date,
+        "built_from": built_from or "nothing: no raw tables yet",
+        "skipped": "; ".join(plan.skipped) or "none",
+        "include_archived": plan.settings.include_archived,
+    }
+    if model is FUNNEL:
+        metadata["funnel"] = MetadataValue.md(funnel_chart(model, warehouse))
+    return metadata
 
 
 def _jsonable(row: dict) -> dict:
@@ -123,9 +180,13 @@ def _warehouse_kind() -> str:
 
 def _describe(model: Model) -> str:
     reads = ", ".join(f"`{source}/{stream}`" for source, stream in model.reads)
-    checks = "\n".join(f"- `{c.name}`: {c.description}" for c in model.checks)
+    checks = "\n".join(
+        f"- `{c.name}` ({'blocking' if c.blocking else 'warning'}): {c.description}"
+        for c in model.checks
+    )
     return (
-        f"{model.description}\n\nTable `{model.name}`, rebuilt in full inside the warehouse "
-        f"on each materialization (in one transaction), from {reads}. Rebuilt automatically "
-        f"after any of those is materialized.\n\nChecks (blocking):\n{checks}"
+        f"{model.description}\n\nTable `{model.name}`, built in full inside the warehouse on "
+        f"each materialization from {reads}, checked, and published only when no blocking "
+        "check fails (in one transaction). Rebuilt automatically after any of those is "
+        f"materialized.\n\nChecks:\n{checks}"
     )

@@ -1,14 +1,17 @@
-"""Build a model's table inside the warehouse and describe it.
+"""Build a model inside the warehouse, check the build, publish it, describe it.
 
-A rebuild deletes and re-inserts every row in one transaction, so readers see the
-old table or the new one, never a half-built one; the table is re-created only
-when the model's columns changed. Nothing is read into Python but a preview.
+A model is built into a staging table `<name>__staging`; its checks run against
+that table and the raw tables; only when no blocking check finds a row is the
+published table replaced, in one transaction, so readers see the old table or
+the new one, never a half-built or a rejected one. A rejected build stays in the
+staging table for inspection. Nothing is read into Python but a preview and the
+first rows that break a check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -16,63 +19,186 @@ import sqlalchemy as sa
 from dagster import MetadataValue, TableColumn, TableSchema
 
 from crm_assets.core import schema
+from crm_assets.core.streams import SourceSpec
+from crm_assets.core.tables import source_tables
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.models import templates
+from crm_assets.models.settings import ModelSettings
 from crm_assets.models.spec import Check, Model
 
 PREVIEW_ROWS = 10
+STAGING_SUFFIX = "__staging"
+FIRST_VIOLATIONS = 20
+
+Catalog = Mapping[str, Mapping[str, str]]
+"""Every source's tables: source -> stream name (`deals`, `pipelines__etapas`) ->
+its table in the warehouse."""
+
+
+def catalog(sources: Iterable[tuple[SourceSpec, str]]) -> dict[str, dict[str, str]]:
+    """The catalog of sources given as (spec, table prefix)."""
+    return {spec.name: source_tables(spec, prefix) for spec, prefix in sources}
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Which parts of a model can be built from the tables in the warehouse."""
+    """Which parts of a model can be built from the tables in the warehouse, and the
+    settings the build runs with."""
 
     sources: list[dict[str, Any]]
     skipped: list[str]
+    settings: ModelSettings = field(default_factory=ModelSettings)
+
+    def variables(self, quote: Any) -> dict[str, Any]:
+        """Template variables, with every table name quoted for the dialect."""
+        sources = [
+            {**s, "tables": {name: quote(table) for name, table in s["tables"].items()}}
+            for s in self.sources
+        ]
+        return {
+            "sources": sources,
+            "available": bool(sources),
+            "include_archived": self.settings.include_archived,
+        }
 
     @property
-    def variables(self) -> dict[str, Any]:
-        return {"sources": self.sources, "available": bool(self.sources)}
+    def parameters(self) -> dict[str, Any]:
+        return self.settings.currency_parameters([s["source"] for s in self.sources])
 
 
-def plan(model: Model, warehouse: Warehouse) -> Plan:
+@dataclass(frozen=True)
+class Verdict:
+    """What one check found in a build."""
+
+    check: Check
+    count: int
+    first: list[dict[str, Any]]
+
+    @property
+    def passed(self) -> bool:
+        return self.count == 0
+
+    @property
+    def blocks(self) -> bool:
+        return self.check.blocking and not self.passed
+
+
+def plan(
+    model: Model, warehouse: Warehouse, tables: Catalog, settings: ModelSettings | None = None
+) -> Plan:
     inspector = sa.inspect(warehouse.engine)
     sources, skipped = [], []
     for part in model.parts:
-        missing = _missing(inspector, part.tables)
+        named = tables.get(part.source)
+        if named is None:
+            skipped.append(f"{part.source}: not defined here")
+            continue
+        missing = _missing(inspector, named, part.tables)
         if missing:
             skipped.append(f"{part.source}: no {', '.join(missing)}")
             continue
-        history = bool(part.history) and not _missing(inspector, part.history)
-        sources.append({"source": part.source, "history": history})
-    return Plan(sources, skipped)
+        history = bool(part.history) and not _missing(inspector, named, part.history)
+        has = {
+            name: not _missing(inspector, named, {name: cols})
+            for name, cols in part.optional.items()
+        }
+        columns = {
+            name: [c for c in cols if c in _present(inspector, named[name])]
+            for name, cols in part.optional_columns.items()
+        }
+        used = {
+            *part.tables,
+            *(part.history if history else ()),
+            *(n for n, ok in has.items() if ok),
+        }
+        sources.append(
+            {
+                "source": part.source,
+                "history": history,
+                "has": has,
+                "columns": columns,
+                "tables": {name: named[name] for name in used},
+            }
+        )
+    return Plan(sources, skipped, settings or ModelSettings())
 
 
-def rebuild(model: Model, warehouse: Warehouse, snapshot_date: str) -> Plan:
-    """Replace the model's rows with what its SQL yields now."""
-    built = plan(model, warehouse)
+def stage(model: Model, warehouse: Warehouse, built: Plan, snapshot_date: str) -> str:
+    """Build the model's rows into its staging table; returns that table's name."""
     engine = warehouse.engine
+    staging = _table(model, model.name + STAGING_SUFFIX)
     with engine.begin() as connection:
         templates.prepare(connection)
-        table = _ensure_table(connection, model)
-        connection.execute(sa.delete(table))
+        staging.drop(connection, checkfirst=True)
+        staging.create(connection)
         if built.sources:
-            select = templates.render(model.template, engine.dialect.name, **built.variables)
+            select = templates.render(
+                model.template, engine.dialect.name, **_variables(warehouse, built)
+            )
             names = [c.name for c in model.columns]
-            statement = sa.insert(table).from_select(
+            statement = sa.insert(staging).from_select(
                 names, sa.text(select).columns(*[sa.column(n) for n in names])
             )
-            connection.execute(statement, {"snapshot_date": snapshot_date})
-    return built
+            connection.execute(statement, {"snapshot_date": snapshot_date, **built.parameters})
+    return staging.name
+
+
+def check(model: Model, warehouse: Warehouse, built: Plan, snapshot_date: str) -> list[Verdict]:
+    """Every check of the model, run against its staging table."""
+    return [_verdict(c, model, warehouse, built, snapshot_date) for c in model.checks]
+
+
+def publish(model: Model, warehouse: Warehouse) -> None:
+    """Replace the published table's rows with the staging table's, in one transaction."""
+    staging = _table(model, model.name + STAGING_SUFFIX)
+    with warehouse.engine.begin() as connection:
+        table = _ensure_table(connection, model)
+        connection.execute(sa.delete(table))
+        names = [c.name for c in model.columns]
+        connection.execute(
+            sa.insert(table).from_select(names, sa.select(*[staging.c[n] for n in names]))
+        )
+        staging.drop(connection)
+
+
+@dataclass(frozen=True)
+class Build:
+    plan: Plan
+    verdicts: list[Verdict]
+
+    @property
+    def blocked(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.blocks]
+
+
+def rebuild(
+    model: Model,
+    warehouse: Warehouse,
+    snapshot_date: str,
+    *,
+    tables: Catalog,
+    settings: ModelSettings | None = None,
+) -> Build:
+    """Stage, check and, when no blocking check objects, publish the model."""
+    built = plan(model, warehouse, tables, settings)
+    stage(model, warehouse, built, snapshot_date)
+    verdicts = check(model, warehouse, built, snapshot_date)
+    result = Build(built, verdicts)
+    if not result.blocked:
+        publish(model, warehouse)
+    return result
 
 
 def describe(model: Model, warehouse: Warehouse) -> dict[str, Any]:
     """Row count, column schema with descriptions and a preview of the first rows."""
     table = _table(model)
     with warehouse.engine.connect() as connection:
-        count = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-        first = sa.select(table).order_by(*[table.c[c] for c in model.order_by])
-        preview = pd.read_sql_query(first.limit(PREVIEW_ROWS), connection)
+        if not sa.inspect(connection).has_table(model.name):
+            count, preview = 0, None
+        else:
+            count = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            first = sa.select(table).order_by(*ordering(table, model.order_by))
+            preview = pd.read_sql_query(first.limit(PREVIEW_ROWS), connection)
     return {
         "dagster/row_count": count,
         "dagster/column_schema": TableSchema(
@@ -82,35 +208,61 @@ def describe(model: Model, warehouse: Warehouse) -> dict[str, Any]:
     }
 
 
-def violations(
-    check: Check, model: Model, warehouse: Warehouse, limit: int = 20
-) -> tuple[int, list[dict]]:
-    """How many rows break `check`, and the first `limit` of them."""
-    variables = {**plan(model, warehouse).variables, **check.variables}
-    select = templates.render(check.template, warehouse.engine.dialect.name, **variables)
-    with warehouse.engine.begin() as connection:
+def ordering(table: sa.Table, columns: Sequence[str]) -> list[Any]:
+    """ORDER BY terms with empty values last, the same on SQLite and PostgreSQL (they
+    sort NULL at opposite ends by default)."""
+    terms = []
+    for name in columns:
+        terms += [sa.case((table.c[name].is_(None), 1), else_=0), table.c[name]]
+    return terms
+
+
+def _variables(warehouse: Warehouse, built: Plan) -> dict[str, Any]:
+    return built.variables(warehouse.engine.dialect.identifier_preparer.quote)
+
+
+def _verdict(
+    check: Check, model: Model, warehouse: Warehouse, built: Plan, snapshot_date: str
+) -> Verdict:
+    engine = warehouse.engine
+    staging = engine.dialect.identifier_preparer.quote(model.name + STAGING_SUFFIX)
+    select = templates.render(
+        check.template, engine.dialect.name, model_table=staging, **_variables(warehouse, built)
+    )
+    with engine.begin() as connection:
         templates.prepare(connection)
-        result = connection.execute(sa.text(select)).mappings()
-        first = [dict(r) for r in result.fetchmany(limit)]
+        result = connection.execute(
+            sa.text(select), {"snapshot_date": snapshot_date, **built.parameters}
+        ).mappings()
+        first = [dict(r) for r in result.fetchmany(FIRST_VIOLATIONS)]
         # Count the rest as they stream by: bad data may break a check on many rows.
         count = len(first) + sum(1 for _ in result)
-    return count, first
+    return Verdict(check, count, first)
 
 
-def _missing(inspector: Any, tables: dict[str, Sequence[str]]) -> list[str]:
+def _present(inspector: Any, table: str) -> set[str]:
+    if not inspector.has_table(table):
+        return set()
+    return {c["name"] for c in inspector.get_columns(table)}
+
+
+def _missing(
+    inspector: Any, named: Mapping[str, str], wanted: Mapping[str, Sequence[str]]
+) -> list[str]:
     missing = []
-    for name, columns in tables.items():
-        if not inspector.has_table(name):
-            missing.append(f"table {name}")
+    for name, columns in wanted.items():
+        table = named.get(name)
+        if table is None or not inspector.has_table(table):
+            missing.append(f"table {table or name}")
             continue
-        present = {c["name"] for c in inspector.get_columns(name)}
-        missing += [f"{name}.{c}" for c in columns if c not in present]
+        present = _present(inspector, table)
+        missing += [f"{table}.{c}" for c in columns if c not in present]
     return missing
 
 
-def _table(model: Model) -> sa.Table:
+def _table(model: Model, name: str | None = None) -> sa.Table:
     return sa.Table(
-        model.name,
+        name or model.name,
         sa.MetaData(),
         *[sa.Column(c.name, schema.SQL_TYPES[c.kind]) for c in model.columns],
     )

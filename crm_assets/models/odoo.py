@@ -13,7 +13,9 @@ PAYMENTS = Model(
         "reconciled and outstanding amounts, average payment. Reconciled means Odoo's "
         "`is_reconciled` (matched with the invoices or bills it pays); outstanding means "
         "confirmed (any state but draft, cancelled or rejected) and not reconciled. Deleted "
-        "payments are left out."
+        "payments are left out. The company-currency totals are in the company's currency, "
+        "`company_currency_name`, part of the grain so that companies of different "
+        "currencies never add up."
     ),
     columns=(
         Column("month", TEXT, "Payment date's month, YYYY-MM."),
@@ -26,12 +28,17 @@ PAYMENTS = Model(
         Column("state", TEXT, "Payment state: draft, in_process, paid, posted, canceled, ..."),
         Column("currency_id", INTEGER, "The payment's currency."),
         Column("currency_name", TEXT, "The payment currency's code."),
+        Column(
+            "company_currency_name",
+            TEXT,
+            "The company's currency code: the currency of the company-currency totals.",
+        ),
         Column("payment_count", INTEGER, "Payments in the group."),
         Column("amount_total", NUMBER, "Sum of the payments' amounts, in the payment currency."),
         Column(
             "amount_company_currency",
             NUMBER,
-            "Sum of the amounts in the company currency, unsigned.",
+            "Sum of the amounts in the company currency (company_currency_name), unsigned.",
         ),
         Column(
             "amount_company_currency_signed",
@@ -50,7 +57,7 @@ PAYMENTS = Model(
         Part(
             "odoo",
             {
-                "odoo_payment": (
+                "payment": (
                     "id",
                     "date",
                     "amount",
@@ -64,18 +71,19 @@ PAYMENTS = Model(
                     "payment_method_line_name",
                     "currency_id",
                     "currency_name",
+                    "company_currency_name",
                     "is_reconciled",
                     "_deleted",
                 )
             },
         ),
     ),  # fmt: skip
-    reads=(("odoo", "payment"),),
     checks=(
         Check(
-            "payment_totals_match_raw",
-            "Payment count and total amount equal those of the raw payments.",
-            "check_odoo_payment_totals_match_raw.sql",
+            "payments_match_raw",
+            "Per month, currency, company currency and state, the payment count, total and "
+            "company-currency total equal those of the live raw payments.",
+            "check_odoo_payments_match_raw.sql",
         ),
     ),
     order_by=(
@@ -86,45 +94,69 @@ PAYMENTS = Model(
         "payment_type",
         "state",
         "currency_id",
+        "company_currency_name",
     ),  # fmt: skip
 )
 
 QUOTATIONS = Model(
     name="odoo_insurance_quotation_analysis",
     description=(
-        "Insurance quotations per creation month, product, status and renewal flag: how many, "
-        "how many became policies (a policy whose `equotation_id` is the quotation), the "
-        "conversion rate, average days from quotation to its first policy, premium quoted "
-        "and converted, and quotations whose validity date passed with no policy. Deleted "
-        "quotations and policies are left out."
+        "Insurance quotations per creation month, product, status, renewal flag and "
+        "currency: how many, how many became policies (a live policy that is not cancelled "
+        "and whose `equotation_id` is the quotation), the conversion rate, how many have "
+        "only cancelled policies (kept apart from conversions), average days from "
+        "quotation to its first policy, premium quoted and converted, quotations Odoo "
+        "marks expired, and quotations past their validity date that are still open "
+        "(not converted, and neither accepted, refused, expired nor cancelled). Deleted "
+        "quotations and policies are left out, and so are archived quotations (`active` "
+        "false, which Odoo hides) unless the models' `include_archived` setting is on. "
+        "Premiums are in the row's currency."
     ),
     columns=(
         Column("month", TEXT, "Quotation creation month, YYYY-MM."),
         Column("product_id", INTEGER, "The insurance product quoted."),
         Column("product_name", TEXT, "The product's name."),
-        Column("status", TEXT, "The quotation's status."),
+        Column("status", TEXT, "The quotation's status, as Odoo states it."),
         Column("is_renewal", BOOLEAN, "Whether the quotation renews a policy."),
+        Column("currency", TEXT, "The quotation's currency: the currency of the premiums."),
         Column("quotations", INTEGER, "Quotations in the group."),
-        Column("converted_quotations", INTEGER, "Quotations that at least one policy names."),
+        Column(
+            "converted_quotations",
+            INTEGER,
+            "Quotations that at least one live policy not cancelled names.",
+        ),
         Column("conversion_rate", NUMBER, "converted_quotations over quotations."),
+        Column(
+            "cancelled_policy_quotations",
+            INTEGER,
+            "Quotations whose every policy was cancelled: not counted as converted.",
+        ),
         Column(
             "avg_days_to_policy",
             NUMBER,
-            "Average days from a converted quotation's creation to its first policy's creation.",
+            "Average days from a converted quotation's creation to its first policy's "
+            "creation (a blocking check keeps it from going negative).",
         ),
         Column("premium_quoted", NUMBER, "Sum of the quotations' total premium."),
-        Column("premium_converted", NUMBER, "Sum of the total premium of their policies."),
         Column(
-            "expired_unconverted",
+            "premium_converted",
+            NUMBER,
+            "Sum of the total premium of their policies that are not cancelled, in the "
+            "quotation's currency.",
+        ),
+        Column("expired_quotations", INTEGER, "Quotations whose status is expired."),
+        Column(
+            "past_validity_open",
             INTEGER,
-            "Quotations with no policy whose validity date is before the snapshot date.",
+            "Quotations not converted, neither accepted, refused, expired nor cancelled, "
+            "whose validity date is before the snapshot date: offers left hanging.",
         ),
     ),
     parts=(
         Part(
             "odoo",
             {
-                "odoo_insurance_quotation": (
+                "insurance_quotation": (
                     "id",
                     "status",
                     "create_date",
@@ -133,31 +165,37 @@ QUOTATIONS = Model(
                     "product_name",
                     "is_renewal",
                     "total_premium_amount",
+                    "currency_id",
+                    "currency_name",
                     "_deleted",
                 ),
-                "odoo_policy": (
+                "policy": (
                     "id",
                     "equotation_id",
+                    "state",
                     "create_date",
                     "total_premium_amount",
+                    "currency_id",
                     "_deleted",
                 ),
             },
-        ),
-    ),  # fmt: skip
-    reads=(("odoo", "insurance_quotation"), ("odoo", "policy")),
-    checks=(
-        Check(
-            "quotation_counts_match_raw",
-            "The quotations counted equal the raw quotations.",
-            "check_odoo_quotation_counts_match_raw.sql",
-        ),
-        Check(
-            "conversion_between_0_and_1",
-            "Every conversion rate lies between 0 and 1.",
-            "check_rate_between_0_and_1.sql",
-            {"table": "odoo_insurance_quotation_analysis", "column": "conversion_rate"},
+            optional_columns={"insurance_quotation": ("active",)},
         ),
     ),
-    order_by=("month", "product_id", "status", "is_renewal"),
+    checks=(
+        Check(
+            "quotations_match_raw",
+            "Per month, product, status, renewal flag and currency, the quotations, "
+            "conversions and premiums equal those recomputed quotation by quotation from "
+            "the raw tables.",
+            "check_odoo_quotations_match_raw.sql",
+        ),
+        Check(
+            "no_policy_before_its_quotation",
+            "No counted policy was created before the quotation it names, so no day count "
+            "to a policy is negative.",
+            "check_odoo_no_policy_before_its_quotation.sql",
+        ),
+    ),
+    order_by=("month", "product_id", "status", "is_renewal", "currency"),
 )

@@ -17,23 +17,36 @@ class Column:
 class Part:
     """One source's share of a model, built when its raw tables exist.
 
-    `tables` maps each raw table read to the columns read from it; `history` does the
-    same for the tables that add stage history, used when they exist too.
+    Tables are named by stream (`deals`, `pipelines__etapas`), never by their
+    warehouse name, which the source's table prefix decides (`core.tables`).
+    `tables` maps each table read to the columns the part needs; `history` and
+    `optional` do the same for tables that add to the part when they exist (stage
+    history; a table that states what the others do not, such as an account's
+    currency). `optional_columns` are read where they exist and assumed empty
+    otherwise: a column a sync adds only once the vendor sends it.
     """
 
     source: str
     tables: Mapping[str, tuple[str, ...]]
     history: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    optional: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    optional_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Check:
-    """A SQL file selecting the rows that break an invariant: passing means none."""
+    """A SQL file selecting the rows that break an invariant: passing means none.
+
+    The file reads the built table as `{{ model_table }}` and recomputes what it
+    guards from the raw tables by a path of its own, never through the model's SQL.
+    A blocking check that finds rows keeps the build from being published; any
+    other check is a warning shown beside the published table.
+    """
 
     name: str
     description: str
     template: str
-    variables: Mapping[str, str] = field(default_factory=dict)
+    blocking: bool = True
 
 
 @dataclass(frozen=True)
@@ -41,19 +54,31 @@ class Model:
     """A table rebuilt from raw tables by one SQL file, `sql/<name>.sql`.
 
     The file is a SELECT yielding `columns` in order; it may read `sources` (the
-    parts whose tables exist, each with its `history` flag) and the bind parameter
-    `:snapshot_date` (the build's UTC date, `YYYY-MM-DD`).
+    parts whose tables exist: each with its `source`, `tables` by stream name, and
+    flags `history`, `has` and `columns` for what exists), `include_archived`, and
+    the bind parameters `:snapshot_date` (the build's UTC date, `YYYY-MM-DD`) and
+    `:currency_<source>` (the models' currency setting for that source).
     """
 
     name: str
     description: str
     columns: tuple[Column, ...]
     parts: tuple[Part, ...]
-    # Raw assets read, as (source, stream): lineage in the UI and automation triggers.
-    reads: tuple[tuple[str, str], ...]
     checks: tuple[Check, ...]
     order_by: tuple[str, ...]
 
     @property
     def template(self) -> str:
         return f"{self.name}.sql"
+
+    @property
+    def reads(self) -> tuple[tuple[str, str], ...]:
+        """Raw streams read, as (source, stream): lineage in the UI and automation
+        triggers. A child table (`pipelines__etapas`) belongs to its stream."""
+        streams = []
+        for part in self.parts:
+            for table in (*part.tables, *part.history, *part.optional):
+                stream = (part.source, table.split("__")[0])
+                if stream not in streams:
+                    streams.append(stream)
+        return tuple(streams)

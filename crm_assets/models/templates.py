@@ -1,9 +1,10 @@
 """The models' SQL files, rendered for one warehouse dialect.
 
 Models are plain SQL run inside the warehouse; Jinja fills in the few things that
-vary: which sources' parts a model unions, and day differences, the one
-expression SQLite and PostgreSQL spell differently. Identifiers and literals
-rendered here come from the code, never from data.
+vary: which sources' parts a model unions, their table names (quoted before they
+reach a template), and the expressions SQLite and PostgreSQL spell differently.
+Identifiers and literals rendered here come from the code or are quoted, never
+data: values from settings go in as bind parameters.
 """
 
 from __future__ import annotations
@@ -44,12 +45,53 @@ def day(expression: str) -> str:
     return f"substr(CAST({expression} AS TEXT), 1, 10)"
 
 
+def stage_order(alias: str, *, descending: bool = False) -> str:
+    """ORDER BY terms for a pipeline's stages: by position, then id, stages without a
+    position last (SQLite and PostgreSQL put NULL at opposite ends unless told)."""
+    if descending:
+        return (
+            f"CASE WHEN {alias}.stage_position IS NULL THEN 1 ELSE 0 END DESC, "
+            f"{alias}.stage_position DESC, {alias}.stage_id DESC"
+        )
+    return (
+        f"CASE WHEN {alias}.stage_position IS NULL THEN 1 ELSE 0 END, "
+        f"{alias}.stage_position, {alias}.stage_id"
+    )
+
+
+def same(left: str, right: str) -> str:
+    """Equality that holds between two empty values too, on both dialects."""
+    return f"COALESCE({left}, '') = COALESCE({right}, '')"
+
+
+def same_currency(policy: str, quotation: str) -> str:
+    """A policy's premium counts in its quotation's currency unless either states
+    another."""
+    return (
+        f"({policy}.currency_id IS NULL OR {quotation}.currency_id IS NULL "
+        f"OR {policy}.currency_id = {quotation}.currency_id)"
+    )
+
+
+# Words the models' SQL shares: what a deal that cannot be placed is filed under, and
+# the states Odoo spells a cancellation or a closed quotation with.
+UNKNOWN_STAGE = "(stage unknown)"
+CANCELLED = "'cancel', 'cancelled', 'canceled'"
+CLOSED_QUOTATION = f"'accepted', 'refused', 'expired', {CANCELLED}"
+
+
 def render(name: str, dialect: str, **variables: Any) -> str:
     """The SQL file `name` for `dialect` ("sqlite" or "postgresql")."""
     helpers = {
         "days_between": lambda start, end: days_between(dialect, start, end),
         "month": month,
         "day": day,
+        "stage_order": stage_order,
+        "same": same,
+        "same_currency": same_currency,
+        "UNKNOWN_STAGE": UNKNOWN_STAGE,
+        "CANCELLED": CANCELLED,
+        "CLOSED_QUOTATION": CLOSED_QUOTATION,
     }
     return _environment.get_template(name).render(**helpers, **variables)
 

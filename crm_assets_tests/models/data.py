@@ -9,8 +9,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from crm_assets.core.warehouse import Warehouse
+from crm_assets.definitions import SOURCES
+from crm_assets.models import build
+from crm_assets.models.settings import ModelSettings
+from crm_assets.models.spec import Model
 
 SNAPSHOT = "2026-03-01"
+# The shipped sources under their default table prefixes.
+CATALOG = build.catalog((source, f"{source.name}_") for source in SOURCES)
+
+
+def rebuild(model: Model, warehouse: Warehouse, **settings) -> build.Build:
+    """Build, check and publish `model` as the asset does, on the snapshot date."""
+    return build.rebuild(
+        model, warehouse, SNAPSHOT, tables=CATALOG, settings=ModelSettings(**settings)
+    )
 
 
 def at(day: int, hour: int = 0, month: int = 1) -> datetime:
@@ -28,6 +41,8 @@ def nectarcrm(warehouse: Warehouse) -> None:
         "nectarcrm_pipelines",
         [
             {"id": 1, "nome": "Vendas", "ativo": True, "tipo": 0},
+            # An inactive pipeline, which NectarCRM hides.
+            {"id": 2, "nome": "Antigo", "ativo": False, "tipo": 0},
             # Qualification pipelines hold qualifications, not opportunities.
             {"id": 3, "nome": "Qualificação", "ativo": True, "tipo": 1},
         ],
@@ -39,6 +54,7 @@ def nectarcrm(warehouse: Warehouse) -> None:
             {"_parent_id": 1, "id": 11, "nome": "A", "sequencia": 1},
             {"_parent_id": 1, "id": 12, "nome": "B", "sequencia": 2},
             {"_parent_id": 1, "id": 13, "nome": "C", "sequencia": 3},
+            {"_parent_id": 2, "id": 21, "nome": "Velho", "sequencia": 1},
             {"_parent_id": 3, "id": 31, "nome": "Novo lead", "sequencia": 1},
         ],
         key=("_parent_id", "id"),
@@ -54,6 +70,14 @@ def nectarcrm(warehouse: Warehouse) -> None:
             {**opportunity, "id": 4, "etapa": 2, "status": 3, "valorTotal": 40.0},
             {**opportunity, "id": 5, "etapa": 1, "status": 4, "valorTotal": 50.0},
             {**opportunity, "id": 6, "etapa": 3, "status": 1, "valorTotal": 60.0, "_deleted": True},
+            {
+                **opportunity,
+                "id": 7,
+                "funil_venda_id": 2,
+                "etapa": 1,
+                "status": 1,
+                "valorTotal": 5.0,
+            },
         ],
     )
 
@@ -70,7 +94,13 @@ def pipedrive(warehouse: Warehouse, *, history: bool) -> None:
             {"id": 9, "name": "Retired", "order_nr": 4, "pipeline_id": 1, "is_deleted": True},
         ],
     )
-    deal = {"pipeline_id": 1, "add_time": at(1), "is_deleted": False}
+    deal = {
+        "pipeline_id": 1,
+        "add_time": at(1),
+        "is_deleted": False,
+        "is_archived": False,
+        "currency": "USD",
+    }
     write(
         warehouse,
         "pipedrive_deals",
@@ -82,6 +112,10 @@ def pipedrive(warehouse: Warehouse, *, history: bool) -> None:
             {**deal, "id": 105, "stage_id": 3, "status": "deleted", "value": 1000,
              "is_deleted": True, "_deleted": True},
             {**deal, "id": 106, "stage_id": 1, "status": "open", "value": 50, "_deleted": True},
+            {**deal, "id": 107, "stage_id": 1, "status": "open", "value": 70, "currency": "EUR"},
+            # Archived: Pipedrive's deal lists hide it.
+            {**deal, "id": 108, "stage_id": 2, "status": "open", "value": 500,
+             "is_archived": True},
         ],
     )  # fmt: skip
     if not history:
@@ -108,8 +142,17 @@ def pipedrive(warehouse: Warehouse, *, history: bool) -> None:
     )
 
 
-def kommo(warehouse: Warehouse, *, history: bool) -> None:
-    write(warehouse, "kommo_pipelines", [{"id": 7, "name": "Main"}])
+def kommo(warehouse: Warehouse, *, history: bool, account: bool = True) -> None:
+    write(
+        warehouse,
+        "kommo_pipelines",
+        [
+            {"id": 7, "name": "Main", "is_archive": False},
+            {"id": 8, "name": "Old", "is_archive": True},
+        ],
+    )
+    if account:
+        write(warehouse, "kommo_account", [{"id": 1, "name": "Demo", "currency": "BRL"}])
     write(
         warehouse,
         "kommo_pipelines__statuses",
@@ -119,6 +162,7 @@ def kommo(warehouse: Warehouse, *, history: bool) -> None:
             {"_parent_id": 7, "id": 72, "name": "Offer", "sort": 30},
             {"_parent_id": 7, "id": 142, "name": "Won", "sort": 10000},
             {"_parent_id": 7, "id": 143, "name": "Lost", "sort": 11000},
+            {"_parent_id": 8, "id": 80, "name": "Incoming", "sort": 10},
         ],
         key=("_parent_id", "id"),
     )
@@ -132,6 +176,8 @@ def kommo(warehouse: Warehouse, *, history: bool) -> None:
             {**lead, "id": 203, "status_id": 142, "price": 11},
             {**lead, "id": 204, "status_id": 143, "price": 13},
             {**lead, "id": 205, "status_id": 71, "price": 17, "_deleted": True},
+            # In an archived pipeline, which Kommo hides.
+            {**lead, "id": 206, "pipeline_id": 8, "status_id": 80, "price": 19},
         ],
     )
     if not history:
@@ -163,7 +209,7 @@ def odoo(warehouse: Warehouse) -> None:
         "journal_id": 1, "journal_name": "Bank", "payment_method_line_id": 1,
         "payment_method_line_name": "Manual", "payment_method_id": 1,
         "payment_method_name": "Manual", "currency_id": 1, "currency_name": "USD",
-        "partner_type": "customer", "payment_type": "inbound", "state": "posted",
+        "company_currency_id": 1, "company_currency_name": "USD", "partner_type": "customer", "payment_type": "inbound", "state": "posted",
         "is_matched": False, "create_date": at(5), "write_date": at(6),
     }  # fmt: skip
 
@@ -184,6 +230,9 @@ def odoo(warehouse: Warehouse) -> None:
                  payment_method_line_id=2, payment_method_line_name="Check", state="in_process"),
             paid(6, "2026-01-22", 10.0, False, state="cancel"),
             paid(5, "2026-01-07", 999.0, False, _deleted=True),
+            # Paid in euros; the company keeps its books in dollars.
+            paid(7, "2026-01-09", 40.0, True, currency_id=2, currency_name="EUR",
+                 amount_company_currency_signed=44.0),
         ],
     )  # fmt: skip
 
@@ -191,7 +240,8 @@ def odoo(warehouse: Warehouse) -> None:
         return {"id": i, "name": f"Q{i}", "status": "sent", "create_date": created,
                 "validity_date": valid, "product_id": product,
                 "product_name": {1: "Auto", 2: "Home"}[product], "is_renewal": False,
-                "total_premium_amount": premium, **extra}  # fmt: skip
+                "total_premium_amount": premium, "currency_id": 1, "currency_name": "BRL",
+                "active": True, **extra}  # fmt: skip
 
     write(
         warehouse,
@@ -202,13 +252,19 @@ def odoo(warehouse: Warehouse) -> None:
             quoted(3, at(15), "2026-12-31", 1, 500.0),
             quoted(4, at(1, month=2), "2026-02-15", 2, 700.0, status="approved", is_renewal=True),
             quoted(5, at(3), "2026-01-04", 1, 300.0, _deleted=True),
+            quoted(6, at(5), "2026-01-20", 1, 400.0, status="expired"),
+            quoted(7, at(20), "2026-02-01", 1, 100.0, currency_id=2, currency_name="USD"),
+            quoted(8, at(6), "2026-01-15", 1, 250.0, status="refused"),
+            quoted(9, at(7), "2026-01-30", 1, 600.0, status="accepted"),
+            # Archived: Odoo hides it.
+            quoted(10, at(8), "2026-01-10", 1, 900.0, active=False),
         ],
     )
 
     def policy(i: int, quotation: int, created: datetime, premium: float, **extra) -> dict:
         return {"id": i, "equotation_id": quotation, "create_date": created,
                 "issue_date": created, "total_premium_amount": premium, "state": "active",
-                **extra}  # fmt: skip
+                "currency_id": 1, **extra}  # fmt: skip
 
     write(
         warehouse,
@@ -218,5 +274,7 @@ def odoo(warehouse: Warehouse) -> None:
             policy(11, 4, at(3, month=2), 700.0),
             policy(12, 4, at(5, month=2), 100.0),
             policy(13, 2, at(12), 2000.0, _deleted=True),
+            # Issued, then cancelled: not a conversion.
+            policy(14, 9, at(9), 600.0, state="cancelled"),
         ],
     )

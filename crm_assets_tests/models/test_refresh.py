@@ -22,19 +22,24 @@ from crm_assets.core.warehouse import Warehouse
 from crm_assets.models import build_models, model_key
 from crm_assets.models.funnel import FUNNEL
 from crm_assets.models.odoo import PAYMENTS
+from crm_assets.models.settings import ModelSettings
 from crm_assets.sources.pipedrive.streams import SOURCE as PIPEDRIVE
 from crm_assets_tests.models import data
 
 
+def model_resources(warehouse) -> dict:
+    return {"warehouse": warehouse, "model_settings": ModelSettings()}
+
+
 def test_a_materialization_reports_rows_schema_and_preview(sqlite_warehouse):
     data.pipedrive(sqlite_warehouse, history=True)
-    assets, _ = build_models([])
+    assets, _ = build_models([], tables=data.CATALOG)
     with DagsterInstance.ephemeral() as instance:
         materialize(assets, selection="key:models/crm_pipeline_stage_funnel",
-                    resources={"warehouse": sqlite_warehouse}, instance=instance)  # fmt: skip
+                    resources=model_resources(sqlite_warehouse), instance=instance)  # fmt: skip
         event = instance.get_latest_materialization_event(model_key(FUNNEL))
     metadata = event.asset_materialization.metadata
-    assert metadata["dagster/row_count"].value == 3
+    assert metadata["dagster/row_count"].value == 6
     columns = metadata["dagster/column_schema"].value.columns
     assert [c.name for c in columns] == [c.name for c in FUNNEL.columns]
     assert all(c.description for c in columns)
@@ -42,11 +47,19 @@ def test_a_materialization_reports_rows_schema_and_preview(sqlite_warehouse):
     assert "| pipedrive" in preview and "Proposal" in preview
     assert metadata["built_from"].value == "pipedrive (with history)"
     assert "kommo: no table" in metadata["skipped"].value
+    assert metadata["include_archived"].value is False
+    # The picture: one bar chart per pipeline and currency, largest first, its bars as
+    # long as the stages' reached deals.
+    chart = metadata["funnel"].value
+    assert chart.index("**pipedrive · Sales · USD**") < chart.index("**pipedrive · Sales · EUR**")
+    usd = chart.split("**pipedrive · Sales · EUR**")[0]
+    assert "| Lead | 4 | 1 | 0 | 0 | 100.00 | " + "█" * 24 + " |" in usd
+    assert "| Proposal | 2 | 0 | 1 | 0 | 0.00 | " + "█" * 12 + " |" in usd
 
 
 def test_models_depend_on_the_raw_assets_they_read():
     raw = build_source_assets(PIPEDRIVE)
-    assets, _ = build_models(raw.keys)
+    assets, _ = build_models(raw.keys, tables=data.CATALOG)
     deps = {a.key: set(a.dependency_keys) for a in assets}
     assert deps[model_key(FUNNEL)] == {
         AssetKey(["pipedrive", s]) for s in ("pipelines", "stages", "deals", "deals_flow")
@@ -58,8 +71,8 @@ def test_models_depend_on_the_raw_assets_they_read():
 def test_an_upstream_materialization_triggers_the_models_that_read_it(sqlite_warehouse):
     data.pipedrive(sqlite_warehouse, history=False)
     raw = build_source_assets(PIPEDRIVE)
-    assets, checks = build_models(raw.keys)
-    resources = {"warehouse": sqlite_warehouse, PIPEDRIVE.resource_key: PIPEDRIVE.resource()}
+    assets, checks = build_models(raw.keys, tables=data.CATALOG)
+    resources = {**model_resources(sqlite_warehouse), PIPEDRIVE.resource_key: PIPEDRIVE.resource()}
     defs = Definitions(assets=[raw, *assets], asset_checks=checks, resources=resources)
     with instance_for_test() as instance:
         first = evaluate_automation_conditions(defs=defs, instance=instance)
@@ -78,7 +91,7 @@ def test_an_upstream_materialization_triggers_the_models_that_read_it(sqlite_war
         result = materialize([raw, *assets, *checks], selection=requested, instance=instance,
                              resources=resources)  # fmt: skip
         assert result.success
-        assert len(sqlite_warehouse.rows(FUNNEL.name)) == 3
+        assert len(sqlite_warehouse.rows(FUNNEL.name)) == 6
 
         third = evaluate_automation_conditions(defs=defs, instance=instance, cursor=second.cursor)
         assert third.total_requested == 0  # handled: nothing new upstream
@@ -103,28 +116,28 @@ def test_models_refresh_job_from_the_command_line_in_demo_mode(tmp_path):
     warehouse = Warehouse(url=url)
     # Pipedrive's and Kommo's raw tables are absent: the funnel has NectarCRM's rows only.
     assert {r["source"] for r in warehouse.rows(FUNNEL.name)} == {"nectarcrm"}
-    assert len(warehouse.rows("odoo_payment_analysis")) == 4
-    assert len(warehouse.rows("odoo_insurance_quotation_analysis")) == 2
+    assert len(warehouse.rows("odoo_payment_analysis")) == 5
+    assert len(warehouse.rows("odoo_insurance_quotation_analysis")) == 6
     warehouse.engine.dispose()
 
 
 @pytest.mark.parametrize("warehouse", ["postgres"], indirect=True)
 def test_a_rebuild_that_fails_keeps_the_previous_rows_and_says_why(warehouse):
     data.pipedrive(warehouse, history=False)
-    assets, _ = build_models([])
+    assets, _ = build_models([], tables=data.CATALOG)
     with DagsterInstance.ephemeral() as instance:
         run = dict(selection="key:models/crm_pipeline_stage_funnel", instance=instance,
-                   resources={"warehouse": warehouse}, raise_on_error=False)  # fmt: skip
+                   resources=model_resources(warehouse), raise_on_error=False)  # fmt: skip
         assert materialize(assets, **run).success
-        before = warehouse.rows(FUNNEL.name, order_by=["stage_position"])
+        before = warehouse.rows(FUNNEL.name, order_by=["currency", "stage_order"])
         # A deal value that is not a number widens the column to text, which PostgreSQL
         # will not sum.
         data.write(warehouse, "pipedrive_deals", [{"id": 108, "pipeline_id": 1, "stage_id": 1,
-                   "status": "open", "value": "n/a", "is_deleted": False}])  # fmt: skip
+                   "status": "open", "value": "n/a", "is_deleted": False, "currency": "USD"}])  # fmt: skip
         result = materialize(assets, **run)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     message = failure.step_failure_data.error.message
     assert "crm_pipeline_stage_funnel: the warehouse refused the model's SQL" in message
     assert "keeps its previous rows" in message and "SELECT" not in message
-    assert warehouse.rows(FUNNEL.name, order_by=["stage_position"]) == before
+    assert warehouse.rows(FUNNEL.name, order_by=["currency", "stage_order"]) == before

@@ -1,27 +1,56 @@
--- Quotations per creation month, product, status and renewal flag. A quotation is
--- converted when a live policy names it in `equotation_id`; its conversion date is
--- the first such policy's creation, and its converted premium the sum of those
--- policies' premiums. Expired unconverted: validity date before the snapshot date
--- and no policy.
+-- Quotations per creation month, product, status, renewal flag and currency. A
+-- quotation is converted when a live policy that is not cancelled names it in
+-- `equotation_id`; its conversion date is the first such policy's creation, and its
+-- converted premium the sum of those policies' premiums in the quotation's currency.
+-- A quotation whose only policies are cancelled counts apart. Archived quotations
+-- (`active` false, which Odoo hides) are left out unless the models include what the
+-- CRMs hide. Expired is what Odoo says (`status`); past validity and still open is a
+-- quotation not converted, neither accepted, refused, expired nor cancelled, whose
+-- validity date is before the snapshot date.
+{%- set t = sources[0].tables %}
 WITH policies AS (
     SELECT
         equotation_id,
-        MIN(create_date) AS first_policy_at,
-        SUM(total_premium_amount) AS premium
-    FROM odoo_policy
+        currency_id,
+        state,
+        create_date,
+        total_premium_amount,
+        CASE WHEN state IN ({{ CANCELLED }}) THEN 1 ELSE 0 END AS cancelled
+    FROM {{ t.policy }}
     WHERE _deleted = FALSE AND equotation_id IS NOT NULL
-    GROUP BY equotation_id
 ),
 
 quotations AS (
+    SELECT q.*
+    FROM {{ t.insurance_quotation }} AS q
+    WHERE q._deleted = FALSE
+        {%- if not include_archived and "active" in sources[0].columns.insurance_quotation %}
+        AND COALESCE(q.active, TRUE) = TRUE
+        {%- endif %}
+),
+
+outcomes AS (
+    SELECT
+        q.id,
+        MIN(CASE WHEN p.cancelled = 0 THEN p.create_date END) AS first_policy_at,
+        SUM(CASE WHEN p.cancelled = 0 AND {{ same_currency("p", "q") }}
+            THEN p.total_premium_amount END) AS converted_premium,
+        MAX(CASE WHEN p.cancelled = 0 THEN 1 ELSE 0 END) AS converted,
+        MAX(CASE WHEN p.cancelled = 1 THEN 1 ELSE 0 END) AS any_cancelled
+    FROM quotations AS q
+    JOIN policies AS p ON p.equotation_id = q.id
+    GROUP BY q.id
+),
+
+facts AS (
     SELECT
         q.*,
-        p.first_policy_at,
-        p.premium AS converted_premium,
-        CASE WHEN p.equotation_id IS NULL THEN 0 ELSE 1 END AS converted
-    FROM odoo_insurance_quotation AS q
-    LEFT JOIN policies AS p ON p.equotation_id = q.id
-    WHERE q._deleted = FALSE
+        o.first_policy_at,
+        o.converted_premium,
+        COALESCE(o.converted, 0) AS converted,
+        CASE WHEN o.any_cancelled = 1 AND o.converted = 0 THEN 1 ELSE 0 END AS only_cancelled
+    FROM quotations AS q
+    LEFT JOIN outcomes AS o ON o.id = q.id
 )
 
 SELECT
@@ -30,17 +59,22 @@ SELECT
     product_name,
     status,
     is_renewal,
+    currency_name AS currency,
     COUNT(*) AS quotations,
     SUM(converted) AS converted_quotations,
     CAST(SUM(converted) AS DOUBLE PRECISION) / COUNT(*) AS conversion_rate,
+    SUM(only_cancelled) AS cancelled_policy_quotations,
     AVG(
         CASE WHEN converted = 1 THEN {{ days_between("create_date", "first_policy_at") }} END
     ) AS avg_days_to_policy,
     SUM(total_premium_amount) AS premium_quoted,
     COALESCE(SUM(converted_premium), 0) AS premium_converted,
+    SUM(CASE WHEN status = 'expired' THEN 1 ELSE 0 END) AS expired_quotations,
     SUM(
-        CASE WHEN converted = 0 AND {{ day("validity_date") }} < CAST(:snapshot_date AS TEXT)
+        CASE WHEN converted = 0
+                AND status NOT IN ({{ CLOSED_QUOTATION }})
+                AND {{ day("validity_date") }} < CAST(:snapshot_date AS TEXT)
             THEN 1 ELSE 0 END
-    ) AS expired_unconverted
-FROM quotations
-GROUP BY {{ month("create_date") }}, product_id, product_name, status, is_renewal
+    ) AS past_validity_open
+FROM facts
+GROUP BY {{ month("create_date") }}, product_id, product_name, status, is_renewal, currency_name

@@ -1,10 +1,11 @@
--- Payments per month, journal, payment method, partner type, direction, state and
--- currency. Amounts are in the payment's currency except the company-currency
--- totals. Reconciled: `is_reconciled` (matched with the invoices or bills it pays).
--- Outstanding: confirmed and not reconciled, i.e. money moved that no invoice or
--- bill accounts for yet. Confirmed is any state but draft, cancelled or rejected,
--- which Odoo has spelled differently across versions (posted/sent up to 16,
--- in_process/paid from 17).
+-- Payments per month, journal, payment method, partner type, direction, state,
+-- currency and company currency. Amounts are in the payment's currency except the
+-- company-currency totals, which are in the company's. Reconciled: `is_reconciled`
+-- (matched with the invoices or bills it pays). Outstanding: confirmed and not
+-- reconciled, i.e. money moved that no invoice or bill accounts for yet. Confirmed is
+-- any state but draft, cancelled or rejected, which Odoo has spelled differently
+-- across versions (posted/sent up to 16, in_process/paid from 17).
+{%- set t = sources[0].tables %}
 SELECT
     {{ month("p.date") }} AS month,
     p.journal_id,
@@ -16,6 +17,7 @@ SELECT
     p.state,
     p.currency_id,
     p.currency_name,
+    p.company_currency_name,
     COUNT(*) AS payment_count,
     SUM(p.amount) AS amount_total,
     SUM(ABS(p.amount_company_currency_signed)) AS amount_company_currency,
@@ -27,7 +29,7 @@ SELECT
             THEN p.amount ELSE 0 END
     ) AS outstanding_amount,
     AVG(p.amount) AS average_amount
-FROM odoo_payment AS p
+FROM {{ t.payment }} AS p
 WHERE p._deleted = FALSE
 GROUP BY
     {{ month("p.date") }},
@@ -39,4 +41,5 @@ GROUP BY
     p.payment_type,
     p.state,
     p.currency_id,
-    p.currency_name
+    p.currency_name,
+    p.company_currency_name
