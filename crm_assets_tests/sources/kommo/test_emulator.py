@@ -111,13 +111,18 @@ def test_only_leads_have_a_trash_and_other_deletes_are_events(shared):
 def test_status_changes_are_events_with_before_and_after(shared):
     emulator, url = shared
     events = get(url, "events", **{"filter[type][]": "lead_status_changed", "limit": 100}).json()
-    event = events["_embedded"]["events"][0]
-    lead = next(r for r in emulator.records("leads") if r["id"] == event["entity_id"])
-    assert event["value_after"] == [
-        {"lead_status": {"id": lead["status_id"], "pipeline_id": lead["pipeline_id"]}}
-    ]
-    assert event["value_before"][0]["lead_status"]["pipeline_id"] == lead["pipeline_id"]
-    assert isinstance(event["id"], str)
+    # A lead's last move (at its update time) enters its current status.
+    leads = {r["id"]: r for r in emulator.records("leads")}
+    last = [e for e in events["_embedded"]["events"]
+            if e["created_at"] == leads[e["entity_id"]]["updated_at"]]  # fmt: skip
+    assert last
+    for event in last:
+        lead = leads[event["entity_id"]]
+        assert event["value_after"] == [
+            {"lead_status": {"id": lead["status_id"], "pipeline_id": lead["pipeline_id"]}}
+        ]
+        assert event["value_before"][0]["lead_status"]["pipeline_id"] == lead["pipeline_id"]
+        assert isinstance(event["id"], str)
 
 
 def test_seven_per_second_then_429_then_a_403_block():

@@ -9,6 +9,7 @@ import pytest
 
 from crm_assets.core.assets import FULL_SYNC_TAG
 from crm_assets.sources.kommo.emulator.custom_fields import FIELDS
+from crm_assets.sources.kommo.emulator.data import ID_BASE, lead_plan
 from crm_assets.sources.kommo.streams import STREAMS
 from crm_assets_tests.sources.kommo.conftest import ANCHOR, UNLIMITED
 from crm_assets_tests.sources.kommo.helpers import DOCUMENTED_TYPES, assert_table_is, statuses
@@ -47,7 +48,8 @@ def test_full_sync_equals_the_emulator(kommo, warehouse):
     assert all(lead_rows[d["id"]]["is_deleted"] for d in deleted_leads)
 
     pipelines = warehouse.rows("kommo_pipelines")
-    assert len(pipelines) == 3 and sum(p["is_main"] for p in pipelines) == 1
+    assert len(pipelines) == 4 and sum(p["is_main"] for p in pipelines) == 1
+    assert sum(p["is_archive"] for p in pipelines) == 1
     statuses_rows = warehouse.rows("kommo_pipelines__statuses")
     for closing in (142, 143):
         assert {s["_parent_id"] for s in statuses_rows if s["id"] == closing} == {
@@ -62,8 +64,10 @@ def test_full_sync_equals_the_emulator(kommo, warehouse):
     )
 
     events = warehouse.rows("kommo_events")
+    # A live lead has a status move per status it entered after its pipeline's first.
+    lead_moves = walked(emulator)
     expected_events = (
-        len(emulator.records("leads"))
+        sum(lead_moves.values())
         + len(deleted_leads)
         + len(emulator.deleted_ids("contacts"))
         + len(emulator.deleted_ids("companies"))
@@ -71,14 +75,16 @@ def test_full_sync_equals_the_emulator(kommo, warehouse):
     assert len(events) == expected_events
     moves = [e for e in events if e["type"] == "lead_status_changed"]
     by_lead = {lead["id"]: lead for lead in emulator.records("leads")}
-    for move in moves:
-        lead = by_lead[move["entity_id"]]
-        assert (move["status_after_id"], move["pipeline_after_id"]) == (
-            lead["status_id"],
-            lead["pipeline_id"],
-        )
-        assert json.loads(move["value_after"])[0]["lead_status"]["id"] == lead["status_id"]
+    last = {}
+    for move in sorted(moves, key=lambda m: m["created_at"]):
+        last[move["entity_id"]] = move
+        assert move["pipeline_after_id"] == by_lead[move["entity_id"]]["pipeline_id"]
         assert move["status_before_id"] is not None
+    assert len(last) == sum(1 for n in lead_moves.values() if n)
+    for lead_id, move in last.items():
+        lead = by_lead[lead_id]
+        assert move["status_after_id"] == lead["status_id"]
+        assert json.loads(move["value_after"])[0]["lead_status"]["id"] == lead["status_id"]
     others = [e for e in events if e["type"] != "lead_status_changed"]
     assert others and all(e["status_after_id"] is None for e in others)
 
@@ -86,6 +92,14 @@ def test_full_sync_equals_the_emulator(kommo, warehouse):
     for request in emulator.requests:
         if request.path.endswith(("/contacts", "/companies")):
             assert "only_deleted" not in str(request.args), request
+
+
+def walked(emulator) -> dict[int, int]:
+    """Status moves of each live lead: one per status after its pipeline's first."""
+    return {
+        lead["id"]: len(lead_plan(lead["id"] - ID_BASE["leads"])[1]) - 1
+        for lead in emulator.records("leads")
+    }
 
 
 def test_custom_field_values_keep_every_type_typed(kommo, sqlite_warehouse):

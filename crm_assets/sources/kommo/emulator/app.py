@@ -24,7 +24,13 @@ from werkzeug.wrappers import Request, Response
 
 from crm_assets.core.emulation import EmulatorApp
 from crm_assets.sources.kommo.emulator import custom_fields
-from crm_assets.sources.kommo.emulator.data import ACCOUNT_ID, CATALOGS, ID_BASE, Dataset
+from crm_assets.sources.kommo.emulator.data import (
+    ACCOUNT_ID,
+    ARCHIVED_PIPELINES,
+    CATALOGS,
+    ID_BASE,
+    Dataset,
+)
 from crm_assets.sources.kommo.emulator.hal import (
     Problem,
     hal_list,
@@ -170,7 +176,7 @@ class KommoEmulator(EmulatorApp):
             "sort": (n + 1) * 10,
             "is_main": main,
             "is_unsorted_on": True,
-            "is_archive": False,
+            "is_archive": pid in ARCHIVED_PIPELINES,
             "account_id": ACCOUNT_ID,
             "_links": self_link(request, f"leads/pipelines/{pid}"),
             "_embedded": {"statuses": [dict(s) for s in statuses]},

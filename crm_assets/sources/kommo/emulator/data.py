@@ -6,6 +6,13 @@ contacts from 5,000,001, companies from 7,000,001, tasks from 9,000,001, notes
 from 11,000,001 (per entity block), catalog elements from 6,000,001.
 Deleted: lead `i % 37 == 5` (in the trash, listed by `with=only_deleted`),
 contact `i % 41 == 7`, company `i % 43 == 3` (gone; only their events remain).
+
+Lead histories: a lead's pipeline and its walk through the statuses depend on
+`i % PLAN_PERIOD` (`lead_plan`): it enters its pipeline's first status, moves one
+status at a time, and, if closed, goes from the status it closed from to 142
+(won) or 143 (lost). Each move is a `lead_status_changed` event, the last at the
+lead's `updated_at`, the earlier ones a profile's stays before it, all after
+`created_at`. One in ten leads sits in the archived pipeline 7004 (`is_archive`).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from crm_assets.sources.kommo.emulator import custom_fields
-from crm_assets.sources.kommo.emulator.sequence import Kind, Sieve, Stream
+from crm_assets.sources.kommo.emulator.sequence import Kind, Periodic, Sieve, Stream
 
 DEFAULT_SIZES = {"leads": 10_000, "contacts": 5_000, "companies": 2_000, "tasks": 5_000,
                  "notes": 3_000}  # fmt: skip
@@ -33,7 +40,21 @@ PIPELINES = [
                                       "Negociação"]),
     (7_002, "Renovações", False, ["Leads de entrada", "Em análise", "Renovação enviada"]),
     (7_003, "Parcerias", False, ["Leads de entrada", "Qualificação", "Contrato"]),
+    (7_004, "Funil 2024 (arquivado)", False, ["Leads de entrada", "Apresentação",
+                                              "Fechamento"]),
 ]  # fmt: skip
+ARCHIVED_PIPELINES = {7_004}
+WON, LOST = 142, 143
+# A lead's plan (pipeline, statuses walked) repeats with its index modulo this.
+PLAN_PERIOD = 60
+HOUR, DAY = 3_600, 86_400
+# How long a lead stays in a status before its next move, walking back from its last
+# move; three profiles so stays differ from lead to lead.
+STAYS = (
+    (2 * DAY + 3 * HOUR, 4 * DAY + 7 * HOUR, 3 * DAY + HOUR, 6 * DAY + 5 * HOUR, 5 * DAY),
+    (9 * HOUR, DAY + 20 * HOUR, 8 * DAY, 2 * DAY + 2 * HOUR, 3 * DAY),
+    (5 * DAY, 3 * DAY + 12 * HOUR, 12 * DAY, 4 * DAY, DAY + 6 * HOUR),
+)
 CATALOGS = [(5_001, "Produtos", "products"), (5_002, "Serviços", "regular")]
 ELEMENTS_PER_CATALOG = 40
 LOSS_REASONS = [(9_101, "Preço"), (9_102, "Concorrente"), (9_103, "Sem retorno")]
@@ -57,6 +78,29 @@ def statuses(pipeline_id: int, names: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
+def lead_plan(i: int) -> tuple[int, list[int]]:
+    """(pipeline index, statuses the lead walked, first to current) of lead `i`."""
+    rho = i % PLAN_PERIOD
+    p = 3 if rho % 10 == 7 else rho % 3
+    pid, _, _, names = PIPELINES[p]
+    stages = [pid * 10 + n for n in range(len(names))]
+    pick = (rho // 3 * 7) % (len(stages) + 2)
+    if pick < len(stages):  # open
+        return p, stages[: pick + 1]
+    if pick == len(stages):  # won, from the last stage
+        return p, [*stages, WON]
+    return p, [*stages[: 1 + (rho * 11 // 7) % len(stages)], LOST]
+
+
+def profile(i: int) -> int:
+    return i % PLAN_PERIOD // 20
+
+
+def before_last(i: int, moves: int) -> int:
+    """Seconds from a lead's first status move (of the last `moves`) to its last one."""
+    return sum(STAYS[profile(i)][: moves - 1]) if moves else 0
+
+
 class Dataset:
     def __init__(self, *, anchor: date, days: int, sizes: dict[str, int]):
         self.sizes = {**DEFAULT_SIZES, **sizes}
@@ -74,11 +118,35 @@ class Dataset:
             (pid, name, main, statuses(pid, names)) for pid, name, main, names in PIPELINES
         ]
         self.events = [
-            Stream("lead_status_changed", self.kinds["leads"], deleted=False),
-            Stream("lead_deleted", self.kinds["leads"], deleted=True),
-            Stream("contact_deleted", self.kinds["contacts"], deleted=True),
-            Stream("company_deleted", self.kinds["companies"], deleted=True),
+            *self._status_streams(),
+            Stream("lead_deleted", self.kinds["leads"], deleted=True, code=1),
+            Stream("contact_deleted", self.kinds["contacts"], deleted=True, code=2),
+            Stream("company_deleted", self.kinds["companies"], deleted=True, code=3),
         ]
+
+    def _status_streams(self) -> list[Stream]:
+        """One stream per (moves before the last, stay profile): the leads that made that
+        move, at their update time less that profile's stays. Each stream's times grow
+        with the index, as `merged_page` needs."""
+        leads = self.kinds["leads"]
+        trash = DELETED["leads"]
+        period = PLAN_PERIOD * trash.modulus
+        streams = []
+        for step in range(max(len(s) for *_, s in PIPELINES) + 1):
+            for j, stays in enumerate(STAYS):
+                members = {
+                    r for r in range(period)
+                    if not trash.is_hit(r) and profile(r) == j and len(lead_plan(r)[1]) - 1 > step
+                }  # fmt: skip
+                if not members:
+                    continue
+                shift = sum(stays[:step])
+                kind = Kind(n=leads.n, start=leads.start - shift, span=leads.span,
+                            phase=leads.phase, deleted=Periodic(period, members))  # fmt: skip
+                code = 0x10 + step * len(STAYS) + j
+                streams.append(Stream("lead_status_changed", kind, deleted=True, code=code,
+                                      step=step))  # fmt: skip
+        return streams
 
     # -- entities -----------------------------------------------------------------
 
@@ -86,9 +154,11 @@ class Dataset:
         updated = self.kinds["leads"].time(i)
         if DELETED["leads"].is_hit(i):
             return {"id": ID_BASE["leads"] + i, "updated_at": updated, "is_deleted": True}
-        pipeline_id, _, _, pipeline_statuses = self.pipelines[i % len(self.pipelines)]
-        status = pipeline_statuses[1 + (i * 7) % (len(pipeline_statuses) - 1)]["id"]
-        closed = status in (142, 143)
+        p, walked = lead_plan(i)
+        pipeline_id, status = self.pipelines[p][0], walked[-1]
+        closed = status in (WON, LOST)
+        # Created before its first move, by a day or two more than the profile's stay.
+        created = updated - before_last(i, len(walked) - 1) - STAYS[profile(i)][-1]
         return {
             "id": ID_BASE["leads"] + i,
             "name": f"Negócio #{i + 1}",
@@ -100,7 +170,7 @@ class Dataset:
             "loss_reason_id": LOSS_REASONS[i % 3][0] if status == 143 else None,
             "created_by": USERS[(i + 1) % len(USERS)][0],
             "updated_by": USERS[(i + 2) % len(USERS)][0],
-            "created_at": updated - (i * 7_919) % (30 * 86_400),
+            "created_at": created - (i * 7_919) % (2 * DAY),
             "updated_at": updated,
             "closed_at": updated if closed else None,
             "closest_task_at": None,
@@ -210,12 +280,12 @@ class Dataset:
             "account_id": ACCOUNT_ID,
         }
 
-    def event(self, name: str, i: int, moment: int) -> dict[str, Any]:
+    def event(self, stream: Stream, i: int, moment: int) -> dict[str, Any]:
+        name = stream.name
         entity, _, _ = name.partition("_")
         plural = {"lead": "leads", "contact": "contacts", "company": "companies"}[entity]
-        code = [s.name for s in self.events].index(name)
         record = {
-            "id": f"01{code:02x}{i:012x}",
+            "id": f"01{stream.code:02x}{i:012x}",
             "type": name,
             "entity_id": ID_BASE[plural] + i,
             "entity_type": entity,
@@ -226,13 +296,14 @@ class Dataset:
             "account_id": ACCOUNT_ID,
         }
         if name == "lead_status_changed":
-            lead = self.lead(i)
-            first = next(p[3][0]["id"] for p in self.pipelines if p[0] == lead["pipeline_id"])
+            p, walked = lead_plan(i)
+            pipeline_id = self.pipelines[p][0]
+            after = len(walked) - 1 - stream.step
             record["value_before"] = [
-                {"lead_status": {"id": first, "pipeline_id": lead["pipeline_id"]}}
+                {"lead_status": {"id": walked[after - 1], "pipeline_id": pipeline_id}}
             ]
             record["value_after"] = [
-                {"lead_status": {"id": lead["status_id"], "pipeline_id": lead["pipeline_id"]}}
+                {"lead_status": {"id": walked[after], "pipeline_id": pipeline_id}}
             ]
         return record
 

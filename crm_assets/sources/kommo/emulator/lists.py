@@ -66,7 +66,7 @@ class Lists:
             and (not entities or s.name.partition("_")[0] in entities)
         ]
         found = merged_page(streams, low, high, (page - 1) * limit, limit)
-        items = [self.data.event(name, i, moment) for name, i, moment in found]
+        items = [self.data.event(stream, i, moment) for stream, i, moment in found]
         for event in items:
             event["_links"] = self_link(request, f"events/{event['id']}")
         return hal_list(request, "events", items, page, limit, full_page=len(items) == limit)

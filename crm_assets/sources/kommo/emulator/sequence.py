@@ -44,6 +44,39 @@ class Sieve:
 NO_DELETES = Sieve(modulus=2**62, residue=2**62 - 1)
 
 
+class Periodic:
+    """Indexes whose residue modulo `period` is in `residues`: a Sieve with many residues.
+
+    Counted and ranked in closed form like a Sieve, so a stream of the events only
+    some records have (a lead's third status move, say) pages as cheaply as one of
+    every record.
+    """
+
+    def __init__(self, period: int, residues: set[int]):
+        self.period = period
+        self.residues = sorted(r for r in residues if 0 <= r < period)
+        self.others = sorted(set(range(period)) - set(self.residues))
+        self._set = frozenset(self.residues)
+
+    def hits(self, x: int) -> int:
+        block, rest = divmod(x, self.period)
+        return block * len(self.residues) + bisect_left(self.residues, rest)
+
+    def misses(self, x: int) -> int:
+        return x - self.hits(x)
+
+    def is_hit(self, i: int) -> bool:
+        return i % self.period in self._set
+
+    def nth_hit(self, k: int) -> int:
+        block, offset = divmod(k, len(self.residues))
+        return block * self.period + self.residues[offset]
+
+    def nth_miss(self, k: int) -> int:
+        block, offset = divmod(k, len(self.others))
+        return block * self.period + self.others[offset]
+
+
 @dataclass(frozen=True)
 class Kind:
     """`n` records spread evenly over `span` seconds from `start`."""
@@ -52,7 +85,7 @@ class Kind:
     start: int
     span: int
     phase: int = 0
-    deleted: Sieve = NO_DELETES
+    deleted: Sieve | Periodic = NO_DELETES
 
     def time(self, i: int) -> int:
         return self.start + (i * self.span) // max(self.n, 1) + self.phase
@@ -84,11 +117,17 @@ class Kind:
 
 @dataclass(frozen=True)
 class Stream:
-    """One kind of event: the live (or deleted) records of `kind`, at their times."""
+    """One kind of event: the live (or deleted) records of `kind`, at their times.
+
+    `code` tells the streams' event ids apart; `step` is what a stream of a record's
+    repeated events is (for status moves: how many moves before the lead's last).
+    """
 
     name: str
     kind: Kind
     deleted: bool
+    code: int = 0
+    step: int = 0
 
     def count(self, low: int | None, high: int | None) -> int:
         r0, r1 = self.kind.members(*self.kind.indexes(low, high), deleted=self.deleted)
@@ -104,8 +143,8 @@ class Stream:
 
 def merged_page(
     streams: list[Stream], low: int | None, high: int | None, offset: int, limit: int
-) -> list[tuple[str, int, int]]:
-    """(stream name, index, time) of one page of several streams merged by time."""
+) -> list[tuple[Stream, int, int]]:
+    """(stream, index, time) of one page of several streams merged by time."""
     total = sum(s.count(low, high) for s in streams)
     if offset >= total or limit <= 0:
         return []
@@ -122,7 +161,7 @@ def merged_page(
     before = sum(s.count(low, lo - 1) for s in streams) if low is None or lo > low else 0
     merged = heapq.merge(*[_tagged(s, order, lo, high) for order, s in enumerate(streams)])
     return [
-        (streams[order].name, i, t)
+        (streams[order], i, t)
         for t, order, i in islice(merged, offset - before, offset - before + limit)
     ]
 
