@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from crm_assets.core.http import MalformedResponseError
 from crm_assets.core.streams import Fetch, Record, Window
 from crm_assets.sources.kommo import fields
 from crm_assets.sources.kommo.fetch import hal_pages, window_params
@@ -106,3 +107,11 @@ def custom_field_definitions(client: Any, window: Window) -> Iterator[list[Recor
     for entity in ("leads", "contacts", "companies"):
         for page in hal_pages(client, f"{entity}/custom_fields", "custom_fields"):
             yield [{**d, "entity_type": entity} for d in page]
+
+
+def account(client: Any, window: Window) -> Iterator[list[Record]]:
+    """`/account`: one object, not a list (the account's name, country and currency)."""
+    body = client.get_json("account")
+    if not isinstance(body, dict) or "id" not in body:
+        raise MalformedResponseError(f"Kommo /account: not an account object: {body!r:.80}")
+    yield [body]

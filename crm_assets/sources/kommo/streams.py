@@ -14,6 +14,7 @@ from crm_assets.core.flatten import list_items
 from crm_assets.core.streams import ChildSpec, Record, SourceSpec, StreamSpec, SyncMode
 from crm_assets.sources.kommo import fields
 from crm_assets.sources.kommo.reads import (
+    account,
     catalog_elements,
     custom_field_definitions,
     leads,
@@ -135,6 +136,33 @@ def stream(name, fetch, description, mode, *, flatten=row, key=("id",), columns=
     )
 
 
+# Kommo keeps one currency per account: it is the currency of every lead's price.
+ACCOUNT = StreamSpec(
+    name="account",
+    fetch=account,
+    description="The account (`/account`): its name, subdomain, country and the one currency "
+    "every lead's price is in",
+    flatten=row,
+    sync_mode=FULL,
+    columns={
+        "id": t.INTEGER,
+        "name": t.TEXT,
+        "subdomain": t.TEXT,
+        "currency": t.TEXT,
+        "currency_symbol": t.TEXT,
+        "country": t.TEXT,
+    },
+    column_descriptions={
+        "id": "The account's id (every record's `account_id`).",
+        "name": "The account's name.",
+        "subdomain": "The `acme` of `acme.kommo.com`.",
+        "currency": "ISO 4217 code of the account's currency: every lead's `price` is in it.",
+        "currency_symbol": "The symbol Kommo shows for that currency.",
+        "country": "The account's country code.",
+    },
+)
+
+
 STREAMS: tuple[StreamSpec, ...] = (
     stream(
         "leads",
@@ -230,6 +258,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         columns={"id": t.INTEGER, "entity_type": t.TEXT},
         children=[ChildSpec("enums", list_items("enums"), key=("id",))],
     ),
+    ACCOUNT,
 )
 
 SOURCE = SourceSpec(name="kommo", title="Kommo", streams=STREAMS, resource=KommoResource)

@@ -6,12 +6,14 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 
+from crm_assets.core import schema
 from crm_assets.core.assets import FULL_SYNC_TAG
 from crm_assets.sources.kommo.emulator.custom_fields import FIELDS
 from crm_assets.sources.kommo.emulator.data import ID_BASE, lead_plan
 from crm_assets.sources.kommo.streams import STREAMS
-from crm_assets_tests.sources.kommo.conftest import ANCHOR, UNLIMITED
+from crm_assets_tests.sources.kommo.conftest import ANCHOR, TOKEN, UNLIMITED
 from crm_assets_tests.sources.kommo.helpers import DOCUMENTED_TYPES, assert_table_is, statuses
 
 FULL = {FULL_SYNC_TAG: "true"}
@@ -257,3 +259,28 @@ def test_the_demo_writes_every_kommo_table_with_values_of_every_type(monkeypatch
     kinds = {r["field_type"] for r in warehouse.rows("kommo_custom_field_values")}
     assert kinds == DOCUMENTED_TYPES
     warehouse.engine.dispose()
+
+
+@pytest.mark.parametrize("warehouse", ["sqlite", "postgres"], indirect=True)
+def test_the_account_stream_holds_the_one_currency_of_every_lead(kommo, warehouse):
+    served = requests.get(
+        f"{kommo.url}/api/v4/account", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    ).json()
+    result = kommo.run(warehouse, streams=["account"], **FAST)
+    assert result.success
+    assert kommo.emulator.count("/api/v4/account") == 2  # ours above, then the run's one
+    (row,) = warehouse.rows("kommo_account")
+    assert row["id"] == served["id"] and row["_deleted"] is False
+    assert (row["currency"], row["currency_symbol"], row["country"]) == ("BRL", "R$", "BR")
+    assert (row["name"], row["subdomain"]) == (served["name"], served["subdomain"])
+    types = dict(warehouse.columns("kommo_account"))
+    assert types["id"] == schema.INTEGER
+    for name in ("name", "subdomain", "currency", "currency_symbol", "country"):
+        assert types[name] == schema.TEXT, name
+    [event] = result.get_asset_materialization_events()
+    schema_value = event.materialization.metadata["dagster/column_schema"].value
+    described = {c.name: c.description for c in schema_value.columns}
+    assert "currency" in described["currency"] and described["country"]
+    # Every lead's account is this one: its price is in this currency.
+    kommo.run(warehouse, streams=["leads"], **FAST)
+    assert {r["account_id"] for r in warehouse.rows("kommo_leads")} == {row["id"]}

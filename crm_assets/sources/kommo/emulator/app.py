@@ -202,9 +202,17 @@ class KommoEmulator(EmulatorApp):
                            f"catalogs/{catalog}/elements")  # fmt: skip
 
     def _account(self, request: Request) -> Response:
-        return hal_object({"id": 31_415_926, "name": "Conta de demonstração",
-                           "subdomain": "demo", "currency": "BRL", "country": "BR",
-                           "_links": self_link(request, "account")})  # fmt: skip
+        """The account, with the fields of the vendor SDK's AccountModel: one currency
+        for every lead's price. `with=` adds `amojo_id`, `uuid` and `version`."""
+        with_ = set(filter(None, request.args.get("with", "").split(",")))
+        extra = {"amojo_id": "5d0b6a0c-51f5-4f0e-9a46-7c1f0e3b2a61",
+                 "uuid": "0b9f3e5c-6a1d-4c2e-8f7a-3d5e9c1b2a40", "version": 11}  # fmt: skip
+        body = {
+            **self.data.account(),
+            **{key: value for key, value in extra.items() if key in with_},
+            "_links": self_link(request, "account"),
+        }
+        return hal_object(body)
 
     def _one(self, request: Request, entity: str, record_id: str) -> Response:
         record = self.lists.one(request, entity, int(record_id))

@@ -30,6 +30,7 @@ ID_BASE = {"leads": 3_000_001, "contacts": 5_000_001, "companies": 7_000_001,
            "companies/notes": 13_000_001}  # fmt: skip
 DELETED = {"leads": Sieve(37, 5), "contacts": Sieve(41, 7), "companies": Sieve(43, 3)}
 ACCOUNT_ID = 31_415_926
+ACCOUNT_CURRENCY = "BRL"  # Kommo has one currency per account: every lead's price is in it
 USERS = [(10_001 + u, name) for u, name in enumerate(
     ["Ana Souza", "Bruno Lima", "Carla Dias", "Diego Alves", "Elisa Rocha", "Felipe Nunes",
      "Gabriela Melo", "Hugo Castro", "Isabela Pires", "João Teixeira", "Karina Lopes",
@@ -308,6 +309,21 @@ class Dataset:
         return record
 
     # -- small lists ------------------------------------------------------------------
+
+    def account(self) -> dict[str, Any]:
+        """`/account`: the fields every answer has (amocrm-api-php `AccountModel`)."""
+        created = self.kinds["leads"].start - 400 * DAY
+        return {
+            "id": ACCOUNT_ID, "name": "Conta de demonstração", "subdomain": "demo",
+            "created_at": created, "created_by": USERS[0][0],
+            "updated_at": created + 30 * DAY, "updated_by": USERS[0][0],
+            "current_user_id": USERS[0][0], "country": "BR",
+            "currency": ACCOUNT_CURRENCY, "currency_symbol": "R$",
+            "customers_mode": "disabled", "is_unsorted_on": True,
+            "mobile_feature_version": 0, "is_loss_reason_enabled": True,
+            "is_helpbot_enabled": False, "is_technical_account": False,
+            "contact_name_display_order": 1,
+        }  # fmt: skip
 
     def users(self) -> list[dict[str, Any]]:
         return [
