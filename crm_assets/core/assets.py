@@ -7,7 +7,7 @@ concurrency pool per source so one step at a time owns the vendor's rate budget.
 """
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from dagster import (
@@ -26,6 +26,7 @@ from dagster import (
 )
 
 from crm_assets.core.http import ApiError, ClientStats, FatalApiError, rerun_may_fix
+from crm_assets.core.policy_names import check_policy_names
 from crm_assets.core.resource import start_date_from_env
 from crm_assets.core.scheduling import Stopped, run_concurrently
 from crm_assets.core.streams import SourceSpec, StreamSpec, SyncMode, Window
@@ -79,8 +80,10 @@ def asset_key(source: SourceSpec, stream: StreamSpec) -> AssetKey:
     return AssetKey([source.name, stream.name])
 
 
-def build_source_assets(source: SourceSpec):
-    """The multi-asset that syncs every selected stream of `source`."""
+def build_source_assets(source: SourceSpec, elsewhere: Collection[str] = ()):
+    """The multi-asset that syncs every selected stream of `source`. `elsewhere` names
+    the code location's other sources' tables, which a shared privacy policy names too.
+    """
     specs = [
         AssetSpec(
             key=asset_key(source, stream),
@@ -105,6 +108,8 @@ def build_source_assets(source: SourceSpec):
     )
     def _sync(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
         resource = getattr(context.resources, source.resource_key)
+        if source.config_error:
+            raise _failure(source.config_error)
         _refuse_days_outside_the_source(context, source, resource)
         warehouse = getattr(context.resources, WAREHOUSE_KEY)
         full_sync = context.run.tags.get(FULL_SYNC_TAG, "").lower() == "true"
@@ -118,6 +123,9 @@ def build_source_assets(source: SourceSpec):
             on_death=lambda: report_gone(context.instance, run, worker, found_by="its step"),
         )
         privacy = resource.privacy_policy()
+        check_policy_names(
+            source.title, privacy, source, resource.table_prefix, warehouse, elsewhere
+        )
         failures: list[tuple[str, BaseException]] = []
         written = 0
         step_ending = resource.step_ending()

@@ -31,6 +31,7 @@ from crm_assets.core import personal_data as pd
 from crm_assets.core import schema
 
 KEY_VARIABLE = "CRM_PII_KEY"
+POLICY_VARIABLE = "CRM_PII_POLICY"
 KEEP, MASK, HASH, DROP = "keep", "mask", "hash", "drop"
 ACTIONS = (KEEP, MASK, HASH, DROP)
 SCAN = "scan"
@@ -67,6 +68,9 @@ class Policy:
         self._by_column: dict[str, str] = {}
         self._scan: set[str] = set()
         for action, targets in self.rules.items():
+            if action == POLICY_VARIABLE:
+                # The variable could not be read (`policy_from_env`): its problem.
+                raise PolicyError(" ".join(map(str, targets)))
             if action not in (*ACTIONS, SCAN):
                 raise PolicyError(
                     f"privacy: {action!r} is not an action; use {', '.join(ACTIONS)} or scan."
@@ -97,6 +101,15 @@ class Policy:
         key: Sequence[str] = (),
     ) -> TableGuard:
         return TableGuard(self, table, declared, by_row, key)
+
+    def named(self) -> list[tuple[str, str]]:
+        """(action, `table.column`) for every entry naming a column, `scan` included."""
+        return [
+            (action, str(target))
+            for action, targets in self.rules.items()
+            for target in targets
+            if "." in str(target)
+        ]
 
     def hash(self, kind: str | None, value: Any) -> str:
         if self.key is None:
@@ -260,12 +273,24 @@ def _walk(value: Any, change: Callable[[str], Any]) -> Any:
     return value
 
 
-POLICY_VARIABLE = "CRM_PII_POLICY"
-
-
 def policy_from_env() -> dict[str, list[str]]:
     """Every source's default policy, from CRM_PII_POLICY (JSON), e.g.
-    `{"hash": ["email", "phone", "cpf", "cnpj"]}`; empty (keep all) when unset."""
+    `{"hash": ["email", "phone", "cpf", "cnpj"]}`; empty (keep all) when unset.
+
+    Never raises: the definitions load whatever the variable holds, so every job,
+    schedule and sensor stays. A value that is not a policy becomes one holding only
+    what is wrong with it, under the variable's name, which `Policy` refuses with that
+    message: a run using it fails at resource setup (and its failure is alerted),
+    while a source whose own `privacy` setting replaces the default still runs.
+    """
+    try:
+        return read_policy_env()
+    except PolicyError as exc:
+        return {POLICY_VARIABLE: [str(exc)]}
+
+
+def read_policy_env() -> dict[str, list[str]]:
+    """CRM_PII_POLICY as a policy; raises PolicyError saying what to write instead."""
     text = os.getenv(POLICY_VARIABLE, "").strip()
     if not text:
         return {}
@@ -277,5 +302,8 @@ def policy_from_env() -> dict[str, list[str]]:
         raise PolicyError(
             f'{POLICY_VARIABLE} must map actions to lists, like {{"hash": ["email", "cpf"]}}.'
         )
-    Policy(rules)
+    try:
+        Policy(rules)
+    except PolicyError as exc:
+        raise PolicyError(f"{POLICY_VARIABLE}: {exc}") from None
     return {str(k): [str(t) for t in v] for k, v in rules.items()}

@@ -112,6 +112,10 @@ class SourceSpec:
     streams: tuple[StreamSpec, ...]
     # The source's SourceResource subclass; its name is the resource key.
     resource: Any
+    # Why the source cannot run as configured (a malformed setting read when the
+    # definitions load): its assets still load, so every job, schedule and sensor
+    # stays, and each of its runs fails with this before any request.
+    config_error: str = ""
 
     @property
     def resource_key(self) -> str:

@@ -6,9 +6,10 @@ import json
 
 import pytest
 import yaml
+from dagster import Failure
 from dagster._core.snap.snap_to_yaml import default_values_yaml_from_type_snap
 
-from crm_assets.core.privacy import PolicyError, policy_from_env
+from crm_assets.core.privacy import PolicyError, read_policy_env
 from crm_assets.definitions import SOURCES, build_definitions
 
 KEY = "env-pii-key-1f0e9d8c7b6a"
@@ -49,7 +50,16 @@ def test_without_variables_every_source_keeps_everything(monkeypatch):
         ('{"hash": ["mail"]}', "'mail' \\(under hash\\) is neither a class"),
     ],
 )
-def test_a_bad_policy_variable_says_what_to_write(value, message, monkeypatch):
+def test_a_bad_policy_variable_fails_each_source_at_setup_not_the_load(value, message, monkeypatch):
     monkeypatch.setenv("CRM_PII_POLICY", value)
     with pytest.raises(PolicyError, match=message):
-        policy_from_env()
+        read_policy_env()
+    # The launchpad still builds: the definitions loaded.
+    config = _launchpad("pipedrive_sync")["resources"]["pipedrive"]["config"]
+    assert list(config["privacy"]) == ["CRM_PII_POLICY"]
+    for source in SOURCES:
+        resource = source.resource.from_env(source.streams)
+        with pytest.raises(Failure, match=f"^{source.title}: .*{message}"):
+            resource.privacy_policy()
+        # A source given its own policy replaces the default and is not held by it.
+        source.resource.from_env(source.streams, privacy={"mask": ["email"]}).privacy_policy()

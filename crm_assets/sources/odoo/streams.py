@@ -15,7 +15,7 @@ Every model is read the same way (docs/odoo-api.md):
 
 Extra models: `ODOO_MODELS=res.partner,crm.lead` adds the streams `res_partner` and
 `crm_lead` (tables `odoo_res_partner`, ...). It is read when the definitions load, so
-the assets exist before any run.
+the assets exist before any run; a malformed value fails Odoo's runs, not the load.
 """
 
 from __future__ import annotations
@@ -93,8 +93,7 @@ def stream_name(model: str) -> str:
 
 def configured_models(value: str | None = None) -> list[str]:
     """Model names from ODOO_MODELS (comma- or space-separated); raises on a bad name."""
-    text = os.getenv(MODELS_VARIABLE, "") if value is None else value
-    models = [m for m in re.split(r"[,\s]+", text.strip()) if m]
+    models = _split(os.getenv(MODELS_VARIABLE, "") if value is None else value)
     bad = [m for m in models if not _MODEL_NAME.match(m)]
     if bad:
         raise ValueError(
@@ -104,15 +103,34 @@ def configured_models(value: str | None = None) -> list[str]:
     return models
 
 
+def _split(text: str) -> list[str]:
+    return [m for m in re.split(r"[,\s]+", text.strip()) if m]
+
+
 def odoo_source(extra_models: list[str] | None = None) -> SourceSpec:
-    """The source: the built-in streams plus `extra_models` (default: ODOO_MODELS)."""
+    """The source: the built-in streams plus `extra_models` (default: ODOO_MODELS).
+
+    A malformed ODOO_MODELS does not stop the definitions from loading (every job,
+    schedule and the failure alert would vanish with them): the source keeps its
+    built-in streams and the well-formed names, and each of its runs fails, before any
+    request, with the message naming what is wrong.
+    """
+    problem = ""
+    if extra_models is None:
+        try:
+            extra_models = configured_models()
+        except ValueError as exc:
+            problem = f"Odoo: {exc}"
+            named = _split(os.getenv(MODELS_VARIABLE, ""))
+            extra_models = [m for m in named if _MODEL_NAME.match(m)]
     streams = [model_stream(*spec) for spec in BUILT_IN]
     known = {model for _, model, _, _ in BUILT_IN}
-    for model in configured_models() if extra_models is None else extra_models:
+    for model in extra_models:
         if model not in known:
             known.add(model)
             streams.append(model_stream(stream_name(model), model, f"Odoo model `{model}`."))
-    return SourceSpec(name="odoo", title="Odoo", streams=tuple(streams), resource=OdooResource)
+    return SourceSpec(name="odoo", title="Odoo", streams=tuple(streams), resource=OdooResource,
+                      config_error=problem)  # fmt: skip
 
 
 # -- reading ------------------------------------------------------------------------

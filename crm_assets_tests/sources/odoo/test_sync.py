@@ -11,7 +11,7 @@ from crm_assets.core import schema
 from crm_assets.core.assets import FULL_SYNC_TAG
 from crm_assets.core.http import ApiError, FatalApiError
 from crm_assets.sources.odoo.emulator.data import FMT
-from crm_assets.sources.odoo.streams import BUILT_IN, odoo_source
+from crm_assets.sources.odoo.streams import BUILT_IN, configured_models, odoo_source
 from crm_assets.sources.odoo.transport import transport_for
 from crm_assets_tests.harness import failure_text
 from crm_assets_tests.sources.odoo.conftest import ANCHOR, PAGE, SMALL, TOKEN
@@ -241,10 +241,21 @@ def test_a_model_added_in_configuration_becomes_an_asset_that_syncs(
         assert any(not r["active"] for r in partners)
 
 
-def test_a_bad_model_name_in_configuration_is_a_clear_error(monkeypatch):
-    monkeypatch.setenv("ODOO_MODELS", "res.partner;drop table")
+def test_a_bad_model_name_in_configuration_fails_the_run_before_any_request(
+    monkeypatch, make_odoo, sqlite_warehouse
+):
+    monkeypatch.setenv("ODOO_MODELS", "crm.lead, res.partner;drop table")
     with pytest.raises(ValueError, match="ODOO_MODELS names .* not an Odoo model name"):
-        odoo_source()
+        configured_models()
+    # The source still loads, with its streams and the well-formed names.
+    source = odoo_source()
+    assert [s.name for s in source.streams] == [name for name, *_ in BUILT_IN] + ["crm_lead"]
+    running = make_odoo(source=source)
+    result = running.run(sqlite_warehouse, tags=FULL, streams=["policy"], raise_on_error=False)
+    assert not result.success
+    assert "Odoo: ODOO_MODELS names 'res.partner;drop', 'table'" in failure_text(result)
+    assert running.emulator.requests == []
+    assert sqlite_warehouse.table_names() == []
 
 
 def test_an_unknown_model_fails_its_stream_clearly_and_the_others_are_written(

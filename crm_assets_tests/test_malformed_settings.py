@@ -1,0 +1,144 @@
+"""A malformed CRM_PII_POLICY or ODOO_MODELS fails the runs that need it, never the
+code location: every job, schedule and sensor loads, the failure alert reports the
+failed run with the setting's own message, and the other sources still run.
+
+Both variables are read when the definitions load (ODOO_MODELS at import), so each
+case loads the code location in a fresh interpreter, in demo mode, as a deployment's
+code server would, and reports what it saw as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import crm_assets
+
+ROOT = Path(crm_assets.__file__).parent.parent
+
+CHILD = r"""
+import json, logging, sys
+from dagster import AssetKey, DagsterInstance, build_run_status_sensor_context
+from crm_assets.alerts import ALERTS_KEY, AlertWebhook
+from crm_assets.definitions import defs
+
+failing, healthy, healthy_config, partition = json.loads(sys.argv[1])
+seen = {
+    "jobs": sorted(j.name for j in defs.jobs),
+    "schedules": sorted(s.name for s in defs.schedules),
+    "sensors": sorted(s.name for s in defs.sensors),
+}
+lines = []
+class Captured(logging.Handler):
+    def emit(self, record):
+        lines.append(record.getMessage())
+
+def run(source, stream, config=None):
+    job = defs.resolve_job_def(f"{source}_sync")
+    return job.execute_in_process(
+        instance=instance, partition_key=partition, raise_on_error=False,
+        asset_selection=[AssetKey([source, stream])], run_config=config or {},
+    )
+
+with DagsterInstance.ephemeral() as instance:
+    failed = run(*failing)
+    seen["failed"] = not failed.success
+    [event] = [e for e in failed.all_events if e.event_type_value == "PIPELINE_FAILURE"]
+    context = build_run_status_sensor_context(
+        sensor_name="crm_run_failure_alert", dagster_event=event, dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(failed.run_id),
+        resources={ALERTS_KEY: AlertWebhook()},
+    ).for_run_failure()
+    context.log.addHandler(Captured())
+    defs.get_sensor_def("crm_run_failure_alert")(context)
+    seen["alert"] = "\n".join(lines)
+    seen["healthy"] = run(*healthy, config=healthy_config).success
+print("RESULT " + json.dumps(seen))
+"""
+
+BAD_POLICIES = ["hash: email", '{"hash": "email"}', '{"hash": ["mail"]}']
+PIPEDRIVE_OWN_POLICY = {"resources": {"pipedrive": {"config": {"privacy": {"mask": ["email"]}}}}}
+
+
+def _load_and_run(tmp_path, env: dict, failing, healthy, healthy_config=None) -> dict:
+    bin_dir = Path(sys.executable).parent
+    partition = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    argument = json.dumps([failing, healthy, healthy_config or {}, partition])
+    completed = subprocess.run(
+        [sys.executable, "-c", CHILD, argument],
+        cwd=ROOT,
+        env={
+            "PATH": str(bin_dir),
+            "HOME": str(tmp_path),
+            "CRM_ASSETS_DEMO": "1",
+            "CRM_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'warehouse.db'}",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    [line] = [x for x in completed.stdout.splitlines() if x.startswith("RESULT ")] or [
+        completed.stderr[-3000:]
+    ]
+    return json.loads(line.removeprefix("RESULT "))
+
+
+def _assert_everything_loaded(seen: dict) -> None:
+    assert {"nectarcrm_sync", "pipedrive_sync", "kommo_sync", "odoo_sync"} <= set(seen["jobs"])
+    assert {"erase_data_subject", "all_sources_sync"} <= set(seen["jobs"])
+    assert len(seen["schedules"]) >= 8
+    assert "crm_run_failure_alert" in seen["sensors"]
+
+
+@pytest.mark.parametrize("value", BAD_POLICIES)
+def test_a_malformed_policy_fails_the_sources_runs_and_is_alerted(value, tmp_path):
+    seen = _load_and_run(
+        tmp_path,
+        {"CRM_PII_POLICY": value},
+        failing=["kommo", "users"],
+        # A source whose own privacy setting replaces the default is not held by it.
+        healthy=["pipedrive", "users"],
+        healthy_config=PIPEDRIVE_OWN_POLICY,
+    )
+    _assert_everything_loaded(seen)
+    assert seen["failed"] and seen["healthy"]
+    said = {
+        "hash: email": "Kommo: CRM_PII_POLICY is not JSON: 'hash: email'",
+        '{"hash": "email"}': "Kommo: CRM_PII_POLICY must map actions to lists",
+        '{"hash": ["mail"]}': "Kommo: CRM_PII_POLICY: privacy: 'mail' (under hash) is neither",
+    }[value]
+    assert said in seen["alert"], seen["alert"]
+
+
+def test_malformed_odoo_models_fail_odoo_runs_and_are_alerted(tmp_path):
+    seen = _load_and_run(
+        tmp_path,
+        {"ODOO_MODELS": "res.partner;drop table"},
+        failing=["odoo", "policy"],
+        healthy=["pipedrive", "users"],
+    )
+    _assert_everything_loaded(seen)
+    assert seen["failed"] and seen["healthy"]
+    assert "Odoo: ODOO_MODELS names 'res.partner;drop', 'table'" in seen["alert"], seen["alert"]
+
+
+def test_the_shared_policy_may_name_every_sources_tables(tmp_path):
+    """CRM_PII_POLICY names tables of several sources: each runs, and a table no source
+    has fails them all."""
+    policy = {"drop": ["nectarcrm_contacts.cpf", "pipedrive_persons__phones.value"]}
+    seen = _load_and_run(
+        tmp_path,
+        {"CRM_PII_POLICY": json.dumps({**policy, "mask": ["pipedrive_user.email"]})},
+        failing=["kommo", "users"],
+        healthy=["pipedrive", "persons"],
+        healthy_config={"resources": {"pipedrive": {"config": {"privacy": policy}}}},
+    )
+    assert seen["failed"] and seen["healthy"]
+    assert "'pipedrive_user.email' (under mask) names no table" in seen["alert"]
+    assert "the nearest is 'pipedrive_users'" in seen["alert"]
