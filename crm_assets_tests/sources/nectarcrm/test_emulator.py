@@ -154,9 +154,11 @@ def test_opportunity_filters_by_funnel_and_client(api, emulator):
 
 def test_pipeline_without_type_is_sales_only_and_stages_cover_every_etapa(api, emulator):
     sales = api("pipeline").json()
-    assert [(p["id"], p["nome"], p["tipo"]) for p in sales] == [
-        (1, "Vendas", 0),
-        (2, "Parcerias", 0),
+    # The retired pipeline (`ativo: false`) is listed too: no filter hides it.
+    assert [(p["id"], p["nome"], p["tipo"], p["ativo"]) for p in sales] == [
+        (1, "Vendas", 0, True),
+        (2, "Parcerias", 0, True),
+        (4, "Vendas 2024", 0, False),
     ]
     qualification = api("pipeline", type=1).json()
     assert [(p["id"], p["tipo"]) for p in qualification] == [(3, 1)]

@@ -85,6 +85,12 @@ def test_full_sync_equals_the_emulator(nectar_full, warehouse):
     assert warehouse.row_count("nectarcrm_opportunities__produtos") == lines
     stages = sum(len(p["sequencias"]) for p in nectar_full.emulator.records("pipeline"))
     assert warehouse.row_count("nectarcrm_pipelines__etapas") == stages
+    # A retired pipeline (`ativo` false) is read, and so are the opportunities it holds,
+    # for the models to hide.
+    retired = {p["id"] for p in warehouse.rows("nectarcrm_pipelines") if not p["ativo"]}
+    assert retired == {4}
+    held = [d for d in deals.values() if d["funil_venda_id"] in retired]
+    assert 0 < len(held) < 0.2 * len(deals)
 
 
 def _local_day(value: str) -> date:

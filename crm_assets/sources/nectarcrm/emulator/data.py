@@ -119,7 +119,10 @@ class _Generator(BaseGenerator):
         statuses = _mix((1, 2, 3, 1, 4, 1, 2, 1, 3, 1), len(full), self.rng)
         for n, (i, created, updated) in enumerate(full):
             stamp, status = self.stamper(n), statuses[n]
-            funnel, funnel_ref = funnels[0] if self.random() < 0.7 else funnels[1]
+            # Most in the main funnel, some in the partners' one, a few left in the
+            # retired pipeline (`ativo: false`).
+            draw = self.random()
+            funnel, funnel_ref = funnels[0 if draw < 0.65 else 1 if draw < 0.92 else 2]
             stages = len(funnel["sequencias"])
             client = self.ref("contatos")
             lines = [self._line() for _ in range(self.choice((0, 1, 1, 2, 3, 4)))]

@@ -24,6 +24,7 @@ from crm_assets.sources.nectarcrm.emulator.vocabulary import (
     DEPENDENT_PRODUCT_KEYS,
     FIRST_ID,
     FIRST_NAMES,
+    INACTIVE_PIPELINES,
     LAST_NAMES,
     MAX_AGE_DAYS,
     MOVING_STAMPS,
@@ -221,7 +222,8 @@ class BaseGenerator:
                 for f in fields if f["relacionado"] == related
             ]  # fmt: skip
         self.data["pipeline"] = [
-            {"id": pid, "nome": name, "ativo": True, "tipo": kind, "sequencias": [
+            {"id": pid, "nome": name, "ativo": pid not in INACTIVE_PIPELINES, "tipo": kind,
+             "sequencias": [
                 {"id": pid * 10 + n, "nome": stage, "sequencia": n, "prazo": 2 + n % 3 * 2,
                  "gerarProposta": stage == "Proposta"}
                 for n, stage in enumerate(stages, start=1)]}

@@ -48,7 +48,10 @@ PIPELINES = (
                       "Fechamento")),
     (2, "Parcerias", 0, ("Contato inicial", "Alinhamento", "Contrato", "Ativação")),
     (3, "Qualificação de leads", 1, ("Novo lead", "Em contato", "Qualificado", "Agendado")),
+    (4, "Vendas 2024", 0, ("Prospecção", "Apresentação", "Proposta", "Fechamento")),
 )  # fmt: skip
+# Retired pipelines (`ativo: false`): listed still, and their opportunities kept.
+INACTIVE_PIPELINES = {4}
 APPOINTMENT_TYPES = ((1, "Reunião"), (2, "Ligação"), (3, "Visita"), (4, "Demonstração"))
 # Timestamps that move with a record's creation when `vary` copies it.
 MOVING_STAMPS = ("dataLimite", "dataConclusao", "dataInicio", "dataFim")
