@@ -3,7 +3,8 @@
 Every failed run of the code location is logged by `crm_run_failure_alert` with a
 link to the run in the webserver (`DAGSTER_WEBSERVER_URL`, default
 http://127.0.0.1:3000). When `CRM_ALERT_WEBHOOK_URL` is set, a JSON message is also
-POSTed to it (Slack-compatible: it carries a `text` field). The URL often holds a
+POSTed to it (Slack-compatible: its `text` field, all a chat tool shows, says what
+failed, why in one sentence, and the link). The URL often holds a
 secret (a Slack or Teams webhook is its own credential), so it is bound with
 `EnvVar` and never written to a log or an error. The message is built from the
 step errors, which the sources' clients already redact, and is redacted again with
@@ -20,6 +21,7 @@ from typing import Any
 import requests
 from dagster import (
     ConfigurableResource,
+    DagsterEventType,
     DefaultSensorStatus,
     EnvVar,
     RunFailureSensorContext,
@@ -29,6 +31,7 @@ from dagster import (
 from pydantic import Field
 
 from crm_assets.core.redaction import Redactor
+from crm_assets.core.worker import GONE
 
 WEBHOOK_VARIABLE = "CRM_ALERT_WEBHOOK_URL"
 WEBSERVER_VARIABLE = "DAGSTER_WEBSERVER_URL"
@@ -36,6 +39,8 @@ DEFAULT_WEBSERVER_URL = "http://127.0.0.1:3000"
 ALERTS_KEY = "alert_webhook"
 # Alerts are read by people: the start of each error says what happened.
 _MAX_ERROR_CHARS = 1500
+# The reason in `text`, which chat tools show on their own: one sentence, not a log.
+_MAX_REASON_CHARS = 300
 
 
 class AlertWebhook(ConfigurableResource):
@@ -105,14 +110,15 @@ def failure_message(
     run = context.dagster_run
     link = webhook.run_link(run.run_id)
     errors = [_error_text(event) for event in context.get_step_failure_events()]
-    error = "\n\n".join(e for e in errors if e) or context.failure_event.message or ""
+    error = "\n\n".join(e for e in errors if e) or _run_error_text(context)
     record = context.instance.get_run_record_by_id(run.run_id)
     ended = record.end_time if record else None
     failed_at = datetime.fromtimestamp(ended, UTC) if ended else datetime.now(UTC)
     partition = run.tags.get("dagster/partition")
     on = f" (partition {partition})" if partition else ""
+    reason = redactor.redact(_first_sentence(error))
     return {
-        "text": redactor.redact(f"Dagster run of {run.job_name}{on} failed: {link}"),
+        "text": f"Dagster run of {run.job_name}{on} failed: {reason}\n{link}",
         "job": run.job_name,
         "run_id": run.run_id,
         "partition": partition,
@@ -120,6 +126,40 @@ def failure_message(
         "error": redactor.redact(error)[:_MAX_ERROR_CHARS],
         "failed_at": failed_at.isoformat(),
     }
+
+
+def _first_sentence(error: str) -> str:
+    """What the alert's `text` says happened: the first line of the first error, without
+    the step name before it, cut short if a line runs on."""
+    line = error.strip().splitlines()[0] if error.strip() else "no error was recorded"
+    step, colon, rest = line.partition(": ")
+    if colon and " " not in step:  # "pipedrive_streams: Pipedrive rejected ..."
+        line = rest
+    return line if len(line) <= _MAX_REASON_CHARS else line[: _MAX_REASON_CHARS - 1] + "…"
+
+
+def _run_error_text(context: RunFailureSensorContext) -> str:
+    """The reason of a run that failed outside any step: the project's account of a dead
+    worker, else the run failure's own error (a resource's setup Failure), else its
+    message."""
+    records = context.instance.all_logs(
+        context.dagster_run.run_id, of_type=DagsterEventType.ENGINE_EVENT
+    )
+    for record in records:
+        if (record.message or "").startswith(GONE):
+            return record.message
+    data = context.failure_event.job_failure_data
+    error = data.error if data else None
+    first = error
+    while error is not None:
+        # A resource's setup Failure, under any wrapper Dagster put around it, carries
+        # its sentence after Dagster's class path.
+        if error.cls_name == "Failure" and "Failure: " in error.message:
+            return error.message.split("Failure: ", 1)[1].strip()
+        error = error.cause
+    if first is not None and first.message.strip():
+        return first.message.strip()
+    return context.failure_event.message or ""
 
 
 def _error_text(event: Any) -> str:

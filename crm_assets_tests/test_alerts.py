@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,11 +15,13 @@ import pytest
 from dagster import DagsterInstance, asset, build_run_status_sensor_context, materialize
 
 from crm_assets.alerts import ALERTS_KEY, AlertWebhook, failure_alert_sensor
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.definitions import SOURCES, build_definitions
 from crm_assets_tests.sources.pipedrive.conftest import harness as pipedrive_harness
 
 BAD_TOKEN = "pipedrive-bad-token-77c1a9"
 HOOK_SECRET = "T000/B000/hook-secret-41f2"
+PASSWORD = "warehouse-pw-0c3e"
 SECRET_VARIABLES = [s.resource.SECRET_VARIABLE for s in SOURCES]
 
 
@@ -68,6 +71,12 @@ def evaluate(result, instance, webhook: AlertWebhook, log: logging.Handler) -> N
     failure_alert_sensor(SECRET_VARIABLES)(context)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class Captured(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
@@ -107,7 +116,14 @@ def test_a_failed_sync_is_posted_with_a_link_and_no_token(pipedrive, sqlite_ware
     link = f"http://dagster.example:3000/runs/{failed.run_id}"
     assert message["run_id"] == failed.run_id and message["link"] == link
     assert message["job"] == "__ephemeral_asset_job__" and message["partition"] == "2026-11-20"
-    assert link in message["text"]
+    # What a chat tool shows alone: what failed and why in one sentence, then the link.
+    reason, shown_link = message["text"].split("\n")
+    assert reason.startswith(
+        "Dagster run of __ephemeral_asset_job__ (partition 2026-11-20) failed: Pipedrive "
+        "rejected the API token"
+    )
+    assert reason.endswith(message["error"].splitlines()[0].removeprefix("pipedrive_streams: "))
+    assert shown_link == link
     # Our sentence, not Dagster's class path around it.
     assert message["error"].startswith("pipedrive_streams: Pipedrive rejected the API token")
     assert "PIPEDRIVE_API_TOKEN" in message["error"], "the alert says what to fix"
@@ -134,6 +150,10 @@ def test_an_error_quoting_a_secret_from_the_environment_is_masked(monkeypatch, l
         evaluate(failed, instance, AlertWebhook(url=receiver.url), log)
     [post] = receiver.posts
     assert "the request with token=*** failed" in post["json"]["error"]
+    assert post["json"]["text"].startswith(
+        "Dagster run of __ephemeral_asset_job__ failed: RuntimeError: the request with "
+        "token=*** failed"
+    )
     assert secret not in json.dumps(post["json"]) and secret not in log.text
 
 
@@ -172,3 +192,36 @@ def test_the_webhook_url_is_bound_from_the_environment_and_never_shown(monkeypat
     sensor = build_definitions().resolve_sensor_def("crm_run_failure_alert")
     assert sensor.default_status.value == "RUNNING"
     assert {ALERTS_KEY} <= set(sensor.required_resource_keys)
+
+
+def test_a_run_that_fails_in_resource_setup_says_why_in_the_text(pipedrive, tmp_path, log):
+    """No step ran, so the reason is the run failure's own: the warehouse's sentence,
+    not Dagster's "An exception was thrown during execution"."""
+    warehouse = Warehouse(url=f"postgresql+psycopg://crm:{PASSWORD}@127.0.0.1:{free_port()}/dw")
+    failed = pipedrive.run(warehouse, streams=["users"], raise_on_error=False)
+    assert not failed.success
+    with receiving() as receiver:
+        evaluate(failed, pipedrive.instance, AlertWebhook(url=receiver.url), log)
+    [post] = receiver.posts
+    reason = post["json"]["text"].split("\n")[0]
+    assert reason.startswith(
+        "Dagster run of __ephemeral_asset_job__ (partition 2026-11-20) failed: "
+    )
+    assert reason.endswith(
+        "start the server there, or change the host and port in CRM_WAREHOUSE_URL."
+    )
+    assert "The PostgreSQL warehouse at 127.0.0.1:" in reason
+    assert PASSWORD not in json.dumps(post["json"]) + log.text
+
+
+def test_the_text_keeps_to_one_line_of_a_long_error(log):
+    @asset
+    def verbose():
+        raise RuntimeError("x" * 2000 + "\nsecond line")
+
+    with DagsterInstance.ephemeral() as instance, receiving() as receiver:
+        failed = materialize([verbose], instance=instance, raise_on_error=False)
+        evaluate(failed, instance, AlertWebhook(url=receiver.url), log)
+    reason, link = receiver.posts[0]["json"]["text"].split("\n")
+    assert len(reason) < 400 and reason.endswith("…") and "second line" not in reason
+    assert link.endswith(f"/runs/{failed.run_id}")
