@@ -77,7 +77,9 @@ def check_policy_names(
         if table not in tables:
             if table in elsewhere:
                 continue
-            nearest = _close(_base(table), [*tables, *elsewhere], 0.6)
+            # A stream's name without the prefix is the likeliest slip of all.
+            nearest = [f"{prefix}{table}"] if f"{prefix}{table}" in tables else []
+            nearest = nearest or _close(_base(table), [*tables, *elsewhere], 0.6)
             hint = f"; the nearest is {nearest[0]!r}" if nearest else ""
             raise Failure(
                 f"{title}: privacy: {entry} names no table of this code location{hint}. {_FIX}"

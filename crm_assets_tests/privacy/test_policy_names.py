@@ -37,6 +37,9 @@ def _refused(name: str, warehouse, policy: dict, elsewhere=()) -> str:
         ({"mask": ["pipedrive_persons__history.name"]}, "'pipedrive_persons__history.name' "
          "(under mask) names no table of this code location; the nearest is "
          "'pipedrive_persons'"),
+        # A stream's name is not its table's.
+        ({"mask": ["persons.name"]}, "'persons.name' (under mask) names no table of this "
+         "code location; the nearest is 'pipedrive_persons'"),
         # A table of a source the code location does not have.
         ({"hash": ["salesforce_leads.email"]}, "'salesforce_leads.email' (under hash) names "
          "no table of this code location."),
