@@ -8,6 +8,13 @@ created over the two years before the anchor day; about a third were written on 
 anchor day itself, and many of those share one `write_date` (a mass update, as a
 server action or an import does), which is what keyset paging must get right.
 
+Histories hold together: a policy is created after its quotation, whose status is
+then `accepted`; `expired` quotations are past their validity date; policies are
+`active`, `expired` once past their expiry date, or `cancelled` (one in seven).
+Archived quotations (`active` false, hidden unless the context says `active_test:
+false`) are some expired and refused ones. Nothing is dated before 2025-01-01, the
+connectors' default start date, so a default sync reads every record.
+
 Values are kept as Odoo stores them: a many2one as the related id (or False), x2many
 as lists of ids, dates as `YYYY-MM-DD`, datetimes as UTC `YYYY-MM-DD HH:MM:SS`.
 """
@@ -24,6 +31,10 @@ from crm_assets.sources.odoo.emulator.fields import LOOKUPS, MODELS
 Record = dict[str, Any]
 DEFAULT_SIZES = {"res.partner": 400, "mut.insurance.quotation": 1500, "account.payment": 2500}
 FMT = "%Y-%m-%d %H:%M:%S"
+# The connectors' default start date (SourceResource.DEFAULT_START_DATE): no record is
+# created before it, unless the anchor day leaves less than a month after it.
+EARLIEST = date(2025, 1, 1)
+VALIDITY_DAYS = 30
 
 _FIRST = [
     "Ana",
@@ -99,6 +110,8 @@ class Generator:
         # The mass update: one instant shared by many records written on the anchor day.
         self.mass_write = datetime.combine(anchor, time(9, 30))
         self._written_count = 0
+        self.floor = datetime.combine(min(EARLIEST, anchor - timedelta(days=30)), time())
+        self.reach = (anchor - self.floor.date()).days
 
     def build(self) -> dict[str, dict[int, Record]]:
         for model, names in LOOKUPS.items():
@@ -126,8 +139,12 @@ class Generator:
         return record
 
     def _past(self, oldest_days: int, newest_days: int) -> datetime:
-        seconds = self.rng.randint(newest_days * 86400, oldest_days * 86400)
-        return datetime.combine(self.anchor, time()) - timedelta(seconds=seconds + 3600)
+        """A moment between `oldest_days` and `newest_days` before the anchor day, never
+        before the floor (the default start date)."""
+        oldest = min(oldest_days, self.reach)
+        seconds = self.rng.randint(min(newest_days, oldest) * 86400, oldest * 86400)
+        moment = datetime.combine(self.anchor, time()) - timedelta(seconds=seconds + 3600)
+        return max(moment, self.floor)
 
     def _written(self, created: datetime) -> datetime:
         self._written_count += 1
@@ -185,10 +202,15 @@ class Generator:
         number = len(self.tables["mut.insurance.quotation"]) + 1
         premium = round(rng.uniform(900, 9000), 2)
         status = rng.choice(["draft", "sent", "accepted", "accepted", "refused", "expired"])
+        valid_until = created.date() + timedelta(days=VALIDITY_DAYS)
+        if status == "expired" and valid_until >= self.anchor:
+            status = "sent"  # still valid: it cannot have expired yet
+        archived = rng.random() < (0.5 if status == "expired" else 0.2)
         quotation = self._add("mut.insurance.quotation", {
             "name": f"PROP/{created.year}/{number:06d}", "status": status,
-            "active": status != "expired" or rng.random() < 0.5,
-            "validity_date": (created.date() + timedelta(days=30)).isoformat(),
+            # Archiving clears out dead quotations: some expired and refused ones.
+            "active": not (archived and status in ("expired", "refused")),
+            "validity_date": valid_until.isoformat(),
             "standard_duration": 12, "product_id": rng.randint(1, 4),
             "total_premium_amount": premium, "first_installment_amount": round(premium / 10, 2),
             "installments_due_day": rng.choice([5, 10, 15, 20]), "factor": 1.0,
@@ -196,19 +218,30 @@ class Generator:
             "access_token": f"{rng.getrandbits(64):016x}", **self._proponent(partner),
         }, created)  # fmt: skip
         if status == "accepted":
-            self._policy(quotation, created + timedelta(days=rng.randint(1, 10)))
+            # Issued one to ten days after acceptance, and not after the anchor day began.
+            latest = datetime.combine(self.anchor, time()) - timedelta(minutes=1)
+            issued = created + timedelta(days=rng.randint(1, 10), seconds=rng.randint(0, 86399))
+            self._policy(quotation, min(issued, latest))
 
     def _policy(self, quotation: Record, created: datetime) -> None:
         rng = self.rng
         issued = created.date()
+        expiry = issued + timedelta(days=366)
+        state = (
+            "cancelled"
+            if rng.random() < 1 / 7
+            else "expired"
+            if expiry < self.anchor
+            else ("active")
+        )
         proponent = {k: v for k, v in quotation.items() if k.startswith(("proponent_", "partner"))}
         policy = self._add("mut.policy", {
             "name": f"APL/{issued.year}/{quotation['id']:06d}", "equotation_id": quotation["id"],
-            "state": rng.choice(["active", "active", "active", "cancelled", "expired"]),
+            "state": state,
             "status": rng.choice(["issued", "issued", "renewed", "pending"]),
             "policy_type": "auto", "issue_date": issued.isoformat(),
             "effective_date": (issued + timedelta(days=1)).isoformat(),
-            "expiry_date": (issued + timedelta(days=366)).isoformat(),
+            "expiry_date": expiry.isoformat(),
             "total_premium_amount": quotation["total_premium_amount"],
             "first_installment_amount": quotation["first_installment_amount"],
             "currency_id": 1, "user_id": quotation["user_id"],
