@@ -57,11 +57,14 @@ with DagsterInstance.ephemeral() as instance:
     context.log.addHandler(Captured())
     defs.get_sensor_def("crm_run_failure_alert")(context)
     seen["alert"] = "\n".join(lines)
+    seen["logs"] = "\n".join(str(record) for record in instance.all_logs(failed.run_id))
     seen["healthy"] = run(*healthy, config=healthy_config).success
 print("RESULT " + json.dumps(seen))
 """
 
-BAD_POLICIES = ["hash: email", '{"hash": "email"}', '{"hash": ["mail"]}']
+KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+# The key pasted into the policy's variable too: the message says where, not what.
+BAD_POLICIES = ["hash: email", KEY, '{"hash": "email"}', '{"hash": ["mail"]}']
 PIPEDRIVE_OWN_POLICY = {"resources": {"pipedrive": {"config": {"privacy": {"mask": ["email"]}}}}}
 
 
@@ -109,11 +112,13 @@ def test_a_malformed_policy_fails_the_sources_runs_and_is_alerted(value, tmp_pat
     _assert_everything_loaded(seen)
     assert seen["failed"] and seen["healthy"]
     said = {
-        "hash: email": "Kommo: CRM_PII_POLICY is not JSON: 'hash: email'",
+        "hash: email": "Kommo: CRM_PII_POLICY is not JSON (Expecting value at character 0)",
+        KEY: "Kommo: CRM_PII_POLICY is not JSON (Extra data at character 1)",
         '{"hash": "email"}': "Kommo: CRM_PII_POLICY must map actions to lists",
         '{"hash": ["mail"]}': "Kommo: CRM_PII_POLICY: privacy: 'mail' (under hash) is neither",
     }[value]
     assert said in seen["alert"], seen["alert"]
+    assert KEY[8:] not in json.dumps(seen)
 
 
 def test_malformed_odoo_models_fail_odoo_runs_and_are_alerted(tmp_path):

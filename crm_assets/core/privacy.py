@@ -296,8 +296,13 @@ def read_policy_env() -> dict[str, list[str]]:
         return {}
     try:
         rules = json.loads(text)
-    except ValueError:
-        raise PolicyError(f"{POLICY_VARIABLE} is not JSON: {text[:80]!r}") from None
+    except json.JSONDecodeError as exc:
+        # Where, not what: a value pasted into the wrong variable may be a secret (the
+        # key), and this message reaches the launchpad, the run's log and the alert.
+        raise PolicyError(
+            f"{POLICY_VARIABLE} is not JSON ({exc.msg} at character {exc.pos}); write it "
+            'like {"hash": ["email", "cpf"]}.'
+        ) from None
     if not isinstance(rules, dict) or not all(isinstance(v, list) for v in rules.values()):
         raise PolicyError(
             f'{POLICY_VARIABLE} must map actions to lists, like {{"hash": ["email", "cpf"]}}.'
