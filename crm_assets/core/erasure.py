@@ -9,9 +9,17 @@ A subject is named by an email, a CPF/CNPJ, or one record (`<table>:<id>`). Eras
 2. reads those records' own emails and CPF/CNPJ (raw or hashed, parent and child rows)
    and finds the rows holding those too, so one pass reaches the same person in every
    source;
-3. deletes each record with its child rows and kept versions (`delete`), or empties
-   their personal columns (`null`), in one transaction;
-4. registers the hashes of every identifier it used in `crm_erasure_log`, which syncs
+3. follows the links the sources declare (`streams.Link`) from those records: a row
+   owned by one of them (a note on the contact) is erased with it; a row that only
+   names the person (a deal whose contact they are, a payment of theirs) is kept, in
+   `delete` mode too, with the link and the columns naming them emptied and their
+   full names, emails, phones and CPF/CNPJ, as their records held them, replaced by
+   `***` in its text; rows linked to such a row (a note on that deal) and the child
+   rows and kept versions of both have those replaced too;
+4. deletes each record with its child rows and kept versions (`delete`), or empties
+   their personal columns and replaces their names and identifiers in the rest (`null`),
+   in one transaction;
+5. registers the hashes of every identifier it used in `crm_erasure_log`, which syncs
    read to report a person the vendor brings back.
 
 It is idempotent: a second run finds nothing and touches nothing. Only hashes reach
@@ -20,8 +28,9 @@ the register, the log and the metadata.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +42,7 @@ from crm_assets.core import personal_data as pd
 from crm_assets.core.erased import register_table, registered
 from crm_assets.core.history import SUFFIX as HISTORY
 from crm_assets.core.privacy import Policy
-from crm_assets.core.streams import SourceSpec
+from crm_assets.core.streams import Link, SourceSpec
 from crm_assets.core.tables import child_table, stream_table
 
 IDENTIFYING = (pd.EMAIL, pd.CPF, pd.CNPJ)
@@ -54,12 +63,19 @@ class TableMap:
     children: tuple[TableMap, ...] = ()
     # For a table whose columns' classes depend on the row (see StreamSpec.personal_rows).
     by_row: Callable[[dict], Mapping[str, str]] | None = None
+    # Declared links to other streams' records, each with the table linked to.
+    follows: tuple[tuple[Link, str], ...] = ()
 
 
 def table_maps(sources: Iterable[tuple[SourceSpec, str]]) -> list[TableMap]:
     """The parent tables of every (source, table prefix), each with its child tables."""
     maps, shared = [], {}
     for source, prefix in sources:
+        named = {stream.name: stream_table(prefix, stream) for stream in source.streams}
+
+        def resolved(links: Iterable[Link], named=named) -> tuple[tuple[Link, str], ...]:
+            return tuple((link, named[link.to]) for link in links if link.to in named)
+
         for stream in source.streams:
             table = stream_table(prefix, stream)
             links = tuple(f"_parent_{k}" for k in stream.primary_key)
@@ -72,12 +88,14 @@ def table_maps(sources: Iterable[tuple[SourceSpec, str]]) -> list[TableMap]:
                     personal.update({c: IDENTIFYING for c in child.personal_rows({})})
                 scope = tuple(child.scope)
                 known = shared.setdefault(
-                    name, TableMap(name, (), personal, {}, links, scope, by_row=child.personal_rows)
-                )
+                    name,
+                    TableMap(name, (), personal, {}, links, scope, by_row=child.personal_rows,
+                             follows=resolved(child.links)),
+                )  # fmt: skip
                 known.parents[tuple(child.scope.values())] = table
                 children.append(known)
             maps.append(TableMap(table, stream.primary_key, _classes(stream.personal),
-                                 children=tuple(children)))  # fmt: skip
+                                 children=tuple(children), follows=resolved(stream.links)))  # fmt: skip
     return maps
 
 
@@ -129,9 +147,14 @@ def erase(connection: Connection, maps: Sequence[TableMap], policy: Policy, subj
         if more <= subject.terms:
             break
         subject.terms |= more
+    _own(reflected, maps, subject)
+    needles = _needles(reflected, tables, subject.records)
     touched: dict[str, int] = {}
     for table, keys in subject.records.items():
-        _erase_record(reflected, tables[table], keys, mode, touched)
+        _erase_record(reflected, tables[table], keys, mode, needles, touched)
+    named = _unlink(reflected, maps, subject.records, needles, touched)
+    _scrub_linked(reflected, maps, named, needles, touched)
+    _scrub_documents(reflected, maps, needles, touched)
     _erase_references(reflected, maps, subject.terms, touched)
     subject.hashes = _register(connection, policy, subject.terms, mode, sum(touched.values()))
     return {t: n for t, n in touched.items() if n}
@@ -266,18 +289,334 @@ def _of_records(table: sa.Table, item: TableMap, parent: str, keys: Iterable[tup
 
 
 def _erase_record(tables: _Tables, item: TableMap, keys: set[tuple], mode: str,
-                  touched: dict[str, int]) -> None:  # fmt: skip
+                  needles: _Needles | None, touched: dict[str, int]) -> None:  # fmt: skip
     for target in (item, *item.children):
         for name, table in tables.each(target):
             where = _of_records(table, target, item.table, keys)
             if mode == "delete":
                 statement = sa.delete(table).where(where)
-            else:
-                emptied = {c: None for c in target.personal if c in table.c}
-                if not emptied:
+                _count(touched, name, tables.connection.execute(statement).rowcount)
+                continue
+            emptied = {c: None for c in target.personal if c in table.c}
+
+            def change(row: dict, emptied=emptied) -> dict:
+                return _scrubbed({**row, **emptied}, needles)
+
+            _count(touched, name, len(_rewrite(tables.connection, table, where, change)))
+
+
+# -- following links ---------------------------------------------------------------
+
+
+def _linked_rows(tables: _Tables, item: TableMap, link: Link, target: str,
+                 records: Mapping[str, set[tuple]]) -> Iterator[tuple[str, sa.Table, Any]]:  # fmt: skip
+    """(name, table, where) for the rows of `item` (and its kept versions) whose `link`
+    may point at one of `records`' keys; JSON links are checked row by row after."""
+    keys = {k[0] for k in records.get(target, ()) if len(k) == 1}
+    if not keys:
+        return
+    for name, table in tables.each(item):
+        if link.column not in table.c or any(c not in table.c for c in link.where):
+            continue
+        column = table.c[link.column]
+        if link.path:
+            # A first cut in SQL; `_json_unlinked` decides.
+            text = sa.cast(column, sa.String)
+            where = sa.or_(*[text.like(f"%{k}%") for k in sorted(map(str, keys))])
+        elif isinstance(column.type, sa.String):
+            where = column.in_(sorted(map(str, keys)))
+        else:
+            where = column.in_(sorted(keys))
+        constants = [table.c[c] == v for c, v in link.where.items()]
+        yield name, table, sa.and_(where, *constants)
+
+
+def _own(tables: _Tables, maps: Sequence[TableMap], subject: Subject) -> None:
+    """Add the records an `owned` link ties to the subject's records (a note on the
+    contact) to the subject's records, until no more are found."""
+    for _ in range(3):
+        found = False
+        for item in maps:
+            for link, target in item.follows:
+                if not link.owned:
                     continue
-                statement = sa.update(table).where(where).values(emptied)
-            _count(touched, name, tables.connection.execute(statement).rowcount)
+                for name, table, where in _linked_rows(tables, item, link, target,
+                                                       subject.records):  # fmt: skip
+                    if name != item.table:
+                        continue
+                    keys = _keys(link, target, subject.records)
+                    selected = sa.select(*[table.c[c] for c in (*item.key, link.column)])
+                    for row in tables.connection.execute(selected.where(where)):
+                        value = row[-1]
+                        if link.path and not _json_unlinked(value, link, keys)[1]:
+                            continue
+                        record = tuple(row[: len(item.key)])
+                        if record not in subject.records.setdefault(item.table, set()):
+                            subject.records[item.table].add(record)
+                            found = True
+        if not found:
+            return
+
+
+def _keys(link: Link, target: str, records: Mapping[str, set[tuple]]) -> set[str]:
+    return {str(k[0]) for k in records.get(target, ()) if len(k) == 1}
+
+
+def _unlink(tables: _Tables, maps: Sequence[TableMap], records: Mapping[str, set[tuple]],
+            needles: _Needles | None, touched: dict[str, int]) -> dict[str, set[tuple]]:  # fmt: skip
+    """Empty the links to the subject's records, and what names them, in the rows of
+    `mention` links, which stay; returns the keys of those rows, by table."""
+    named: dict[str, set[tuple]] = {}
+    for item in _every(maps):
+        for link, target in item.follows:
+            if link.owned:
+                continue
+            keys = _keys(link, target, records)
+            for name, table, where in _linked_rows(tables, item, link, target, records):
+                key = {c.name for c in table.primary_key.columns}
+
+                def change(row: dict, link=link, keys=keys, key=key) -> dict | None:
+                    if link.path:
+                        value, hit = _json_unlinked(row[link.column], link, keys)
+                        if not hit:
+                            return None
+                        emptied = {link.column: value}
+                    else:
+                        emptied = {c: None for c in (link.column, *link.clears) if c in row}
+                    emptied = {c: v for c, v in emptied.items() if c not in key}
+                    return _scrubbed({**row, **emptied}, needles)
+
+                changed = _rewrite(tables.connection, table, where, change)
+                _count(touched, name, len(changed))
+                if name == item.table:
+                    _add_records(named, item, changed)
+    return named
+
+
+def _scrub_linked(tables: _Tables, maps: Sequence[TableMap], named: dict[str, set[tuple]],
+                  needles: _Needles | None, touched: dict[str, int]) -> None:  # fmt: skip
+    """Replace the subject's names and identifiers in the rows that named them (a lead
+    whose custom field value did), their child rows and kept versions, and the rows
+    linking to those (a note on a deal that named them)."""
+    if needles is None:
+        return
+    by_table = {m.table: m for m in maps}
+    done: dict[str, set[tuple]] = {}
+    for _ in range(3):
+        fresh = {t: keys - done.get(t, set()) for t, keys in named.items()}
+        fresh = {t: keys for t, keys in fresh.items() if keys}
+        if not fresh:
+            return
+        for table_name, keys in fresh.items():
+            done.setdefault(table_name, set()).update(keys)
+            item = by_table.get(table_name)
+            # The record itself too, when a child row of it named the person.
+            for child in (item, *item.children) if item else ():
+                for name, table in tables.each(child):
+                    where = _of_records(table, child, table_name, keys)
+                    changed = _rewrite(tables.connection, table, where,
+                                       lambda row: _scrubbed(row, needles))  # fmt: skip
+                    _count(touched, name, len(changed))
+        for item in _every(maps):
+            for link, target in item.follows:
+                keys = _keys(link, target, fresh)
+
+                def change(row: dict, link=link, keys=keys) -> dict | None:
+                    if link.path and not _json_unlinked(row[link.column], link, keys)[1]:
+                        return None
+                    return _scrubbed(row, needles)
+
+                for name, table, where in _linked_rows(tables, item, link, target, fresh):
+                    changed = _rewrite(tables.connection, table, where, change)
+                    _count(touched, name, len(changed))
+                    if name == item.table:
+                        _add_records(named, item, changed)
+
+
+def _add_records(records: dict[str, set[tuple]], item: TableMap, rows: list[dict]) -> None:
+    """Add the records `rows` of `item` are, or, for a child table, belong to."""
+    for row in rows:
+        if not item.links:
+            records.setdefault(item.table, set()).add(tuple(row[c] for c in item.key))
+            continue
+        parent = item.parents.get(tuple(row[c] for c in item.scope))
+        if parent:
+            records.setdefault(parent, set()).add(tuple(row[c] for c in item.links))
+
+
+def _rewrite(connection: Connection, table: sa.Table, where: Any,
+             change: Callable[[dict], dict | None]) -> list[dict]:  # fmt: skip
+    """Apply `change` (row -> the row as it should be, or None) to the rows `where`
+    selects, one UPDATE per row that differs, by the table's key; returns those rows
+    as they were."""
+    key = [c.name for c in table.primary_key.columns]
+    rows = [dict(r._mapping) for r in connection.execute(sa.select(table).where(where))]
+    changed = []
+    for row in rows:
+        new = change(row)
+        if new is None:
+            continue
+        values = {c: v for c, v in new.items() if c not in key and v != row.get(c)}
+        if not values:
+            continue
+        match = sa.and_(*[table.c[c] == row[c] for c in key])
+        connection.execute(sa.update(table).where(match).values(values))
+        changed.append(row)
+    return changed
+
+
+def _json_unlinked(value: Any, link: Link, keys: set[str]) -> tuple[Any, bool]:
+    """`value` (JSON text) with the link to `keys` emptied: a list item holding it
+    removed, or the key and `link.clears` set to null in the object holding it."""
+    if not isinstance(value, str):
+        return value, False
+    try:
+        document = json.loads(value)
+    except ValueError:
+        return value, False
+
+    def holds(node: Any, name: str) -> bool:
+        return (
+            isinstance(node, dict)
+            and str(node.get(name)) in keys
+            and all(node.get(k) == v for k, v in link.item_where.items())
+        )
+
+    def walk(node: Any, path: Sequence[str]) -> tuple[Any, bool]:
+        head, rest = path[0], path[1:]
+        if head == "*":
+            if not isinstance(node, list):
+                return node, False
+            if len(rest) == 1:
+                kept = [item for item in node if not holds(item, rest[0])]
+                return kept, len(kept) != len(node)
+            walked = [walk(item, rest) for item in node]
+            return [w[0] for w in walked], any(w[1] for w in walked)
+        if not isinstance(node, dict) or head not in node:
+            return node, False
+        if not rest:
+            if not holds(node, head):
+                return node, False
+            return {**node, **{k: None for k in (head, *link.clears) if k in node}}, True
+        inner, hit = walk(node[head], rest)
+        return ({**node, head: inner} if hit else node), hit
+
+    document, hit = walk(document, link.path)
+    return (_JSON.encode(document) if hit else value), hit
+
+
+# -- names and identifiers in text -------------------------------------------------------
+
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+_SEARCHED = (pd.PERSON_NAME, pd.EMAIL, pd.PHONE, pd.CPF, pd.CNPJ)
+
+
+def _needles(tables: _Tables, maps: dict[str, TableMap],
+             records: Mapping[str, set[tuple]]) -> _Needles | None:  # fmt: skip
+    """One pattern finding the subject's full names, emails, phones and CPF/CNPJ as
+    their records hold them (case aside, standing alone), to replace in kept rows.
+
+    A name of one word (a first name alone) is left out: it names too many others."""
+    found: set[str] = set()
+    for name, keys in records.items():
+        for target in (maps[name], *maps[name].children):
+            for _, table in tables.each(target):
+                where = _of_records(table, target, name, keys)
+                for row in tables.connection.execute(sa.select(table).where(where)):
+                    values = dict(row._mapping)
+                    classes = dict(target.personal)
+                    if target.by_row is not None:
+                        classes.update({c: (k,) for c, k in target.by_row(values).items() if k})
+                    for column, kinds in classes.items():
+                        if pd.REFERENCE in kinds or not set(kinds) & set(_SEARCHED):
+                            continue
+                        found |= {t for t in _texts(values.get(column)) if _is_needle(t, kinds)}
+    if not found:
+        return None
+    words = sorted(found, key=len, reverse=True)
+    either = "|".join(re.escape(n) for n in words)
+    return _Needles(re.compile(rf"(?<!\w)(?:{either})(?!\w)", re.IGNORECASE), tuple(words))
+
+
+@dataclass(frozen=True)
+class _Needles:
+    """The subject's names and identifiers: as one pattern, and as the texts found."""
+
+    pattern: re.Pattern
+    words: tuple[str, ...]
+
+    def sub(self, replacement: str, text: str) -> str:
+        return self.pattern.sub(replacement, text)
+
+
+def _texts(value: Any) -> Iterator[str]:
+    """The strings of a value: itself, or those inside it when it is JSON text."""
+    if not isinstance(value, str) or not value.strip():
+        return
+    if value.lstrip()[:1] in "[{":
+        try:
+            document = json.loads(value)
+        except ValueError:
+            document = None
+        if document is not None:
+            yield from _strings(document)
+            return
+    yield value.strip()
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for item in node.values():
+            yield from _strings(item)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+    elif isinstance(node, str) and node.strip():
+        yield node.strip()
+
+
+def _is_needle(text: str, kinds: tuple[str, ...]) -> bool:
+    if _HEX.fullmatch(text):
+        return False
+    if pd.PERSON_NAME in kinds and len(text.split()) >= 2:
+        return True
+    if "@" in text:
+        return True
+    return bool(set(kinds) & {pd.PHONE, pd.CPF, pd.CNPJ}) and len(pd.digits(text)) >= 8
+
+
+def _scrub_documents(tables: _Tables, maps: Sequence[TableMap], needles: _Needles | None,
+                     touched: dict[str, int]) -> None:  # fmt: skip
+    """Replace the subject's names and identifiers in the free text of every row (the
+    `document` columns: notes, descriptions, custom field values), which names people
+    without a link to follow ("referred by Ana Souza")."""
+    if needles is None:
+        return
+    for item in _every(maps):
+        free = {c for c, kinds in item.personal.items() if pd.DOCUMENT in kinds}
+        if item.by_row is not None:
+            free |= {c for c, kind in item.by_row({}).items() if kind == pd.DOCUMENT}
+        for name, table in tables.each(item):
+            columns = sorted(c for c in free if c in table.c)
+            if not columns:
+                continue
+            # A first cut in SQL (lower() folds ASCII only on SQLite); the pattern decides.
+            where = sa.or_(*[
+                sa.func.lower(sa.cast(table.c[c], sa.String)).like(f"%{word.lower()}%")
+                for c in columns for word in needles.words
+            ])  # fmt: skip
+
+            def change(row: dict, columns=columns) -> dict:
+                return {**row, **_scrubbed({c: row[c] for c in columns}, needles)}
+
+            _count(touched, name, len(_rewrite(tables.connection, table, where, change)))
+
+
+def _scrubbed(row: dict, needles: _Needles | None) -> dict:
+    """The row with the subject's names and identifiers replaced in its text."""
+    if needles is None:
+        return row
+    return {c: needles.sub(pd.MASK, v) if isinstance(v, str) else v for c, v in row.items()}
 
 
 def _erase_references(tables: _Tables, maps: Sequence[TableMap], terms: set[str],

@@ -43,6 +43,35 @@ source still has: cheap reads for sources whose deletes leave no trace."""
 
 
 @dataclass(frozen=True)
+class Link:
+    """A column whose value is the key of a record of another stream of the same source,
+    declared so erasing that record's person reaches every row that names them.
+
+    `to` is the stream linked to (a single-column key). The key is the column's value,
+    or, when `path` is given, a value inside the column's JSON: `path` names the keys
+    down to it, `"*"` standing for every item of a list (`("contacts", "*", "id")`).
+    `where` holds constant columns a row must have (an entity type), `item_where` keys
+    the JSON object holding the key must have (`{"entity_type": "contacts"}`).
+
+    When the linked record is the person's, a row of a `mention` link (a deal naming its
+    contact) is kept: the link is emptied (the column, the JSON key, or the list item
+    holding it removed), so are the `clears` columns (or keys of the JSON object holding
+    the key) that name the person, and the person's names and identifiers are replaced
+    in its text. A row of an `owned` link (a note on the contact) is about the person:
+    it is erased with them. Rows linking to a kept row that named the person have the
+    person's names and identifiers replaced in their text too (a note on the deal).
+    """
+
+    to: str
+    column: str
+    path: tuple[str, ...] = ()
+    where: Mapping[str, Any] = field(default_factory=dict)
+    item_where: Mapping[str, Any] = field(default_factory=dict)
+    clears: tuple[str, ...] = ()
+    owned: bool = False
+
+
+@dataclass(frozen=True)
 class ChildSpec:
     """A nested list stored as the table `<parent table>__<name>`.
 
@@ -63,6 +92,8 @@ class ChildSpec:
     # Personal data, as on StreamSpec.
     personal: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     personal_rows: Callable[[Record], Mapping[str, str]] | None = None
+    # Links to records of other streams, as on StreamSpec.
+    links: tuple[Link, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +134,9 @@ class StreamSpec:
     # For a column whose class depends on the row (a long table of custom field
     # values): row as flattened -> {column: class}.
     personal_rows: Callable[[Record], Mapping[str, str]] | None = None
+    # Columns holding the key of another stream's record (a deal's contact person),
+    # which erasing that record's person follows: see `Link`.
+    links: tuple[Link, ...] = ()
 
 
 @dataclass(frozen=True)
