@@ -37,10 +37,19 @@ def _snapshot(warehouse) -> dict[str, Counter]:
     return tables
 
 
-def _removed(before, after) -> dict[str, int]:
+def _removed(before, after, changed: dict[str, int] | None = None) -> dict[str, int]:
+    """Rows gone per table; rows changed in place (the same number before and after)
+    are counted into `changed`, and none may appear otherwise."""
     gone = {t: sum((rows - after.get(t, Counter())).values()) for t, rows in before.items()}
     added = {t: sum((rows - before.get(t, Counter())).values()) for t, rows in after.items()}
-    assert not {t: n for t, n in added.items() if n and t != "crm_erasure_log"}
+    added = {t: n for t, n in added.items() if n and t != "crm_erasure_log"}
+    if changed is not None:
+        for table, n in list(added.items()):
+            if sum(before[table].values()) == sum(after[table].values()):
+                changed[table] = n
+                gone[table] -= n
+                del added[table]
+    assert not added
     return {t: n for t, n in gone.items() if n}
 
 
@@ -54,6 +63,13 @@ def _erase(warehouse, instance, **config):
     )
     logs = "\n".join(str(r) for r in instance.all_logs(result.run_id))
     return result, logs
+
+
+def _dicts(warehouse, snapshot, table: str) -> list[dict]:
+    """A snapshot's rows of `table` as dicts of text, by column name."""
+    columns = [c["name"] for c in sa.inspect(warehouse.engine).get_columns(table)]
+    rows = [eval(row) for row in snapshot[table].elements()]
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def _metadata(result) -> dict:
@@ -106,13 +122,21 @@ def test_erasure_removes_every_trace_and_nothing_else_twice(synced):
         after = _snapshot(warehouse)
         again, again_logs = _erase(warehouse, instance, email=EMAIL)
         assert again.success
-    removed = _removed(before, after)
+    changed: dict[str, int] = {}
+    removed = _removed(before, after, changed)
+    touched = sum(changed.values())
     [partner] = [r for r in before["odoo_res_partner"] if _hash("email", EMAIL) in r]
     # Quotations copied the partner's CPF (and its earlier email): found through the CPF.
     vat = next(v for v in eval(partner) if len(v) == 64 and v != _hash("email", EMAIL))
     quotations = sum(1 for row in before["odoo_insurance_quotation"] if vat in row)
     policies = sum(1 for row in before["odoo_policy"] if vat in row)
     assert quotations >= 1
+    # A policy's certificates and their coverages are the policy holder's.
+    policy_ids = {r["id"] for r in _dicts(warehouse, before, "odoo_policy") if vat in r.values()}
+    certificates = {r["id"] for r in _dicts(warehouse, before, "odoo_policy_certificate")
+                    if r["policy_id"] in policy_ids}  # fmt: skip
+    coverages = [r for r in _dicts(warehouse, before, "odoo_certificate_coverage")
+                 if r["certificate_id"] in certificates]  # fmt: skip
     assert removed == {
         "nectarcrm_contacts": 1,
         "nectarcrm_contacts__history": 1,
@@ -123,13 +147,32 @@ def test_erasure_removes_every_trace_and_nothing_else_twice(synced):
         "odoo_res_partner": 1,
         "odoo_insurance_quotation": quotations,
         **({"odoo_policy": policies} if policies else {}),
+        **({"odoo_policy_certificate": len(certificates)} if certificates else {}),
+        **({"odoo_certificate_coverage": len(coverages)} if coverages else {}),
     }  # fmt: skip
     traces = [_hash("email", EMAIL), _hash("cpf", CPF), EMAIL.lower(), vat]
     # Only the register keeps the hashes, to recognise the person coming back.
     anywhere = {t for rows in after.values() for row in rows for t in traces if t in row}
     registered = {t for row in after["crm_erasure_log"] for t in traces if t in row}
     assert anywhere == registered == set(traces) - {EMAIL.lower()}
-    assert _metadata(result)["rows_touched"] == sum(removed.values())
+    # Records that only name the person stay, the link to them emptied: the one
+    # contact's deals, tasks and posts, and the partner's payments.
+    partner_id = eval(partner)[0]
+    payments = [r for r in _dicts(warehouse, before, "odoo_payment")
+                if r["partner_id"] == partner_id]  # fmt: skip
+    nectar = ("opportunities", "qualifications", "appointments", "tasks", "proposals")
+    # A post on the contact loses the link; one on their deal or task, the name it copied.
+    posts = _dicts(warehouse, before, "nectarcrm_feedbacks")
+    on_contact = sum(1 for r in posts if r["contato_id"] != "None")
+    on_anything = sum(1 for r in posts if {r["contato_id"], r["oportunidade_id"],
+                                           r["tarefa_id"]} != {"None"})  # fmt: skip
+    assert on_contact <= changed.pop("nectarcrm_feedbacks") <= on_anything
+    assert changed == {
+        **{f"nectarcrm_{t}": sum(before[f"nectarcrm_{t}"].values()) for t in nectar},
+        "odoo_payment": len(payments),
+    }
+    assert all(r["partner_id"] != partner_id for r in _dicts(warehouse, after, "odoo_payment"))
+    assert _metadata(result)["rows_touched"] == sum(removed.values()) + touched
     # Idempotent: the second run finds nothing and changes nothing.
     assert _metadata(again)["rows_touched"] == 0
     final = _snapshot(warehouse)

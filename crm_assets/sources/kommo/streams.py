@@ -11,7 +11,7 @@ from typing import Any
 
 from crm_assets.core import schema as t
 from crm_assets.core.flatten import list_items
-from crm_assets.core.streams import ChildSpec, Record, SourceSpec, StreamSpec, SyncMode
+from crm_assets.core.streams import ChildSpec, Link, Record, SourceSpec, StreamSpec, SyncMode
 from crm_assets.sources.kommo import fields
 from crm_assets.sources.kommo.reads import (
     account,
@@ -59,6 +59,26 @@ EVENT_COLUMNS = {
 }
 # Personal data by class (see crm_assets.core.personal_data), for privacy policies.
 PERSON_NAMES = {"name": "person_name", "first_name": "person_name", "last_name": "person_name"}
+# Where a record names a contact (see crm_assets.core.streams.Link). A lead lists its
+# contacts in `embedded` and may name one in a linked-entity custom field: erasing the
+# contact's person keeps the lead (it is not the person), takes the contact out of
+# both and replaces their names in the lead's text. A note, task or event hangs on one
+# entity: those of the contact are the person's, erased with them; those of a lead
+# that named them have their names replaced.
+CONTACT_IN_LEAD = Link("contacts", "embedded", path=("contacts", "*", "id"))
+LINKED_CONTACT = Link("contacts", "value_json", path=("entity_id",),
+                      item_where={"entity_type": "contacts"}, clears=("name",))  # fmt: skip
+
+
+def on_entity(contact: str, lead: str) -> tuple[Link, ...]:
+    """A note's, task's or event's links, given how it names a contact's and a lead's
+    entity type (`contacts` and `leads`; events say `contact` and `lead`)."""
+    return (
+        Link("contacts", "entity_id", where={"entity_type": contact}, owned=True),
+        Link("leads", "entity_id", where={"entity_type": lead}),
+    )
+
+
 STATUS_COLUMNS = {
     "id": t.INTEGER,
     "name": t.TEXT,
@@ -118,11 +138,12 @@ def values_of(entity: str) -> ChildSpec:
         table="custom_field_values",
         scope={"entity_type": entity},
         personal_rows=fields.personal_classes,
+        links=(LINKED_CONTACT,),
     )
 
 
 def stream(name, fetch, description, mode, *, flatten=row, key=("id",), columns=None,
-           children=(), personal=None):  # fmt: skip
+           children=(), personal=None, links=()):  # fmt: skip
     return StreamSpec(
         name=name,
         fetch=fetch,
@@ -133,6 +154,7 @@ def stream(name, fetch, description, mode, *, flatten=row, key=("id",), columns=
         children=tuple(children),
         columns=columns if columns is not None else {"id": t.INTEGER},
         personal=personal or {},
+        links=tuple(links),
     )
 
 
@@ -172,6 +194,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         INCREMENTAL,
         columns=LEAD_COLUMNS,
         children=[values_of("leads")],
+        links=[CONTACT_IN_LEAD],
     ),
     stream(
         "contacts",
@@ -221,6 +244,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         listing("tasks", "tasks", incremental="updated_at"),
         "Tasks (`/tasks`)",
         INCREMENTAL,
+        links=on_entity("contacts", "leads"),
     ),
     stream(
         "events",
@@ -230,6 +254,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         INCREMENTAL,
         flatten=event_row,
         columns=EVENT_COLUMNS,
+        links=on_entity("contact", "lead"),
     ),
     stream(
         "notes",
@@ -239,6 +264,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         key=("id", "entity_type"),
         # A call note's params hold the phone number; a common note's, its text.
         personal={"params": ("phone", "document")},
+        links=on_entity("contacts", "leads"),
     ),
     stream("catalogs", listing("catalogs", "catalogs"), "Lists (`/catalogs`)", FULL),
     stream(

@@ -6,6 +6,8 @@ Dates and times are stored in UTC; the API sends São Paulo time.
 
 from __future__ import annotations
 
+from crm_assets.core.streams import Link
+
 _COMMON = {
     "id": "Id of the record in NectarCRM.",
     "nome": "Name.",
@@ -161,3 +163,22 @@ PERSONAL: dict[str, dict[str, str | tuple[str, ...]]] = {
                   "autor_login": ("email", "reference")},
     "proposals": {"cliente_nome": "person_name", "descricao": "document", **_RESPONSIBLE},
 }  # fmt: skip
+
+# Where a record names a contact by id (see crm_assets.core.streams.Link): erasing the
+# contact's person keeps these records (a deal is not the person) and empties the link
+# and the copy of the contact's name. `responsavel_*` and `autor_*` are users, not
+# contacts. Opportunities and tasks are linked so what hangs on one that named the
+# person (a feedback, a proposal) has their name replaced too.
+_CLIENT = Link("contacts", "cliente_id", clears=("cliente_nome",))
+LINKS: dict[str, tuple[Link, ...]] = {
+    "opportunities": (_CLIENT,),
+    "qualifications": (_CLIENT,),
+    "appointments": (_CLIENT,),
+    "tasks": (_CLIENT,),
+    "proposals": (_CLIENT, Link("opportunities", "oportunidade_id")),
+    "feedbacks": (
+        Link("contacts", "contato_id", clears=("contato_nome",)),
+        Link("opportunities", "oportunidade_id"),
+        Link("tasks", "tarefa_id"),
+    ),
+}

@@ -120,6 +120,7 @@ def stream(name, path, description, fields, *, mode=SyncMode.FULL_TABLE, childre
         columns=flattener.columns,
         column_descriptions=columns.descriptions(name, flattener.columns),
         personal=columns.PERSONAL.get(name, {}),
+        links=columns.LINKS.get(name, ()),
     )
 
 

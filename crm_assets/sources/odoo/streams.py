@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crm_assets.core.http import ApiError
-from crm_assets.core.streams import Record, SourceSpec, StreamSpec, SyncMode, Window
+from crm_assets.core.streams import Link, Record, SourceSpec, StreamSpec, SyncMode, Window
 from crm_assets.sources.odoo import schema
 from crm_assets.sources.odoo.ranges import id_range_pages
 from crm_assets.sources.odoo.resource import OdooResource
@@ -70,6 +70,19 @@ PERSONAL_FIELDS = {
     "comment": "document", "description": "document",
 }  # fmt: skip
 PERSONAL_BY_MODEL = {"res.partner": {"name": "person_name", "display_name": "person_name"}}
+# Where a record names a partner (see crm_assets.core.streams.Link), on every model that
+# has the field: a many-to-one is stored as `<field>_id` and `<field>_name`. Erasing a
+# partner's person keeps their payments, quotations and policies that are not found by
+# their own email or CPF (a payment is not the person), with the partner and its name
+# emptied. A policy's certificates (the insured vehicles) and their coverages are the
+# policy holder's, erased with the policy; a policy names its quotation, so its copy of
+# a name the quotation held is replaced too.
+LINKS = (Link("res_partner", "partner_id", clears=("partner_name",)),)
+LINKS_BY_MODEL = {
+    "mut.policy": (Link("insurance_quotation", "equotation_id"),),
+    "mut.policy.certificate": (Link("policy", "policy_id", owned=True),),
+    "mut.certificate.coverage": (Link("policy_certificate", "certificate_id", owned=True),),
+}
 
 
 def model_stream(name: str, model: str, description: str, text_fields=()) -> StreamSpec:
@@ -81,6 +94,7 @@ def model_stream(name: str, model: str, description: str, text_fields=()) -> Str
         sync_mode=SyncMode.INCREMENTAL,
         reconcile=lambda client: live_ids(client, model),
         personal={**PERSONAL_FIELDS, **PERSONAL_BY_MODEL.get(model, {})},
+        links=LINKS + LINKS_BY_MODEL.get(model, ()),
     )
     return dataclasses.replace(
         spec, resolve=lambda client: _discovered(client, spec, model, text_fields)

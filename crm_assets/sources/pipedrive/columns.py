@@ -12,6 +12,7 @@ Custom fields are typed from their definitions in `fields.py`, not here.
 from __future__ import annotations
 
 from crm_assets.core.schema import BOOLEAN, DATE, INTEGER, JSON, NUMBER, TEXT, TIMESTAMP
+from crm_assets.core.streams import Link
 
 Columns = dict[str, tuple[str, str]]
 
@@ -328,3 +329,26 @@ CHILD_PERSONAL: dict[str, dict[str, str]] = {
     "persons.emails": {"value": "email"},
     "persons.phones": {"value": "phone"},
 }
+
+# Where a record names a person by id (see crm_assets.core.streams.Link): erasing the
+# person keeps deals, activities and notes (they belong to a deal or an organization
+# too) and empties the link, the note's copy of the person (`person`), and the person's
+# names in their text (a deal's title is often the contact's name). A deal flow's note
+# entries are copies of notes. Rows hanging on a deal that named the person (its notes,
+# activities, flow, products) have the person's names replaced too.
+_ON_DEAL = Link("deals", "deal_id")
+LINKS: dict[str, tuple[Link, ...]] = {
+    "deals": (Link("persons", "person_id"),),
+    "activities": (
+        Link("persons", "person_id"),
+        Link("persons", "participants", path=("*", "person_id")),
+        _ON_DEAL,
+    ),
+    "notes": (Link("persons", "person_id", clears=("person",)), _ON_DEAL),
+    "deals_flow": (
+        Link("persons", "data", path=("person_id",), where={"object": "note"},
+             clears=("person",)),
+        _ON_DEAL,
+    ),
+    "deal_products": (_ON_DEAL,),
+}  # fmt: skip

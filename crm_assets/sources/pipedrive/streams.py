@@ -177,6 +177,7 @@ def stream(
         lookback=lookback or timedelta(0),
         per_record_requests=per_record,
         personal=columns.PERSONAL.get(name, {}),
+        links=columns.LINKS.get(name, ()),
     )
 
 
