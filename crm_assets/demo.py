@@ -36,6 +36,8 @@ def main() -> int:
     defs = build_definitions()
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     instance = DagsterInstance.from_config(str(ROOT))
+    # Each run's progress and failures, not Dagster's step-by-step DEBUG events.
+    quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     for source in SOURCES:
         job = defs.resolve_job_def(f"{source.name}_sync")
         print(f"Running {job.name} for partition {today} on demo data ...", flush=True)
@@ -43,7 +45,7 @@ def main() -> int:
             partition_key=today,
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config=quiet,
         )
         if not result.success:
             print(f"{job.name} failed; see the log above.", file=sys.stderr)
@@ -52,7 +54,9 @@ def main() -> int:
     # Models read every source's tables, so they are built once the syncs are done.
     models = defs.resolve_job_def("models_refresh")
     print(f"Running {models.name} (models and their checks) ...", flush=True)
-    if not models.execute_in_process(instance=instance, raise_on_error=False).success:
+    if not models.execute_in_process(
+        instance=instance, raise_on_error=False, run_config=quiet
+    ).success:
         print(f"{models.name} failed; see the log above.", file=sys.stderr)
         return 1
 

@@ -27,6 +27,9 @@ def run_demo(url: str) -> str:
         env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    # Every run, the models' included, logs at INFO: progress and failures, no DEBUG events.
+    assert " - INFO - " in done.stderr
+    assert " - DEBUG - " not in done.stdout + done.stderr
     return done.stdout
 
 

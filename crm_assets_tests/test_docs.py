@@ -48,3 +48,23 @@ def test_docs_cite_no_file_outside_the_repository():
         private_notes = ("design" + ".md", "wire-" + "protocols", "dagster-" + "notes")
         for private in (*private_notes, "-streams" + ".md", "shared/"):
             assert private not in text, f"{path.name} cites {private}"
+
+
+def test_the_readme_layout_names_each_path_once_and_each_exists():
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    paths = [line.split()[0] for line in block.splitlines() if line and not line[0].isspace()]
+    assert len(paths) == len(set(paths)), f"listed twice: {paths}"
+    assert len(paths) > 5
+    for path in paths:
+        if "<s>" in path:
+            sources = sorted((ROOT / "crm_assets" / "sources").glob("*/streams.py"))
+            assert len(sources) == 4
+            assert all((s.parent / "resource.py").exists() for s in sources)
+            assert all((s.parent / "emulator").is_dir() for s in sources)
+        else:
+            assert (ROOT / path).exists(), f"the Layout names {path}, which does not exist"
+    # Every module and package at the package's top level is in the Layout.
+    top = {p.name for p in (ROOT / "crm_assets").iterdir() if not p.name.startswith("__")}
+    named = {path.split("/")[1] for path in paths if path.startswith("crm_assets/")}
+    assert top <= named, f"not in the Layout: {top - named}"
