@@ -31,7 +31,7 @@ from dagster import (
 from pydantic import Field
 
 from crm_assets.core.redaction import Redactor
-from crm_assets.core.worker import GONE
+from crm_assets.core.worker import GONE, WORKER_TAG, Liveness, liveness, report_gone
 
 WEBHOOK_VARIABLE = "CRM_ALERT_WEBHOOK_URL"
 WEBSERVER_VARIABLE = "DAGSTER_WEBSERVER_URL"
@@ -141,11 +141,17 @@ def _first_sentence(error: str) -> str:
 def _run_error_text(context: RunFailureSensorContext) -> str:
     """The reason of a run that failed outside any step: the project's account of a dead
     worker, else the run failure's own error (a resource's setup Failure), else its
-    message."""
-    records = context.instance.all_logs(
-        context.dagster_run.run_id, of_type=DagsterEventType.ENGINE_EVENT
-    )
-    for record in records:
+    message.
+
+    A launched run whose worker and steps were all killed is failed by Dagster's code
+    server within a second, before run monitoring or a step could give that account;
+    so the alert writes it into the run's log when the worker is found dead here.
+    """
+    run = context.dagster_run
+    worker = run.tags.get(WORKER_TAG)
+    if liveness(worker) == Liveness.DEAD:
+        report_gone(context.instance, run, worker, found_by="the failure alert")
+    for record in context.instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT):
         if (record.message or "").startswith(GONE):
             return record.message
     data = context.failure_event.job_failure_data

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,10 +14,19 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from dagster import DagsterInstance, asset, build_run_status_sensor_context, materialize
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRunStatus,
+    asset,
+    build_run_status_sensor_context,
+    materialize,
+)
+from dagster._core.test_utils import create_run_for_test, instance_for_test
 
 from crm_assets.alerts import ALERTS_KEY, AlertWebhook, failure_alert_sensor
 from crm_assets.core.warehouse import Warehouse
+from crm_assets.core.worker import GONE, WORKER_TAG, parse, this_process
 from crm_assets.definitions import SOURCES, build_definitions
 from crm_assets_tests.sources.pipedrive.conftest import harness as pipedrive_harness
 
@@ -225,3 +236,51 @@ def test_the_text_keeps_to_one_line_of_a_long_error(log):
     reason, link = receiver.posts[0]["json"]["text"].split("\n")
     assert len(reason) < 400 and reason.endswith("…") and "second line" not in reason
     assert link.endswith(f"/runs/{failed.run_id}")
+
+
+def test_a_run_whose_killed_worker_was_failed_by_dagster_gets_its_account(sqlite_warehouse, log):
+    """What Dagster's code server does when a launched run's worker dies by SIGKILL: an
+    engine event naming the signal, then the run failed with a message of its own."""
+    with instance_for_test() as instance, receiving() as receiver:
+        run = create_run_for_test(
+            instance, job_name="pipedrive_sync", status=DagsterRunStatus.STARTED
+        )
+        child = subprocess.Popen([sys.executable, "-c", "pass"])
+        child.wait()
+        host, _, started = parse(this_process())
+        instance.add_run_tags(
+            run.run_id, {WORKER_TAG: f"host={host} pid={child.pid} started={started}"}
+        )
+        instance.report_engine_event(
+            f"Run execution process for {run.run_id} was terminated by signal 9 (SIGKILL).", run
+        )
+        instance.report_run_failed(instance.get_run_by_id(run.run_id))
+        [failure] = instance.all_logs(run.run_id, of_type=DagsterEventType.RUN_FAILURE)
+        context = build_run_status_sensor_context(
+            sensor_name="crm_run_failure_alert",
+            dagster_event=failure.dagster_event,
+            dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(run.run_id),
+            resources={ALERTS_KEY: AlertWebhook(url=receiver.url)},
+        ).for_run_failure()
+        context.log.addHandler(log)
+        for _ in range(2):  # a second evaluation writes no second account
+            failure_alert_sensor(SECRET_VARIABLES)(context)
+
+        accounts = [
+            e.message
+            for e in instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT)
+            if e.message.startswith(GONE)
+        ]
+    assert len(accounts) == 1
+    assert accounts[0].startswith(
+        f"{GONE} (pid {child.pid} on {host}) is gone, found by the failure alert"
+    )
+    assert "It was terminated by signal 9 (SIGKILL)." in accounts[0]
+    assert "No asset was materialized before it died." in accounts[0]
+    reason = receiver.posts[0]["json"]["text"].split("\n")[0]
+    # The account, cut to the text's length: the process, when, and the signal are in it.
+    assert reason.endswith("…")
+    assert f"Dagster run of pipedrive_sync failed: {accounts[0]}".startswith(reason[:-1])
+    assert "It was terminated by signal 9 (SIGKILL)." in reason
+    assert "marked as failed from outside" not in reason
