@@ -1,11 +1,20 @@
 """The `erase_data_subject` job: one person out of every source's tables, on request.
 
-Config (one of `email`, `tax_id`, `record`; and `mode`):
+Config (one of `email`, `tax_id`, `identifier_hash`, `record`; and `mode`):
 
     ops:
       erase_subject:
         config: {email: "ana@example.com", mode: delete}     # or tax_id: "529.982.247-25",
                                                                # or record: "pipedrive_persons:42"
+
+Dagster keeps a run's config with the run, in clear. So that the run record holds no
+identifier, give it as a variable (`email: {env: ERASE_EMAIL}`, read in the run's
+process), or as its keyed hash, which
+
+    python -m crm_assets.erasure_hash --email        # asks for it; or --tax-id
+
+prints (HMAC-SHA256 under CRM_PII_KEY, the hash the warehouse and the register use):
+`identifier_hash: <64 hex digits>`.
 
 The run's log and metadata name the subject by its hash and count the rows touched
 per table; `core.erasure` says what is found and how.
@@ -13,6 +22,7 @@ per table; `core.erasure` says what is found and how.
 
 import json
 import os
+import re
 from collections.abc import Sequence
 
 from dagster import (
@@ -30,13 +40,22 @@ from pydantic import Field
 
 from crm_assets.core import personal_data as pd
 from crm_assets.core.assets import WAREHOUSE_KEY
-from crm_assets.core.erasure import Subject, erase, identifier_terms, record_subject, table_maps
+from crm_assets.core.erasure import (
+    Subject,
+    erase,
+    hashed_terms,
+    identifier_terms,
+    record_subject,
+    table_maps,
+)
 from crm_assets.core.privacy import KEY_VARIABLE, Policy
 from crm_assets.core.redaction import Redactor
 from crm_assets.core.streams import SourceSpec
 
 PII_KEY = "pii_key"
 MODES = ("delete", "null")
+IDENTIFIERS = ("email", "tax_id", "identifier_hash", "record")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class PiiKey(ConfigurableResource):
@@ -58,8 +77,20 @@ class PiiKey(ConfigurableResource):
 
 
 class EraseConfig(Config):
-    email: str = Field(default="", description="The person's email.")
-    tax_id: str = Field(default="", description="The person's CPF or CNPJ, punctuated or not.")
+    email: str = Field(
+        default="",
+        description="The person's email; {env: VAR} reads it from a variable of the run's "
+        "process, so the run's stored config does not hold it.",
+    )
+    tax_id: str = Field(
+        default="",
+        description="The person's CPF or CNPJ, punctuated or not; {env: VAR} as for email.",
+    )
+    identifier_hash: str = Field(
+        default="",
+        description="The email's or CPF/CNPJ's HMAC-SHA256 under CRM_PII_KEY, as "
+        "`python -m crm_assets.erasure_hash` prints it: no identifier in clear in the run.",
+    )
     record: str = Field(
         default="", description="One record, as <table>:<id>, e.g. pipedrive_persons:42."
     )
@@ -89,6 +120,8 @@ def erasure_job(sources: Sequence[tuple[SourceSpec, str]]):
                     subject = record_subject(connection, table, record_id)
                 except ValueError as exc:
                     raise Failure(f"erase_data_subject: record {config.record}: {exc}") from None
+            elif config.identifier_hash:
+                subject = Subject(hashed_terms(connection, maps, policy, config.identifier_hash))
             else:
                 subject = Subject(identifier_terms(policy, config.email, config.tax_id))
             touched = erase(connection, maps, policy, subject, config.mode)
@@ -113,8 +146,9 @@ def erasure_job(sources: Sequence[tuple[SourceSpec, str]]):
     @job(
         name="erase_data_subject",
         description=(
-            "Erase one person (email, CPF/CNPJ or a record) from every raw, child and "
-            "history table of every source; idempotent. Needs CRM_PII_KEY."
+            "Erase one person (email, CPF/CNPJ, their keyed hash, or a record) from every "
+            "raw, child and history table of every source, and their name and link from "
+            "the records that name them; idempotent. Needs CRM_PII_KEY."
         ),
     )
     def erase_data_subject():
@@ -124,15 +158,22 @@ def erasure_job(sources: Sequence[tuple[SourceSpec, str]]):
 
 
 def _check(config: EraseConfig, tables: set[str]) -> None:
-    given = [name for name in ("email", "tax_id", "record") if getattr(config, name)]
+    given = [name for name in IDENTIFIERS if getattr(config, name)]
     if len(given) != 1:
-        raise Failure("erase_data_subject: give exactly one of email, tax_id or record.")
+        raise Failure(
+            "erase_data_subject: give exactly one of email, tax_id, identifier_hash or record."
+        )
     if config.mode not in MODES:
         raise Failure(f"erase_data_subject: mode is {config.mode!r}; use delete or null.")
     if config.email and "@" not in config.email:
         raise Failure("erase_data_subject: the email has no @.")
     if config.tax_id and pd.tax_id_class(config.tax_id) is None:
         raise Failure("erase_data_subject: tax_id is not a CPF or CNPJ (check digits differ).")
+    if config.identifier_hash and not _DIGEST.fullmatch(config.identifier_hash):
+        raise Failure(
+            "erase_data_subject: identifier_hash is not 64 lower-case hex digits; print it "
+            "with `python -m crm_assets.erasure_hash --email` (or --tax-id)."
+        )
     if config.record:
         table = config.record.partition(":")[0]
         if table not in tables or ":" not in config.record:
@@ -146,5 +187,20 @@ def _named(policy: Policy, config: EraseConfig) -> str:
     """The subject as the log may show it: a hash, or the record's table and id."""
     if config.record:
         return f"record {config.record}"
+    if config.identifier_hash:
+        return f"identifier hash {config.identifier_hash[:16]}"
     kind = pd.EMAIL if config.email else pd.CPF
     return f"{kind} hash {policy.hash(kind, config.email or config.tax_id)[:16]}"
+
+
+def identifier_hash(key: str, email: str = "", tax_id: str = "") -> str:
+    """The hash `identifier_hash` takes: what the warehouse and the register store for
+    the email (trimmed, lower-cased) or CPF/CNPJ (digits) under `key`."""
+    if bool(email) == bool(tax_id):
+        raise ValueError("give one of an email or a CPF/CNPJ")
+    if email and "@" not in email:
+        raise ValueError("the email has no @")
+    if tax_id and pd.tax_id_class(tax_id) is None:
+        raise ValueError("that is not a CPF or CNPJ (check digits differ)")
+    kind = pd.EMAIL if email else pd.CPF
+    return Policy({}, key).hash(kind, email or tax_id)

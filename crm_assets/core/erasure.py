@@ -134,6 +134,30 @@ def identifier_terms(policy: Policy, email: str = "", tax_id: str = "") -> set[s
     return terms
 
 
+def hashed_terms(connection: Connection, maps: Sequence[TableMap], policy: Policy,
+                 digest: str) -> set[str]:  # fmt: skip
+    """An identifier known only by its hash (HMAC-SHA256 under the key, as `hash`
+    stores it): the hash, and every email or CPF/CNPJ stored raw whose hash it is.
+
+    Raw values cannot be hashed in SQL, so each identifying column's distinct values
+    are read and hashed here: one pass over those columns, not over whole rows."""
+    terms = {digest}
+    tables = _Tables(connection)
+    for item in _every(maps):
+        for _, table in tables.each(item):
+            columns = {**_identifying(item, table, references=False),
+                       **_identifying(item, table, references=True)}  # fmt: skip
+            for column, classes in columns.items():
+                selected = sa.select(_normalized(table.c[column], classes)).distinct()
+                for (value,) in connection.execute(selected):
+                    if not value or _HEX.fullmatch(value):
+                        continue
+                    kind = pd.EMAIL if "@" in value else pd.tax_id_class(value)
+                    if kind and policy.hash(kind, value) == digest:
+                        terms.add(value)
+    return terms
+
+
 def erase(connection: Connection, maps: Sequence[TableMap], policy: Policy, subject: Subject,
           mode: str) -> dict[str, int]:  # fmt: skip
     """Find, erase and register the subject; returns rows touched per table."""

@@ -185,6 +185,7 @@ def test_kommo_contact_named_by_leads_and_a_linked_entity_field(warehouse):
         source.run(running, warehouse, history_days=30)
     person = Person(names={subject["name"]}, emails=set(_emails(subject)),
                     phones=set(_values(subject, "PHONE")))  # fmt: skip
+
     def of_leads() -> int:
         return sum(1 for r in rows(warehouse, tables["custom_field_values"])
                    if r["entity_type"] == "leads")  # fmt: skip
