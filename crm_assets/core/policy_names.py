@@ -17,7 +17,10 @@ refuses such an entry before any request, naming it and the nearest real name:
   that name extended (`job_title_custom`, how a custom field sharing a standard
   field's name is named). Any other unknown column is accepted as one to come, and
   protected whenever it arrives; the column schema of each materialization lists
-  every protected column.
+  every protected column;
+- a stream whose columns the source describes as the run starts (`resolve`) is
+  checked again once described, before any of its records is read: then every
+  entry on its table must name one of them (`check_discovered`).
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from collections.abc import Collection, Iterable
 
 from dagster import Failure
 
-from crm_assets.core.privacy import Policy
-from crm_assets.core.streams import SourceSpec
+from crm_assets.core.privacy import Policy, PolicyError
+from crm_assets.core.streams import SourceSpec, StreamSpec
 from crm_assets.core.tables import child_table, stream_table
 from crm_assets.core.warehouse import Warehouse
 
@@ -98,6 +101,29 @@ def check_policy_names(
 
 
 _FIX = "Correct the entry in CRM_PII_POLICY or in the source's privacy setting."
+
+
+def check_discovered(policy: Policy, stream: StreamSpec, table: str, warehouse: Warehouse) -> None:
+    """Raise PolicyError naming the first entry of `policy` on `table` that names none of
+    the columns a stream discovered at run time (`StreamSpec.resolve`) has described.
+
+    A discovery that found the stream's fields describes every column its rows can
+    have, so here an unknown column is certainly not one still to come. One that found
+    no more than the key (the source would not describe the stream) proves nothing.
+    """
+    described = set(stream.columns)
+    if not described - set(stream.primary_key):
+        return
+    known = described | set(stream.personal) | set(_META) | _stored(warehouse, table)
+    for action, target in policy.named():
+        name, _, column = target.partition(".")
+        if name == table and column not in known:
+            nearest = _close(column, known, 0.6)
+            hint = f"; the nearest is {f'{table}.{nearest[0]}'!r}" if nearest else ""
+            raise PolicyError(
+                f"privacy: {target!r} (under {action}) names no column of {table}, whose "
+                f"columns the source described as the run started{hint}. {_FIX}"
+            )
 
 
 def _stored(warehouse: Warehouse, table: str) -> set[str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from crm_assets.core.collection import fewer_collections
 from crm_assets.core.erased import Returning
+from crm_assets.core.policy_names import check_discovered
 from crm_assets.core.prefetch import read_ahead as reading_ahead
 from crm_assets.core.privacy import Policy
 from crm_assets.core.streams import ChildSpec, Record, StreamSpec, Window
@@ -77,10 +78,11 @@ def sync_stream(
     of its own. `privacy` protects personal data in every row, parent and child,
     before it is written.
     """
+    table = stream_table(prefix, stream)
     if stream.resolve is not None:
         stream = stream.resolve(client)
+        check_discovered(privacy or Policy({}), stream, table, warehouse)
     reconcile = stream.reconcile if not window.is_full else None
-    table = stream_table(prefix, stream)
     result = SyncResult(table=table, window=window, descriptions=dict(stream.column_descriptions))
     privacy = privacy or Policy({})
     guard = privacy.guard(table, stream.personal, stream.personal_rows, stream.primary_key)

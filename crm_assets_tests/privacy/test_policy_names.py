@@ -116,3 +116,28 @@ def test_an_odoo_field_discovered_at_run_time_can_be_named(sqlite_warehouse):
     columns = {c["name"] for c in sa.inspect(sqlite_warehouse.engine).get_columns(
         "odoo_res_partner")}  # fmt: skip
     assert "active" in columns and "city" not in columns
+
+
+@pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        ("odoo_res_partner.citty", "; the nearest is 'odoo_res_partner.city'."),
+        ("odoo_res_partner.x_tax_number", "as the run started. Correct the entry"),
+    ],
+)
+def test_an_odoo_entry_must_name_a_field_odoo_describes(entry, said, warehouse):
+    """Odoo describes every field of a model as the run starts: an entry for one it does
+    not have is refused then, before a record is read, however far from any name."""
+    source = SOURCES["odoo"]
+    with source.running() as running:
+        result = source.run(running, warehouse, streams=["res_partner"],
+                            privacy={"hash": [entry]}, raise_on_error=False)  # fmt: skip
+        paths = [r.path for r in running.emulator.requests]
+    assert not result.success
+    text = failure_text(result)
+    assert f"{entry!r} (under hash) names no column of odoo_res_partner, whose columns the " \
+        "source described as the run started" in text  # fmt: skip
+    assert said in text
+    assert any("fields_get" in p for p in paths)
+    assert not [p for p in paths if "search" in p], paths
+    assert not warehouse.has_table("odoo_res_partner")
