@@ -277,7 +277,7 @@ def test_a_run_whose_killed_worker_was_failed_by_dagster_gets_its_account(sqlite
         f"{GONE} (pid {child.pid} on {host}) is gone, found by the failure alert"
     )
     assert "It was terminated by signal 9 (SIGKILL)." in accounts[0]
-    assert "No asset was materialized before it died." in accounts[0]
+    assert "Nothing had been materialized by then." in accounts[0]
     reason = receiver.posts[0]["json"]["text"].split("\n")[0]
     # The account, cut to the text's length: the process, when, and the signal are in it.
     assert reason.endswith("…")

@@ -140,9 +140,9 @@ def gone_notice(instance: Any, run_id: str, worker: str | None, *, found_by: str
             detail = f" ({counts['rows_inserted']} rows inserted, {counts['rows_updated']} updated)"
         written.append(f"{materialization.asset_key.to_user_string()}{detail}")
     if written:
-        done = f"Materialized before it died: {'; '.join(written)}."
+        done = f"Materialized by then: {'; '.join(written)}."
     else:
-        done = "No asset was materialized before it died."
+        done = "Nothing had been materialized by then."
     return (
         f"{GONE} ({shown(worker)}) is gone, found by {found_by} at {_clock()}; the run's last "
         f"event was at {heard}. {how}. {done} Pages written by streams under way stay; "

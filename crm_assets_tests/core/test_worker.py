@@ -112,7 +112,7 @@ def test_the_launcher_says_what_a_dead_worker_had_written_once(sqlite_warehouse)
             for e in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
         )
         assert written == ["nectarcrm/sources", "nectarcrm/tags"]
-        listed = re.search(r"Materialized before it died: (.*?)\. Pages", notice)[1].split("; ")
+        listed = re.search(r"Materialized by then: (.*?)\. Pages", notice)[1].split("; ")
         assert sorted(listed) == sorted(
             f"nectarcrm/{key} ({count} rows inserted, 0 updated)" for key, count in rows.items()
         )
