@@ -22,17 +22,20 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     os.environ["CRM_ASSETS_DEMO"] = "1"
     os.chdir(ROOT)
-    from dagster import DagsterInstance
+    from dagster import DagsterInstance, Failure
 
-    from crm_assets.core.warehouse import Warehouse, WarehouseUrlError, warehouse_url
+    from crm_assets.core.warehouse import Warehouse, warehouse_url
     from crm_assets.definitions import SOURCES, build_definitions
 
     warehouse = Warehouse.from_env()
+    # The runs' own setup check, once and before any run: a URL that cannot work or a
+    # database that does not answer is one sentence here, not four failed runs.
     try:
-        shown = warehouse_url(warehouse.resolved_url()).render_as_string(hide_password=True)
-    except WarehouseUrlError as exc:
-        print(exc, file=sys.stderr)
+        warehouse.setup_for_execution(None)
+    except Failure as exc:
+        print(exc.description, file=sys.stderr)
         return 2
+    shown = warehouse_url(warehouse.resolved_url()).render_as_string(hide_password=True)
     defs = build_definitions()
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     instance = DagsterInstance.from_config(str(ROOT))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 
@@ -65,5 +66,24 @@ def test_the_demo_explains_a_bad_warehouse_url_and_runs_nothing():
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip().startswith("CRM_WAREHOUSE_URL names a 'mysql' database")
+    assert "hunter2" not in done.stderr + done.stdout
+    assert "Running" not in done.stdout
+
+
+def test_the_demo_names_a_warehouse_that_does_not_answer_and_runs_nothing():
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+psycopg://crm:hunter2@127.0.0.1:{port}/warehouse"
+    done = subprocess.run(
+        [sys.executable, "-m", "crm_assets.demo"],
+        env={**os.environ, "CRM_WAREHOUSE_URL": url},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"The PostgreSQL warehouse at 127.0.0.1:{port} refused the connection: start the "
+        "server there, or change the host and port in CRM_WAREHOUSE_URL."
+    )
     assert "hunter2" not in done.stderr + done.stdout
     assert "Running" not in done.stdout
