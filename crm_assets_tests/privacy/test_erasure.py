@@ -265,7 +265,7 @@ def test_a_kommo_contact_takes_only_its_own_custom_field_values(warehouse):
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"email": "a@b.c", "tax_id": CPF}, "exactly one of email, tax_id or record"),
+        ({"email": "a@b.c", "tax_id": CPF}, "exactly one of email, tax_id, identifier_hash"),
         ({"tax_id": "529.982.247-26"}, "not a CPF or CNPJ"),
         ({"record": "nowhere:1"}, "record must be <table>:<id>"),
         ({"email": "a@b.c", "mode": "shred"}, "use delete or null"),
