@@ -38,8 +38,9 @@ from crm_assets.core.warehouse import Warehouse
 HISTORY_SUFFIX = "__history"
 _META = ("_synced_at", "_deleted")
 _WINDOW = ("_valid_from", "_valid_to")
-# How alike two names must be for one to be taken as a misspelling of the other.
-_NEAR = 0.75
+# How alike two names must be for one to be taken as a misspelling of the other
+# (difflib's ratio; 0.6 still catches a swap in a short name, `cfp` for `cpf`).
+_NEAR = 0.6
 
 
 def known_columns(source: SourceSpec, prefix: str) -> dict[str, set[str]]:
@@ -74,6 +75,7 @@ def check_policy_names(
     if not named:
         return
     tables = known_columns(source, prefix)
+    stored: dict[str, set[str]] = {}
     for action, target in named:
         table, _, column = target.partition(".")
         entry = f"{target!r} (under {action})"
@@ -82,17 +84,19 @@ def check_policy_names(
                 continue
             # A stream's name without the prefix is the likeliest slip of all.
             nearest = [f"{prefix}{table}"] if f"{prefix}{table}" in tables else []
-            nearest = nearest or _close(_base(table), [*tables, *elsewhere], 0.6)
+            nearest = nearest or _close(_base(table), [*tables, *elsewhere])
             hint = f"; the nearest is {nearest[0]!r}" if nearest else ""
             raise Failure(
                 f"{title}: privacy: {entry} names no table of this code location{hint}. {_FIX}"
             )
-        known = tables[table] | _stored(warehouse, table)
+        if table not in stored:
+            stored[table] = _stored(warehouse, table)
+        known = tables[table] | stored[table]
         if column in known:
             continue
         # A column the policy names too is one the operator knows: not a misspelling.
         others = known - {t.partition(".")[2] for _, t in named if t.startswith(f"{table}.")}
-        near = [n for n in _close(column, others, _NEAR) if not column.startswith(f"{n}_")]
+        near = [n for n in _close(column, others) if not column.startswith(f"{n}_")]
         if near:
             raise Failure(
                 f"{title}: privacy: {entry} names no column of {table}; the nearest is "
@@ -118,7 +122,7 @@ def check_discovered(policy: Policy, stream: StreamSpec, table: str, warehouse: 
     for action, target in policy.named():
         name, _, column = target.partition(".")
         if name == table and column not in known:
-            nearest = _close(column, known, 0.6)
+            nearest = _close(column, known)
             hint = f"; the nearest is {f'{table}.{nearest[0]}'!r}" if nearest else ""
             raise PolicyError(
                 f"privacy: {target!r} (under {action}) names no column of {table}, whose "
@@ -137,5 +141,5 @@ def _base(table: str) -> str:
     return table.removesuffix(HISTORY_SUFFIX)
 
 
-def _close(name: str, candidates: Iterable[str], cutoff: float) -> list[str]:
-    return difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=cutoff)
+def _close(name: str, candidates: Iterable[str]) -> list[str]:
+    return difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=_NEAR)

@@ -37,6 +37,9 @@ def _refused(name: str, warehouse, policy: dict, elsewhere=()) -> str:
         ({"mask": ["pipedrive_persons__history.name"]}, "'pipedrive_persons__history.name' "
          "(under mask) names no table of this code location; the nearest is "
          "'pipedrive_persons'"),
+        # A swap in a short name.
+        ({"drop": ["pipedrive_products.txa"]}, "'pipedrive_products.txa' (under drop) names "
+         "no column of pipedrive_products; the nearest is 'pipedrive_products.tax'"),
         # A stream's name is not its table's.
         ({"mask": ["persons.name"]}, "'persons.name' (under mask) names no table of this "
          "code location; the nearest is 'pipedrive_persons'"),
