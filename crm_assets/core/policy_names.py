@@ -85,7 +85,11 @@ def check_policy_names(
             # A stream's name without the prefix is the likeliest slip of all.
             nearest = [f"{prefix}{table}"] if f"{prefix}{table}" in tables else []
             nearest = nearest or _close(_base(table), [*tables, *elsewhere])
-            hint = f"; the nearest is {nearest[0]!r}" if nearest else ""
+            hint = (
+                f"; the nearest is {nearest[0]!r}"
+                if nearest
+                else f"; {title}'s tables are named {prefix}<stream>"
+            )
             raise Failure(
                 f"{title}: privacy: {entry} names no table of this code location{hint}. {_FIX}"
             )

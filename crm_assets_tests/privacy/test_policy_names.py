@@ -45,7 +45,7 @@ def _refused(name: str, warehouse, policy: dict, elsewhere=()) -> str:
          "code location; the nearest is 'pipedrive_persons'"),
         # A table of a source the code location does not have.
         ({"hash": ["salesforce_leads.email"]}, "'salesforce_leads.email' (under hash) names "
-         "no table of this code location."),
+         "no table of this code location; Pipedrive's tables are named pipedrive_<stream>."),
     ],
 )  # fmt: skip
 def test_an_entry_naming_nothing_fails_before_any_request(policy, said, sqlite_warehouse):
