@@ -344,9 +344,11 @@ def _linked_rows(tables: _Tables, item: TableMap, link: Link, target: str,
             continue
         column = table.c[link.column]
         if link.path:
-            # A first cut in SQL; `_json_unlinked` decides.
+            # A first cut in SQL, on JSON as this project writes it (`"id": 42`);
+            # `_json_unlinked` decides.
             text = sa.cast(column, sa.String)
-            where = sa.or_(*[text.like(f"%{k}%") for k in sorted(map(str, keys))])
+            where = sa.or_(*[text.like(f'%"{link.path[-1]}": {_JSON.encode(k)}%')
+                             for k in sorted(keys, key=str)])  # fmt: skip
         elif isinstance(column.type, sa.String):
             where = column.in_(sorted(map(str, keys)))
         else:
@@ -544,11 +546,13 @@ def _needles(tables: _Tables, maps: dict[str, TableMap],
     found: set[str] = set()
     for name, keys in records.items():
         for target in (maps[name], *maps[name].children):
+            copies = {c for link, _ in target.follows for c in (link.column, *link.clears)}
             for _, table in tables.each(target):
                 where = _of_records(table, target, name, keys)
                 for row in tables.connection.execute(sa.select(table).where(where)):
                     values = dict(row._mapping)
-                    classes = dict(target.personal)
+                    # A column a link empties names the record linked to, not this one's.
+                    classes = {c: k for c, k in target.personal.items() if c not in copies}
                     if target.by_row is not None:
                         classes.update({c: (k,) for c, k in target.by_row(values).items() if k})
                     for column, kinds in classes.items():
@@ -559,7 +563,9 @@ def _needles(tables: _Tables, maps: dict[str, TableMap],
         return None
     words = sorted(found, key=len, reverse=True)
     either = "|".join(re.escape(n) for n in words)
-    return _Needles(re.compile(rf"(?<!\w)(?:{either})(?!\w)", re.IGNORECASE), tuple(words))
+    # Standing alone: not the tail of another address (`joana@` is not `ana@`).
+    pattern = re.compile(rf"(?<![\w.+@-])(?:{either})(?![\w@-])", re.IGNORECASE)
+    return _Needles(pattern, tuple(words))
 
 
 @dataclass(frozen=True)
