@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance
 
@@ -94,12 +95,13 @@ def unique(name: str, names: Iterable[str]) -> bool:
     return sum(1 for other in names if other and pattern.search(other)) == 1
 
 
-def check(warehouse, person: Person, linked: dict[str, int], **identifier) -> dict:
+def check(warehouse, person: Person, linked: dict[str, int], mode: str = "delete",
+          **identifier) -> dict:  # fmt: skip
     """Erase the person by `identifier`, then find no trace of them; the records that
     only named them (`linked`: table -> rows) are all still there."""
     before = traces(warehouse.engine, person)
     counts = {t: len(rows(warehouse, t)) for t in linked}
-    logs = erase(warehouse, **identifier)
+    logs = erase(warehouse, mode=mode, **identifier)
     assert traces(warehouse.engine, person) == {}
     assert {t: len(rows(warehouse, t)) for t in linked} == counts
     for value in [*identifier.values()]:
@@ -110,7 +112,8 @@ def check(warehouse, person: Person, linked: dict[str, int], **identifier) -> di
 # -- Pipedrive -----------------------------------------------------------------------
 
 
-def test_pipedrive_person_named_by_deals_notes_and_their_flow(warehouse):
+@pytest.mark.parametrize("mode", ["delete", "null"])
+def test_pipedrive_person_named_by_deals_notes_and_their_flow(warehouse, mode):
     source = SOURCES["pipedrive"]
     tables = source_tables(source.spec, "pipedrive_")
     with source.running() as running:
@@ -141,7 +144,7 @@ def test_pipedrive_person_named_by_deals_notes_and_their_flow(warehouse):
     )
     deal_ids = {d["id"] for d in deals if d["person_id"] == subject["id"]}
     linked = {tables[t]: 0 for t in ("deals", "notes", "deals_flow", "activities")}
-    before = check(warehouse, person, linked, email=sorted(person.emails)[0].upper())
+    before = check(warehouse, person, linked, mode, email=sorted(person.emails)[0].upper())
     # The search saw the person where they were linked, before.
     assert {tables["persons"], tables["notes"], tables["deals_flow"]} <= set(before)
     assert f"{tables['persons']}__history" in before
@@ -149,7 +152,10 @@ def test_pipedrive_person_named_by_deals_notes_and_their_flow(warehouse):
     deals_after = [r for r in rows(warehouse, tables["deals"]) if r["id"] in deal_ids]
     assert len(deals_after) == len(deal_ids) and all(r["person_id"] is None for r in deals_after)
     assert subject["id"] not in {r["person_id"] for r in rows(warehouse, tables["notes"])}
-    assert subject["id"] not in {r["id"] for r in rows(warehouse, tables["persons"])}
+    # `null` keeps the person's row, emptied.
+    kept = [r for r in rows(warehouse, tables["persons"]) if r["id"] == subject["id"]]
+    assert len(kept) == (mode == "null")
+    assert all(r["name"] is None and r["emails"] is None for r in kept)
 
 
 # -- Kommo ---------------------------------------------------------------------------
