@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,7 +42,7 @@ from crm_assets.core import personal_data as pd
 from crm_assets.core.erased import register_table, registered
 from crm_assets.core.history import SUFFIX as HISTORY
 from crm_assets.core.privacy import Policy
-from crm_assets.core.streams import Link, SourceSpec
+from crm_assets.core.streams import ANY_COLUMN, Link, SourceSpec
 from crm_assets.core.tables import child_table, stream_table
 
 IDENTIFYING = (pd.EMAIL, pd.CPF, pd.CNPJ)
@@ -333,28 +333,39 @@ def _erase_record(tables: _Tables, item: TableMap, keys: set[tuple], mode: str,
 
 
 def _linked_rows(tables: _Tables, item: TableMap, link: Link, target: str,
-                 records: Mapping[str, set[tuple]]) -> Iterator[tuple[str, sa.Table, Any]]:  # fmt: skip
-    """(name, table, where) for the rows of `item` (and its kept versions) whose `link`
-    may point at one of `records`' keys; JSON links are checked row by row after."""
+                 records: Mapping[str, set[tuple]]) -> Iterator[tuple[str, sa.Table, Any, Link]]:  # fmt: skip
+    """(name, table, where, link) for the rows of `item` (and its kept versions) whose
+    `link` may point at one of `records`' keys; JSON links are checked row by row after.
+    A link on every column (`*`) comes out once per text column, as a link on it."""
     keys = {k[0] for k in records.get(target, ()) if len(k) == 1}
     if not keys:
         return
     for name, table in tables.each(item):
-        if link.column not in table.c or any(c not in table.c for c in link.where):
+        if any(c not in table.c for c in link.where):
             continue
-        column = table.c[link.column]
-        if link.path:
-            # A first cut in SQL, on JSON as this project writes it (`"id": 42`);
-            # `_json_unlinked` decides.
-            text = sa.cast(column, sa.String)
-            where = sa.or_(*[text.like(f'%"{link.path[-1]}": {_JSON.encode(k)}%')
-                             for k in sorted(keys, key=str)])  # fmt: skip
-        elif isinstance(column.type, sa.String):
-            where = column.in_(sorted(map(str, keys)))
-        else:
-            where = column.in_(sorted(keys))
         constants = [table.c[c] == v for c, v in link.where.items()]
-        yield name, table, sa.and_(where, *constants)
+        for column in _link_columns(table, link):
+            if link.path:
+                # A first cut in SQL, on JSON as this project writes it (`"id": 42`);
+                # `_json_unlinked` decides.
+                text = sa.cast(column, sa.String)
+                where = sa.or_(*[text.like(f'%"{link.path[-1]}": {_JSON.encode(k)}%')
+                                 for k in sorted(keys, key=str)])  # fmt: skip
+            elif isinstance(column.type, sa.String):
+                where = column.in_(sorted(map(str, keys)))
+            else:
+                where = column.in_(sorted(keys))
+            yield name, table, sa.and_(where, *constants), replace(link, column=column.name)
+
+
+def _link_columns(table: sa.Table, link: Link) -> list[sa.Column]:
+    if link.column != ANY_COLUMN:
+        return [table.c[link.column]] if link.column in table.c else []
+    # Columns named at run time (custom fields): every text column but keys and ours.
+    return [
+        c for c in table.columns
+        if isinstance(c.type, sa.String) and not c.primary_key and not c.name.startswith("_")
+    ]  # fmt: skip
 
 
 def _own(tables: _Tables, maps: Sequence[TableMap], subject: Subject) -> None:
@@ -366,15 +377,15 @@ def _own(tables: _Tables, maps: Sequence[TableMap], subject: Subject) -> None:
             for link, target in item.follows:
                 if not link.owned:
                     continue
-                for name, table, where in _linked_rows(tables, item, link, target,
-                                                       subject.records):  # fmt: skip
+                keys = _keys(link, target, subject.records)
+                for name, table, where, one in _linked_rows(
+                    tables, item, link, target, subject.records
+                ):
                     if name != item.table:
                         continue
-                    keys = _keys(link, target, subject.records)
-                    selected = sa.select(*[table.c[c] for c in (*item.key, link.column)])
+                    selected = sa.select(*[table.c[c] for c in (*item.key, one.column)])
                     for row in tables.connection.execute(selected.where(where)):
-                        value = row[-1]
-                        if link.path and not _json_unlinked(value, link, keys)[1]:
+                        if one.path and not _json_unlinked(row[-1], one, keys)[1]:
                             continue
                         record = tuple(row[: len(item.key)])
                         if record not in subject.records.setdefault(item.table, set()):
@@ -398,10 +409,10 @@ def _unlink(tables: _Tables, maps: Sequence[TableMap], records: Mapping[str, set
             if link.owned:
                 continue
             keys = _keys(link, target, records)
-            for name, table, where in _linked_rows(tables, item, link, target, records):
+            for name, table, where, one in _linked_rows(tables, item, link, target, records):
                 key = {c.name for c in table.primary_key.columns}
 
-                def change(row: dict, link=link, keys=keys, key=key) -> dict | None:
+                def change(row: dict, link=one, keys=keys, key=key) -> dict | None:
                     if link.path:
                         value, hit = _json_unlinked(row[link.column], link, keys)
                         if not hit:
@@ -446,13 +457,13 @@ def _scrub_linked(tables: _Tables, maps: Sequence[TableMap], named: dict[str, se
         for item in _every(maps):
             for link, target in item.follows:
                 keys = _keys(link, target, fresh)
+                for name, table, where, one in _linked_rows(tables, item, link, target, fresh):
 
-                def change(row: dict, link=link, keys=keys) -> dict | None:
-                    if link.path and not _json_unlinked(row[link.column], link, keys)[1]:
-                        return None
-                    return _scrubbed(row, needles)
+                    def change(row: dict, link=one, keys=keys) -> dict | None:
+                        if link.path and not _json_unlinked(row[link.column], link, keys)[1]:
+                            return None
+                        return _scrubbed(row, needles)
 
-                for name, table, where in _linked_rows(tables, item, link, target, fresh):
                     changed = _rewrite(tables.connection, table, where, change)
                     _count(touched, name, len(changed))
                     if name == item.table:

@@ -41,6 +41,8 @@ ListKeys = Callable[[Any], Iterator[list[Record]]]
 """(client) -> pages of records holding (at least) the primary key of every record the
 source still has: cheap reads for sources whose deletes leave no trace."""
 
+ANY_COLUMN = "*"
+
 
 @dataclass(frozen=True)
 class Link:
@@ -50,6 +52,8 @@ class Link:
     `to` is the stream linked to (a single-column key). The key is the column's value,
     or, when `path` is given, a value inside the column's JSON: `path` names the keys
     down to it, `"*"` standing for every item of a list (`("contacts", "*", "id")`).
+    A JSON link's `column` may be `ANY_COLUMN`, for columns named at run time (one per
+    custom field): every text column of the table is then looked into.
     `where` holds constant columns a row must have (an entity type), `item_where` keys
     the JSON object holding the key must have (`{"entity_type": "contacts"}`).
 

@@ -196,9 +196,17 @@ def test_kommo_contact_named_by_leads_and_a_linked_entity_field(warehouse):
         return sum(1 for r in rows(warehouse, tables["custom_field_values"])
                    if r["entity_type"] == "leads")  # fmt: skip
 
+    def naming(lead: int) -> list[str]:
+        """The lead's columns holding a linked-entity value naming the subject."""
+        [row] = [r for r in rows(warehouse, tables["leads"]) if r["id"] == lead]
+        link = f'"entity_id": {subject["id"]}, "entity_type": "contacts"'
+        return [c for c, v in row.items() if isinstance(v, str) and link in v]
+
     values_of_leads = of_leads()
+    assert naming(other["id"])  # its wide custom field column
     before = check(warehouse, person, {tables["leads"]: 0}, email=_emails(subject)[0])
     assert of_leads() == values_of_leads
+    assert naming(other["id"]) == []
     assert {tables["contacts"], tables["custom_field_values"], tables["leads"]} <= set(before)
     assert f"{tables['contacts']}__history" in before
     # The lead that named them stays; its linked-entity value no longer names a contact.

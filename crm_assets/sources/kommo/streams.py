@@ -7,11 +7,20 @@ elements streams share) and, for single-value fields, to wide columns (`fields.p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from crm_assets.core import schema as t
 from crm_assets.core.flatten import list_items
-from crm_assets.core.streams import ChildSpec, Link, Record, SourceSpec, StreamSpec, SyncMode
+from crm_assets.core.streams import (
+    ANY_COLUMN,
+    ChildSpec,
+    Link,
+    Record,
+    SourceSpec,
+    StreamSpec,
+    SyncMode,
+)
 from crm_assets.sources.kommo import fields
 from crm_assets.sources.kommo.reads import (
     account,
@@ -68,6 +77,8 @@ PERSON_NAMES = {"name": "person_name", "first_name": "person_name", "last_name":
 CONTACT_IN_LEAD = Link("contacts", "embedded", path=("contacts", "*", "id"))
 LINKED_CONTACT = Link("contacts", "value_json", path=("entity_id",),
                       item_where={"entity_type": "contacts"}, clears=("name",))  # fmt: skip
+# The same value in its wide column, which is named after the field (`fields.py`).
+LINKED_CONTACT_COLUMN = replace(LINKED_CONTACT, column=ANY_COLUMN)
 
 
 def on_entity(contact: str, lead: str) -> tuple[Link, ...]:
@@ -194,7 +205,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         INCREMENTAL,
         columns=LEAD_COLUMNS,
         children=[values_of("leads")],
-        links=[CONTACT_IN_LEAD],
+        links=[CONTACT_IN_LEAD, LINKED_CONTACT_COLUMN],
     ),
     stream(
         "contacts",
@@ -205,6 +216,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         columns=ENTITY_COLUMNS,
         children=[values_of("contacts")],
         personal=PERSON_NAMES,
+        links=[LINKED_CONTACT_COLUMN],
     ),
     stream(
         "companies",
@@ -216,6 +228,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         INCREMENTAL,
         columns=ENTITY_COLUMNS,
         children=[values_of("companies")],
+        links=[LINKED_CONTACT_COLUMN],
     ),
     stream(
         "pipelines",

@@ -337,6 +337,8 @@ CHILD_PERSONAL: dict[str, dict[str, str]] = {
 # entries are copies of notes. Rows hanging on a deal that named the person (its notes,
 # activities, flow, products) have the person's names replaced too.
 _ON_DEAL = Link("deals", "deal_id")
+# A deal flow's change of contact person holds the persons' ids, in its columns and data.
+_PERSON_CHANGE = {"object": "dealChange", "field_key": "person_id"}
 LINKS: dict[str, tuple[Link, ...]] = {
     "deals": (Link("persons", "person_id"),),
     "activities": (
@@ -348,6 +350,9 @@ LINKS: dict[str, tuple[Link, ...]] = {
     "deals_flow": (
         Link("persons", "data", path=("person_id",), where={"object": "note"},
              clears=("person",)),
+        *(Link("persons", value, where=_PERSON_CHANGE) for value in ("old_value", "new_value")),
+        *(Link("persons", "data", path=(value,), where=_PERSON_CHANGE)
+          for value in ("old_value", "new_value")),
         _ON_DEAL,
     ),
     "deal_products": (_ON_DEAL,),
