@@ -64,8 +64,8 @@ def test_policies_follow_their_accepted_quotations(url):
             EVERYTHING,
         )  # fmt: skip
     }
-    policies = read(url, "mut.policy", ["equotation_id", "create_date", "state", "expiry_date"],
-                    EVERYTHING)  # fmt: skip
+    fields = ["equotation_id", "create_date", "state", "status", "expiry_date", "is_renewal"]
+    policies = read(url, "mut.policy", fields, EVERYTHING)
     statuses = vocabulary(url, "mut.insurance.quotation", "status")
     states = vocabulary(url, "mut.policy", "state")
     assert {q["status"] for q in quotations.values()} <= statuses
@@ -78,6 +78,9 @@ def test_policies_follow_their_accepted_quotations(url):
         assert quotation["status"] == "accepted" and quotation["active"], policy
         expired = date.fromisoformat(policy["expiry_date"]) < ANCHOR
         assert policy["state"] in ("cancelled", "expired" if expired else "active"), policy
+        # Only a live policy awaits its issue; a renewal says so.
+        assert policy["status"] != "pending" or policy["state"] == "active", policy
+        assert (policy["status"] == "renewed") == policy["is_renewal"], policy
     by_state = {s: sum(p["state"] == s for p in policies) for s in states}
     assert by_state["cancelled"] and by_state["active"] and by_state["expired"]
     assert by_state["cancelled"] < 0.3 * len(policies)

@@ -238,7 +238,7 @@ class Generator:
         policy = self._add("mut.policy", {
             "name": f"APL/{issued.year}/{quotation['id']:06d}", "equotation_id": quotation["id"],
             "state": state,
-            "status": rng.choice(["issued", "issued", "renewed", "pending"]),
+            "status": _issue_status(state, quotation["is_renewal"], issued, self.anchor),
             "policy_type": "auto", "issue_date": issued.isoformat(),
             "effective_date": (issued + timedelta(days=1)).isoformat(),
             "expiry_date": expiry.isoformat(),
@@ -328,6 +328,16 @@ class Generator:
             if reconciled and inbound else [],
             "reconciled_bill_ids": [rng.randint(1, 5000)] if reconciled and not inbound else [],
         }, created)  # fmt: skip
+
+
+def _issue_status(state: str, renewal: bool, issued: date, anchor: date) -> str:
+    """`status` of a policy: `renewed` when it renews an earlier one, `pending` while a
+    live policy issued in the last fortnight awaits its documents, else `issued`."""
+    if renewal:
+        return "renewed"
+    if state == "active" and (anchor - issued).days < 15:
+        return "pending"
+    return "issued"
 
 
 def new_record(
