@@ -96,7 +96,9 @@ class EraseConfig(Config):
     )
     mode: str = Field(
         default="delete",
-        description="delete: remove the rows; null: keep them with personal columns emptied.",
+        description="delete: remove the person's rows; null: keep them with personal "
+        "columns emptied. Either way, records that only name the person (a deal whose "
+        "contact they are) stay, with the link and the name emptied.",
     )
 
 
