@@ -24,12 +24,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRunStatus,
+    build_run_status_sensor_context,
+)
 from dagster._core.test_utils import create_test_daemon_workspace_context
 from dagster._core.workspace.load_target import EmptyWorkspaceTarget, ModuleTarget
 from dagster._daemon.monitoring.concurrency import execute_concurrency_slots_iteration
 from dagster._daemon.monitoring.run_monitoring import execute_run_monitoring_iteration
 
+from crm_assets.alerts import ALERTS_KEY, AlertWebhook, failure_alert_sensor
 from crm_assets.core.emulation import serve
 from crm_assets.core.worker import GONE, WORKER_TAG, parse
 from crm_assets.sources.nectarcrm.emulator import NectarCrmEmulator
@@ -239,9 +245,23 @@ def test_a_killed_cli_run_fails_and_frees_its_pool_slot(site):
     assert "blocked by limit" not in output
 
 
-def check_gone_notice(instance: DagsterInstance, run_id: str) -> None:
-    """The run's log says, once and before its failure, that its worker was killed, when,
-    and what the run had materialized, naming the worker as its tag does, readably."""
+def alert_on(instance: DagsterInstance, run_id: str) -> None:
+    """One evaluation of the failure alert sensor (log only) on the run's failure."""
+    [failure] = instance.all_logs(run_id, of_type=DagsterEventType.RUN_FAILURE)
+    context = build_run_status_sensor_context(
+        sensor_name="crm_run_failure_alert",
+        dagster_event=failure.dagster_event,
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(run_id),
+        resources={ALERTS_KEY: AlertWebhook()},
+    ).for_run_failure()
+    failure_alert_sensor([])(context)
+
+
+def check_gone_notice(instance: DagsterInstance, run_id: str, before_failure: bool = True) -> None:
+    """The run's log says, once (and before its failure, unless Dagster failed the run
+    first), that its worker was killed, when, and what the run had materialized, naming
+    the worker as its tag does, readably."""
     worker = instance.get_run_by_id(run_id).tags[WORKER_TAG]
     host, pid, _ = parse(worker)
     records = instance.all_logs(run_id)
@@ -251,9 +271,9 @@ def check_gone_notice(instance: DagsterInstance, run_id: str) -> None:
         i for i, r in enumerate(records) if r.dagster_event and r.dagster_event.is_run_failure
     ]
     notice = records[notices[0]].message
-    assert notices[0] < failed
+    assert notices[0] < failed or not before_failure
     assert notice.startswith(f"{GONE} (pid {pid} on {host}) is gone, found by ")
-    assert "uncatchable signal (SIGKILL" in notice
+    assert "uncatchable signal (SIGKILL" in notice or "terminated by signal 9 (SIGKILL)" in notice
     # What the run's log held when the worker was found gone (an orphaned step may
     # still finish a stream after that).
     materialized = sorted(
@@ -308,6 +328,15 @@ def test_a_launched_run_whose_worker_is_killed_fails_and_the_next_run_proceeds(s
 
         wait_for(monitored, 30, "the run to fail and give its slot back")
         assert instance.get_run_by_id(run_id).status == DagsterRunStatus.FAILURE
+        # Dagster's code server usually fails the run first (it started the worker and
+        # saw the signal), before run monitoring looks; the failure alert then writes
+        # the run's account of its dead worker, naming the signal.
+        alert_on(instance, run_id)
+        check_gone_notice(instance, run_id, before_failure=False)
+        engine = instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT)
+        if any("terminated by signal 9" in (e.message or "") for e in engine):
+            [notice] = [e.message for e in engine if e.message.startswith(GONE)]
+            assert "It was terminated by signal 9 (SIGKILL)." in notice
 
         here.emulator.latency = 0
         next_id = launch(instance, workspace, config)
