@@ -1,6 +1,8 @@
 """Erase one data subject from every table of every source, on request (LGPD art. 18).
 
-A subject is named by an email, a CPF/CNPJ, or one record (`<table>:<id>`). Erasure:
+A subject is named by an email, a CPF/CNPJ, its keyed hash (which is matched against
+raw values by hashing them, so the request need not hold the identifier in clear), or
+one record (`<table>:<id>`). Erasure:
 
 1. finds the rows whose declared personal columns hold the identifier, as stored
    raw (compared normalized: email lower-cased, CPF/CNPJ as digits) or hashed under
@@ -14,8 +16,9 @@ A subject is named by an email, a CPF/CNPJ, or one record (`<table>:<id>`). Eras
    names the person (a deal whose contact they are, a payment of theirs) is kept, in
    `delete` mode too, with the link and the columns naming them emptied and their
    full names, emails, phones and CPF/CNPJ, as their records held them, replaced by
-   `***` in its text; rows linked to such a row (a note on that deal) and the child
-   rows and kept versions of both have those replaced too;
+   `***` in its text; rows linked to such a row (a note on that deal), the child
+   rows and kept versions of both, and free text (`document` columns) anywhere, which
+   names people without a link, have those replaced too;
 4. deletes each record with its child rows and kept versions (`delete`), or empties
    their personal columns and replaces their names and identifiers in the rest (`null`),
    in one transaction;
