@@ -151,3 +151,4 @@ def test_a_vendor_that_cannot_be_reached_fails_every_stream_and_says_none_was_wr
     assert [line.split(":")[0] for line in lines[1:]] == ["contacts", "opportunities", "tags"]
     assert all("connection failed" in line for line in lines[1:])
     assert sqlite_warehouse.table_names() == []
+    assert not any(TOKEN in str(e) for e in _stored_events(nectar, result))
