@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance
 
-from crm_assets.core.personal_data import digits
+from crm_assets.core.personal_data import digits, pseudonym
 from crm_assets.core.tables import source_tables
 from crm_assets.erasure import PiiKey, erasure_job
 from crm_assets_tests.privacy.sources import PII_KEY, SOURCES
@@ -38,11 +38,17 @@ class Person:
     phones: set[str] = field(default_factory=set)
     documents: set[str] = field(default_factory=set)
 
+    def hashes(self) -> set[str]:
+        """What a hash policy stores for the emails, phones and documents."""
+        values = [("email", v) for v in self.emails] + [("phone", v) for v in self.phones]
+        values += [("cpf", v) for v in self.documents]
+        return {pseudonym(PII_KEY.encode(), kind, value) for kind, value in values}
+
     def pattern(self) -> re.Pattern:
         """Names standing alone (`Silva 3` is not `Silva 13`); emails anywhere; phones
         and documents as served or as digits standing alone, with or without +55."""
         words = [rf"(?<!\w){re.escape(n)}(?!\w)" for n in self.names]
-        words += [re.escape(e) for e in self.emails]
+        words += [re.escape(e) for e in self.emails] + sorted(self.hashes())
         numbers = set()
         for value in self.phones | self.documents:
             words.append(re.escape(value))
@@ -256,7 +262,11 @@ def _linking(lead: dict, contact: dict) -> list[dict]:
 # -- Odoo ----------------------------------------------------------------------------
 
 
-def test_odoo_partner_named_by_payments_that_carry_no_email_or_cpf(warehouse):
+HASH_ALL = {"hash": ["email", "phone", "cpf", "cnpj", "document"]}
+
+
+@pytest.mark.parametrize("privacy", [{}, HASH_ALL], ids=["kept", "hashed"])
+def test_odoo_partner_named_by_payments_that_carry_no_email_or_cpf(warehouse, privacy):
     source = SOURCES["odoo"]
     tables = source_tables(source.spec, "odoo_")
     with source.running() as running:
@@ -276,12 +286,12 @@ def test_odoo_partner_named_by_payments_that_carry_no_email_or_cpf(warehouse):
         candidates.sort(key=lambda p: -count(quotations, p))
         assert candidates, "the demo has no partner with payments"
         subject = candidates[0]
-        source.run(running, warehouse, history_days=30, page_size=200)
+        source.run(running, warehouse, history_days=30, page_size=200, privacy=privacy)
         emulator.touch("res.partner", subject["id"], LATER)
         for payment in payments:
             if _id(payment.get("partner_id")) == subject["id"]:
                 emulator.touch("account.payment", payment["id"], LATER)
-        source.run(running, warehouse, history_days=30, page_size=200)
+        source.run(running, warehouse, history_days=30, page_size=200, privacy=privacy)
     person = Person(names={subject["name"]}, emails={subject["email"]},
                     phones={subject["phone"]}, documents={subject["vat"]})  # fmt: skip
     linked = {tables["payment"]: 0}
