@@ -31,7 +31,7 @@ from dagster import (
 from pydantic import Field
 
 from crm_assets.core.redaction import Redactor
-from crm_assets.core.worker import GONE, WORKER_TAG, Liveness, liveness, report_gone
+from crm_assets.core.worker import GONE, WORKER_TAG, Liveness, liveness, parse, report_gone
 
 WEBHOOK_VARIABLE = "CRM_ALERT_WEBHOOK_URL"
 WEBSERVER_VARIABLE = "DAGSTER_WEBSERVER_URL"
@@ -149,7 +149,11 @@ def _run_error_text(context: RunFailureSensorContext) -> str:
     """
     run = context.dagster_run
     worker = run.tags.get(WORKER_TAG)
-    if liveness(worker) == Liveness.DEAD:
+    named = parse(worker)
+    # A worker that reported the failure itself ended the run and then exited: only a
+    # failure reported by another process (Dagster's code server) may mean it was killed.
+    reported_by_worker = named is not None and context.failure_event.pid == named[1]
+    if not reported_by_worker and named and liveness(worker) == Liveness.DEAD:
         report_gone(context.instance, run, worker, found_by="the failure alert")
     for record in context.instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT):
         if (record.message or "").startswith(GONE):
@@ -182,5 +186,10 @@ def _error_text(event: Any) -> str:
     # Dagster wraps a step's own exception in one saying only which step failed.
     if len(chain) > 1 and chain[0].cls_name == "DagsterExecutionStepExecutionError":
         chain = chain[1:]
+    # A Failure that reached the step without its description (a resource's, raised in
+    # setup in a step process) says its sentence after Dagster's class path: drop it.
+    failures = [e for e in chain if e.cls_name == "Failure" and "Failure: " in e.message]
+    if failures:
+        return f"{event.step_key}: {failures[0].message.split('Failure: ', 1)[1].strip()}"
     text = "\n  caused by ".join(e.message.strip() for e in chain)
     return f"{event.step_key}: {text}" if text else ""

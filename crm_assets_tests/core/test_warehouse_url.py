@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from dagster import DagsterEventType, DagsterInstance, Failure
+from dagster import DagsterEventType, DagsterInstance, Failure, build_run_status_sensor_context
 
+from crm_assets.alerts import ALERTS_KEY, AlertWebhook, failure_message
+from crm_assets.core.redaction import Redactor
 from crm_assets.core.warehouse import Warehouse, WarehouseUrlError, warehouse_url
+from crm_assets.core.worker import GONE
 from crm_assets_tests.sources.nectarcrm import conftest as nectar
 
 PASSWORD = "s3cret-pw-7d1e"
@@ -169,3 +172,20 @@ def test_the_cli_ends_on_the_run_failure_with_the_warehouse_sentence_first(tmp_p
             error = stored.dagster_event.job_failure_data.error
             assert error.message.splitlines()[0].endswith(f"Failure: {sentence}")
             assert error.cause is None and error.context is None
+            # The failure alert's text, which chat tools show alone, says it too.
+            context = build_run_status_sensor_context(
+                sensor_name="crm_run_failure_alert",
+                dagster_event=stored.dagster_event,
+                dagster_instance=instance,
+                dagster_run=run,
+                resources={ALERTS_KEY: AlertWebhook()},
+            ).for_run_failure()
+            alert = failure_message(context, AlertWebhook(), Redactor([PASSWORD]))
+            partition = run.tags["dagster/partition"]
+            assert alert["text"].splitlines()[0] == (
+                f"Dagster run of kommo_sync (partition {partition}) failed: {sentence}"
+            )
+            assert PASSWORD not in str(alert)
+            # The worker exited after failing the run itself: nothing says it was killed.
+            engine = instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT)
+            assert not [e for e in engine if e.message.startswith(GONE)]
