@@ -55,16 +55,10 @@ def vocabulary(url: str, model: str, field: str) -> set[str]:
 
 
 def test_policies_follow_their_accepted_quotations(url):
-    quotations = {
-        q["id"]: q
-        for q in read(
-            url,
-            "mut.insurance.quotation",
-            ["status", "create_date", "validity_date", "active"],
-            EVERYTHING,
-        )  # fmt: skip
-    }
-    fields = ["equotation_id", "create_date", "state", "status", "expiry_date", "is_renewal"]
+    fields = ["status", "create_date", "write_date", "validity_date", "active"]
+    quotations = {q["id"]: q for q in read(url, "mut.insurance.quotation", fields, EVERYTHING)}
+    fields = ["equotation_id", "create_date", "write_date", "state", "status", "expiry_date",
+              "is_renewal"]  # fmt: skip
     policies = read(url, "mut.policy", fields, EVERYTHING)
     statuses = vocabulary(url, "mut.insurance.quotation", "status")
     states = vocabulary(url, "mut.policy", "state")
@@ -76,6 +70,8 @@ def test_policies_follow_their_accepted_quotations(url):
         assert when(policy["create_date"]) > when(quotation["create_date"]), policy
         # A quotation that became a policy was accepted, and is not archived.
         assert quotation["status"] == "accepted" and quotation["active"], policy
+        # Issuing the policy wrote the quotation: a window that reads one reads both.
+        assert quotation["write_date"] == policy["write_date"], policy
         expired = date.fromisoformat(policy["expiry_date"]) < ANCHOR
         assert policy["state"] in ("cancelled", "expired" if expired else "active"), policy
         # Only a live policy awaits its issue; a renewal says so.

@@ -221,9 +221,13 @@ class Generator:
             # Issued one to ten days after acceptance, and not after the anchor day began.
             latest = datetime.combine(self.anchor, time()) - timedelta(minutes=1)
             issued = created + timedelta(days=rng.randint(1, 10), seconds=rng.randint(0, 86399))
-            self._policy(quotation, min(issued, latest))
+            policy = self._policy(quotation, min(issued, latest))
+            # Issuing the policy writes the quotation too, and a later write of one (a
+            # mass update) touches both: they share their last write.
+            touched = max(quotation["write_date"], policy["write_date"], policy["create_date"])
+            quotation["write_date"] = policy["write_date"] = touched
 
-    def _policy(self, quotation: Record, created: datetime) -> None:
+    def _policy(self, quotation: Record, created: datetime) -> Record:
         rng = self.rng
         issued = created.date()
         expiry = issued + timedelta(days=366)
@@ -251,6 +255,7 @@ class Generator:
         }, created)  # fmt: skip
         for _ in range(rng.randint(1, 3)):
             self._certificate(policy, created)
+        return policy
 
     def _certificate(self, policy: Record, created: datetime) -> None:
         rng = self.rng
