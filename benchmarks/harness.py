@@ -27,12 +27,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm_assets.core.assets import shared_tables
 from crm_assets.core.emulation import serve
-from crm_assets.core.scheduling import run_concurrently
-from crm_assets.core.streams import SourceSpec, StreamSpec, Window
-from crm_assets.core.sync import sync_stream
-from crm_assets.core.warehouse import Warehouse
+from crm_assets.core.runtime.assets import shared_tables
+from crm_assets.core.spec.streams import SourceSpec, StreamSpec, Window
+from crm_assets.core.sync.scheduling import run_concurrently
+from crm_assets.core.sync.stream import sync_stream
+from crm_assets.core.warehouse.resource import Warehouse
 
 
 class Replay:

@@ -31,7 +31,7 @@ from dagster import (
 from pydantic import Field
 
 from crm_assets.core.redaction import Redactor
-from crm_assets.core.worker import GONE, WORKER_TAG, Liveness, liveness, parse, report_gone
+from crm_assets.core.runtime.worker import GONE, WORKER_TAG, Liveness, liveness, parse, report_gone
 
 WEBHOOK_VARIABLE = "CRM_ALERT_WEBHOOK_URL"
 WEBSERVER_VARIABLE = "DAGSTER_WEBSERVER_URL"

@@ -34,8 +34,8 @@ from dagster import (
 )
 from pydantic import Field
 
-from crm_assets.core.assets import FULL_SYNC_TAG, asset_key, partitions_for
-from crm_assets.core.streams import SourceSpec
+from crm_assets.core.runtime.assets import FULL_SYNC_TAG, asset_key, partitions_for
+from crm_assets.core.spec.streams import SourceSpec
 
 
 def source_job(source: SourceSpec) -> Any:

@@ -14,9 +14,9 @@ from typing import Any
 
 from dagster import DagsterInstance, materialize
 
-from crm_assets.core.assets import build_source_assets
 from crm_assets.core.emulation import serve
-from crm_assets.core.streams import SourceSpec
+from crm_assets.core.runtime.assets import build_source_assets
+from crm_assets.core.spec.streams import SourceSpec
 
 
 @dataclass

@@ -66,7 +66,7 @@ def test_definitions_load_with_an_empty_environment_and_assets_are_as_agreed():
     graph = defs.resolve_asset_graph()
     for source in SOURCES:
         for stream in source.streams:
-            key = crm_assets.core.assets.asset_key(source, stream)
+            key = crm_assets.core.runtime.assets.asset_key(source, stream)
             node = graph.get(key)
             assert node.group_name == source.name
             assert {"python", source.name} <= set(node.tags) | _kinds(node)
@@ -153,7 +153,7 @@ def test_the_cli_runs_a_source_job_in_demo_mode(tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]
-    from crm_assets.core.warehouse import Warehouse
+    from crm_assets.core.warehouse.resource import Warehouse
 
     tables = Warehouse(url=f"sqlite:///{warehouse}").table_names()
     assert {f"nectarcrm_{s.name}" for s in SOURCES[0].streams} <= set(tables)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dagster import materialize
 
-from crm_assets.core.assets import build_source_assets
+from crm_assets.core.runtime.assets import build_source_assets
 from crm_assets_tests.sources.nectarcrm import conftest as nectar
 from crm_assets_tests.sources.pipedrive import conftest as pipedrive
 

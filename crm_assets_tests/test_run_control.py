@@ -37,7 +37,7 @@ from dagster._daemon.monitoring.run_monitoring import execute_run_monitoring_ite
 
 from crm_assets.alerts import ALERTS_KEY, AlertWebhook, failure_alert_sensor
 from crm_assets.core.emulation import serve
-from crm_assets.core.worker import GONE, WORKER_TAG, parse
+from crm_assets.core.runtime.worker import GONE, WORKER_TAG, parse
 from crm_assets.sources.nectarcrm.emulator import NectarCrmEmulator
 from crm_assets_tests.sources.nectarcrm.conftest import ANCHOR, SMALL, TOKEN
 

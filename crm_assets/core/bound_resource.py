@@ -16,9 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from dagster import ConfigurableResource
-from dagster._config.pythonic_config.config import infer_schema_from_config_class
-from dagster._config.pythonic_config.conversion_utils import _curry_config_schema
-from dagster._core.definitions.definition_config_schema import DefinitionConfigSchema
+
+from crm_assets.core.dagster_private import (
+    DefinitionConfigSchema,
+    curry_config_schema,
+    infer_schema_from_config_class,
+)
 
 
 class BoundResource(ConfigurableResource):
@@ -29,9 +32,7 @@ class BoundResource(ConfigurableResource):
         # Dagster's own schema plus per-field defaults: the same inference Dagster
         # applies to a nested Config's defaults, here applied to the resource's.
         bound = self._resolved_config_dict
-        return _curry_config_schema(
-            infer_schema_from_config_class(type(self), default=bound), bound
-        )
+        return curry_config_schema(infer_schema_from_config_class(type(self), default=bound), bound)
 
 
 def run_has_ended(context: Any) -> bool:

@@ -18,7 +18,7 @@ class Part:
     """One source's share of a model, built when its raw tables exist.
 
     Tables are named by stream (`deals`, `pipelines__etapas`), never by their
-    warehouse name, which the source's table prefix decides (`core.tables`).
+    warehouse name, which the source's table prefix decides (`core.spec.tables`).
     `tables` maps each table read to the columns the part needs; `history` and
     `optional` do the same for tables that add to the part when they exist (stage
     history; a table that states what the others do not, such as an account's

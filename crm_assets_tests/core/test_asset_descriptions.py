@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from crm_assets.core.assets import build_source_assets, human_duration
+from crm_assets.core.runtime.assets import build_source_assets, human_duration
 from crm_assets.definitions import SOURCES
 
 

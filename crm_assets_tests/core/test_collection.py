@@ -1,4 +1,4 @@
-"""The cyclic garbage collector's pace while streams sync (core.collection)."""
+"""The cyclic garbage collector's pace while streams sync (core.sync.garbage_collection)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from crm_assets.core.collection import SYNC_THRESHOLD
-from crm_assets.core.scheduling import run_concurrently
-from crm_assets.core.streams import StreamSpec, Window
-from crm_assets.core.sync import sync_stream
+from crm_assets.core.spec.streams import StreamSpec, Window
+from crm_assets.core.sync.garbage_collection import SYNC_THRESHOLD
+from crm_assets.core.sync.scheduling import run_concurrently
+from crm_assets.core.sync.stream import sync_stream
 
 
 @pytest.fixture(autouse=True)

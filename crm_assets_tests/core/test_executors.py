@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from dagster import DagsterInvalidConfigError, validate_run_config
 
-from crm_assets.core.executor import (
+from crm_assets.core.runtime.executor import (
     ExecutorChoiceError,
     cancel_on_signal_executor,
     executor_from_env,

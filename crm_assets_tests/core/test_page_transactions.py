@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from crm_assets.core.streams import ChildSpec, StreamSpec, Window
-from crm_assets.core.sync import sync_stream
-from crm_assets.core.table_writer import WriteStats
-from crm_assets.core.warehouse import Warehouse
+from crm_assets.core.spec.streams import ChildSpec, StreamSpec, Window
+from crm_assets.core.sync.stream import sync_stream
+from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse.writer import WriteStats
 
 FULL = Window(None, None)
 

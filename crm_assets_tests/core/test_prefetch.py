@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from crm_assets.core.prefetch import read_ahead
+from crm_assets.core.sync.prefetch import read_ahead
 
 
 class Source:

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from crm_assets.core.scheduling import Stopped, _groups, run_concurrently
-from crm_assets.core.streams import ChildSpec, StreamSpec
+from crm_assets.core.spec.streams import ChildSpec, StreamSpec
+from crm_assets.core.sync.scheduling import Stopped, _groups, run_concurrently
 
 
 def spec(name: str, shared: str = "") -> StreamSpec:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
-from crm_assets.core.streams import ChildSpec, StreamSpec, Window
-from crm_assets.core.sync import sync_stream
+from crm_assets.core.spec.streams import ChildSpec, StreamSpec, Window
+from crm_assets.core.sync.stream import sync_stream
 
 FULL = Window(None, None)
 

@@ -13,8 +13,8 @@ from dagster import DagsterEventType
 from dagster._core.launcher import WorkerStatus
 from dagster._core.test_utils import instance_for_test
 
-from crm_assets.core.launcher import LocalRunLauncher
-from crm_assets.core.worker import (
+from crm_assets.core.runtime.launcher import LocalRunLauncher
+from crm_assets.core.runtime.worker import (
     GONE,
     WORKER_TAG,
     Liveness,
@@ -72,7 +72,7 @@ def test_what_cannot_be_checked_here_is_never_judged_dead(worker):
 
 
 def test_the_launcher_says_what_a_dead_worker_had_written_once(sqlite_warehouse):
-    launcher = {"module": "crm_assets.core.launcher", "class": "LocalRunLauncher"}
+    launcher = {"module": "crm_assets.core.runtime.launcher", "class": "LocalRunLauncher"}
     with (
         instance_for_test(overrides={"run_launcher": launcher}) as instance,
         contextmanager(nectar._harness)(sizes=nectar.SMALL) as harness,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from crm_assets.core.assets import build_source_assets
+from crm_assets.core.runtime.assets import build_source_assets
 from crm_assets_tests.harness import failure_text
 from crm_assets_tests.privacy.sources import SOURCES
 

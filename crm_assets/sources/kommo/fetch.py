@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from crm_assets.core.http import MalformedResponseError
-from crm_assets.core.pagination import cursor_pages
-from crm_assets.core.streams import Window
+from crm_assets.core.http.client import MalformedResponseError
+from crm_assets.core.spec.streams import Window
+from crm_assets.core.sync.pagination import cursor_pages
 
 LIMIT = 250
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from crm_assets.core.http import MalformedResponseError
-from crm_assets.core.streams import Fetch, Record, Window
+from crm_assets.core.http.client import MalformedResponseError
+from crm_assets.core.spec.streams import Fetch, Record, Window
 from crm_assets.sources.kommo import fields
 from crm_assets.sources.kommo.fetch import hal_pages, window_params
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import requests
 from pydantic import Field
 
-from crm_assets.core.http import (
+from crm_assets.core.http.client import (
     ApiError,
     AuthenticationError,
     ClientConfig,
@@ -16,7 +16,7 @@ from crm_assets.core.http import (
     RateLimit,
 )
 from crm_assets.core.redaction import Redactor
-from crm_assets.core.resource import SourceResource
+from crm_assets.core.runtime.resource import SourceResource
 
 SUBDOMAIN_VARIABLE = "KOMMO_SUBDOMAIN"
 # https://developers.kommo.com/docs/limitations: no more than 7 requests per second.

@@ -11,8 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 from crm_assets.core import schema as t
-from crm_assets.core.flatten import list_items
-from crm_assets.core.streams import (
+from crm_assets.core.spec.flatten import list_items
+from crm_assets.core.spec.streams import (
     ANY_COLUMN,
     ChildSpec,
     Link,
@@ -66,9 +66,9 @@ EVENT_COLUMNS = {
     "status_after_id": t.INTEGER,
     "pipeline_after_id": t.INTEGER,
 }
-# Personal data by class (see crm_assets.core.personal_data), for privacy policies.
+# Personal data by class (see crm_assets.core.privacy.personal_data), for privacy policies.
 PERSON_NAMES = {"name": "person_name", "first_name": "person_name", "last_name": "person_name"}
-# Where a record names a contact (see crm_assets.core.streams.Link). A lead lists its
+# Where a record names a contact (see crm_assets.core.spec.streams.Link). A lead lists its
 # contacts in `embedded` and may name one in a linked-entity custom field: erasing the
 # contact's person keeps the lead (it is not the person), takes the contact out of
 # both and replaces their names in the lead's text. A note, task or event hangs on one

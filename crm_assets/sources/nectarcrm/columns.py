@@ -6,7 +6,7 @@ Dates and times are stored in UTC; the API sends São Paulo time.
 
 from __future__ import annotations
 
-from crm_assets.core.streams import Link
+from crm_assets.core.spec.streams import Link
 
 _COMMON = {
     "id": "Id of the record in NectarCRM.",
@@ -144,7 +144,7 @@ def descriptions(stream: str, columns: dict[str, str]) -> dict[str, str]:
     return {c: own.get(c) or _COMMON[c] for c in columns if c in own or c in _COMMON}
 
 
-# Columns holding personal data, by class (see crm_assets.core.personal_data): what a
+# Columns holding personal data, by class (see crm_assets.core.privacy.personal_data): what a
 # privacy policy protects. Users' logins are their email addresses, a `reference` to
 # someone other than the record's subject; free text and custom field values may
 # hold a CPF or CNPJ (`document`).
@@ -164,7 +164,7 @@ PERSONAL: dict[str, dict[str, str | tuple[str, ...]]] = {
     "proposals": {"cliente_nome": "person_name", "descricao": "document", **_RESPONSIBLE},
 }  # fmt: skip
 
-# Where a record names a contact by id (see crm_assets.core.streams.Link): erasing the
+# Where a record names a contact by id (see crm_assets.core.spec.streams.Link): erasing the
 # contact's person keeps these records (a deal is not the person) and empties the link
 # and the copy of the contact's name. `responsavel_*` and `autor_*` are users, not
 # contacts. Opportunities and tasks are linked so what hangs on one that named the

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from crm_assets.core import schema as t
-from crm_assets.core.flatten import (
+from crm_assets.core.spec.flatten import (
     Flattener,
     copy,
     first_of,
@@ -28,8 +28,7 @@ from crm_assets.core.flatten import (
     reference,
     timestamp,
 )
-from crm_assets.core.pagination import numbered_pages
-from crm_assets.core.streams import (
+from crm_assets.core.spec.streams import (
     ChildSpec,
     Fetch,
     Record,
@@ -38,6 +37,7 @@ from crm_assets.core.streams import (
     SyncMode,
     Window,
 )
+from crm_assets.core.sync.pagination import numbered_pages
 from crm_assets.sources.nectarcrm import columns
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 

@@ -4,7 +4,7 @@ in id ranges").
 A keyset page's domain names the last record of the page before it, so the next page
 cannot be asked for before that one arrives. A full read needs no `write_date` order:
 it can be split into ranges of ids known before they are read, and several ranges
-can be on their way at once (`core.pagination.pages_at`, within the client's one
+can be on their way at once (`core.sync.pagination.pages_at`, within the client's one
 limiter). `streams.pages` reads this way only when the resource asks for pages ahead.
 
 - The opening, three requests at once: the first page in id order, the highest id
@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
 
-from crm_assets.core.http import ApiError
-from crm_assets.core.pagination import pages_at
+from crm_assets.core.http.client import ApiError
+from crm_assets.core.sync.pagination import pages_at
 from crm_assets.sources.odoo.transport import transport_for
 
 ID_ORDER = "id asc"

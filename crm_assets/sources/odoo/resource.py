@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 from dagster import Failure, InitResourceContext
 from pydantic import Field
 
-from crm_assets.core.http import ApiClient, ClientConfig, Credential
-from crm_assets.core.resource import SourceResource
+from crm_assets.core.http.client import ApiClient, ClientConfig, Credential
+from crm_assets.core.runtime.resource import SourceResource
 
 URL_VARIABLE = "ODOO_URL"
 DATABASE_VARIABLE = "ODOO_DATABASE"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_assets.core import schema as t
-from crm_assets.core.flatten import parse_date, parse_time
+from crm_assets.core.spec.flatten import parse_date, parse_time
 
 Record = dict[str, Any]
 ATTRIBUTES = ["string", "type", "relation", "store", "selection", "help", "required"]

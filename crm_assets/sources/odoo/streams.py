@@ -27,8 +27,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from crm_assets.core.http import ApiError
-from crm_assets.core.streams import Link, Record, SourceSpec, StreamSpec, SyncMode, Window
+from crm_assets.core.http.client import ApiError
+from crm_assets.core.spec.streams import Link, Record, SourceSpec, StreamSpec, SyncMode, Window
 from crm_assets.sources.odoo import schema
 from crm_assets.sources.odoo.ranges import id_range_pages
 from crm_assets.sources.odoo.resource import OdooResource
@@ -60,7 +60,7 @@ BUILT_IN = [
 ]  # fmt: skip
 
 
-# Personal data by column, for privacy policies (see crm_assets.core.personal_data), on
+# Personal data by column, for privacy policies (see crm_assets.core.privacy.personal_data), on
 # every model that has the field: a Brazilian partner's `vat` is a CPF or a CNPJ.
 PERSONAL_FIELDS = {
     "vat": ("cpf", "cnpj"), "email": "email", "email_from": "email", "phone": "phone",
@@ -70,7 +70,7 @@ PERSONAL_FIELDS = {
     "comment": "document", "description": "document",
 }  # fmt: skip
 PERSONAL_BY_MODEL = {"res.partner": {"name": "person_name", "display_name": "person_name"}}
-# Where a record names a partner (see crm_assets.core.streams.Link), on every model that
+# Where a record names a partner (see crm_assets.core.spec.streams.Link), on every model that
 # has the field: a many-to-one is stored as `<field>_id` and `<field>_name`. Erasing a
 # partner's person keeps their payments, quotations and policies that are not found by
 # their own email or CPF (a payment is not the person), with the partner and its name

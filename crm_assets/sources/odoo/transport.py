@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from crm_assets.core.http import ApiClient, ApiError, AuthenticationError, FatalApiError
+from crm_assets.core.http.client import ApiClient, ApiError, AuthenticationError, FatalApiError
 from crm_assets.core.redaction import Redactor
 
 KEY_HELP = (

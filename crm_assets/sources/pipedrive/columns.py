@@ -12,7 +12,7 @@ Custom fields are typed from their definitions in `fields.py`, not here.
 from __future__ import annotations
 
 from crm_assets.core.schema import BOOLEAN, DATE, INTEGER, JSON, NUMBER, TEXT, TIMESTAMP
-from crm_assets.core.streams import Link
+from crm_assets.core.spec.streams import Link
 
 Columns = dict[str, tuple[str, str]]
 
@@ -312,7 +312,7 @@ def descriptions(stream: str) -> dict[str, str]:
     return {name: text for name, (_, text) in COLUMNS.get(stream, {}).items()}
 
 
-# Columns holding personal data, by class (see crm_assets.core.personal_data): what a
+# Columns holding personal data, by class (see crm_assets.core.privacy.personal_data): what a
 # privacy policy protects. Free text may hold a CPF or CNPJ (`document`); in JSON
 # columns only the values that look like the class are protected.
 PERSONAL: dict[str, dict[str, str | tuple[str, ...]]] = {
@@ -330,7 +330,7 @@ CHILD_PERSONAL: dict[str, dict[str, str]] = {
     "persons.phones": {"value": "phone"},
 }
 
-# Where a record names a person by id (see crm_assets.core.streams.Link): erasing the
+# Where a record names a person by id (see crm_assets.core.spec.streams.Link): erasing the
 # person keeps deals, activities and notes (they belong to a deal or an organization
 # too) and empties the link, the note's copy of the person (`person`), and the person's
 # names in their text (a deal's title is often the contact's name). A deal flow's note

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import Any
 
-from crm_assets.core.streams import Window
+from crm_assets.core.spec.streams import Window
 from crm_assets.sources.pipedrive.fetch import batched, v1_pages, v2_pages, window_params
 
 LIVE = "open,won,lost"

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from crm_assets.core.http import BodyCheck
-from crm_assets.core.pagination import cursor_pages, offset_pages
-from crm_assets.core.streams import Window
+from crm_assets.core.http.client import BodyCheck
+from crm_assets.core.spec.streams import Window
+from crm_assets.core.sync.pagination import cursor_pages, offset_pages
 
 BATCH = 500
 # v1 lists serve at most 500 items a page.

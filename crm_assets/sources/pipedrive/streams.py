@@ -13,8 +13,8 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from crm_assets.core.flatten import converter, list_items, parse_time
-from crm_assets.core.streams import (
+from crm_assets.core.spec.flatten import converter, list_items, parse_time
+from crm_assets.core.spec.streams import (
     ChildSpec,
     Fetch,
     Record,

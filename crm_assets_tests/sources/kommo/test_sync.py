@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from crm_assets.core import schema
-from crm_assets.core.assets import FULL_SYNC_TAG
+from crm_assets.core.runtime.assets import FULL_SYNC_TAG
 from crm_assets.sources.kommo.emulator.custom_fields import FIELDS
 from crm_assets.sources.kommo.emulator.data import ID_BASE, lead_plan
 from crm_assets.sources.kommo.streams import STREAMS
@@ -240,7 +240,7 @@ def test_the_demo_writes_every_kommo_table_with_values_of_every_type(monkeypatch
     monkeypatch.setenv("CRM_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
     from dagster import DagsterInstance
 
-    from crm_assets.core.warehouse import Warehouse
+    from crm_assets.core.warehouse.resource import Warehouse
     from crm_assets.definitions import build_definitions
 
     job = build_definitions().resolve_job_def("kommo_sync")

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from crm_assets.core.assets import FULL_SYNC_TAG
+from crm_assets.core.runtime.assets import FULL_SYNC_TAG
 from crm_assets.sources.kommo.streams import STREAMS
 from crm_assets_tests.harness import failure_text, logged_text
 from crm_assets_tests.sources.kommo.conftest import TOKEN, UNLIMITED

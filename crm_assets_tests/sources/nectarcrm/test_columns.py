@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crm_assets.core import schema as t
-from crm_assets.core.assets import FULL_SYNC_TAG
+from crm_assets.core.runtime.assets import FULL_SYNC_TAG
 from crm_assets.sources.nectarcrm.streams import STREAMS
 
 SPECS = {s.name: s for s in STREAMS}

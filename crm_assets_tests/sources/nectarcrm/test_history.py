@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crm_assets.core import schema
-from crm_assets.core.assets import FULL_SYNC_TAG
+from crm_assets.core.runtime.assets import FULL_SYNC_TAG
 from crm_assets_tests.sources.nectarcrm.conftest import ANCHOR
 
 FULL = {FULL_SYNC_TAG: "true"}

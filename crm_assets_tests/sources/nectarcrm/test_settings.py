@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from crm_assets.core.assets import FULL_SYNC_TAG
+from crm_assets.core.runtime.assets import FULL_SYNC_TAG
 from crm_assets_tests.harness import Harness
 from crm_assets_tests.sources.nectarcrm.conftest import SMALL, _harness
 

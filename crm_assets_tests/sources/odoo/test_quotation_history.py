@@ -12,9 +12,9 @@ from datetime import date, datetime
 import pytest
 import requests
 
-from crm_assets.core.assets import FULL_SYNC_TAG
 from crm_assets.core.emulation import serve
-from crm_assets.core.resource import SourceResource
+from crm_assets.core.runtime.assets import FULL_SYNC_TAG
+from crm_assets.core.runtime.resource import SourceResource
 from crm_assets.sources.odoo.emulator import OdooEmulator
 from crm_assets_tests.sources.odoo.conftest import ANCHOR, TOKEN
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crm_assets.core.streams import Window
-from crm_assets.core.warehouse import Warehouse
+from crm_assets.core.spec.streams import Window
+from crm_assets.core.warehouse.resource import Warehouse
 from crm_assets.sources.odoo.ranges import FILL
 from crm_assets.sources.odoo.streams import discover, pages
 from crm_assets.sources.odoo.transport import transport_for

@@ -20,9 +20,9 @@ from __future__ import annotations
 import logging
 
 from dagster import DefaultRunLauncher
-from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
 
-from crm_assets.core.worker import GONE, WORKER_TAG, Liveness, liveness, report_gone, shown
+from crm_assets.core.dagster_private import CheckRunHealthResult, WorkerStatus
+from crm_assets.core.runtime.worker import GONE, WORKER_TAG, Liveness, liveness, report_gone, shown
 
 
 class LocalRunLauncher(DefaultRunLauncher):

@@ -131,7 +131,7 @@ class StreamSpec:
     # For sources that delete without a trace: after a windowed read, every live row
     # whose key this no longer lists is marked `_deleted` (a full read does that anyway).
     reconcile: ListKeys | None = None
-    # Columns holding personal data, by class (`core.personal_data`: email, phone, cpf,
+    # Columns holding personal data, by class (`core.privacy.personal_data`: email, phone, cpf,
     # cnpj, person_name, document), which a source's privacy policy protects. A column
     # may be of several classes (a tax id holding a CPF or a CNPJ).
     personal: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)

@@ -41,14 +41,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from crm_assets.core import personal_data as pd
-from crm_assets.core.erased import register_table, registered
-from crm_assets.core.history import SUFFIX as HISTORY
-from crm_assets.core.privacy import Policy
-from crm_assets.core.streams import ANY_COLUMN, Link, SourceSpec
-from crm_assets.core.tables import child_table, stream_table
+from crm_assets.core.privacy import personal_data
+from crm_assets.core.privacy.policy import Policy
+from crm_assets.core.privacy.register import register_table, registered
+from crm_assets.core.spec.streams import ANY_COLUMN, Link, SourceSpec
+from crm_assets.core.spec.tables import child_table, stream_table
+from crm_assets.core.warehouse.history import SUFFIX as HISTORY
 
-IDENTIFYING = (pd.EMAIL, pd.CPF, pd.CNPJ)
+IDENTIFYING = (personal_data.EMAIL, personal_data.CPF, personal_data.CNPJ)
 _HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -131,9 +131,9 @@ def record_subject(connection: Connection, table: str, record_id: str) -> Subjec
 def identifier_terms(policy: Policy, email: str = "", tax_id: str = "") -> set[str]:
     """An email's or CPF/CNPJ's stored forms: normalized raw, and hashed under the key."""
     terms = set()
-    for kind, value in ((pd.EMAIL, email), (pd.CPF, tax_id)):
+    for kind, value in ((personal_data.EMAIL, email), (personal_data.CPF, tax_id)):
         if value:
-            terms |= {pd.normalize(kind, value), policy.hash(kind, value)}
+            terms |= {personal_data.normalize(kind, value), policy.hash(kind, value)}
     return terms
 
 
@@ -155,7 +155,9 @@ def hashed_terms(connection: Connection, maps: Sequence[TableMap], policy: Polic
                 for (value,) in connection.execute(selected):
                     if not value or _HEX.fullmatch(value):
                         continue
-                    kind = pd.EMAIL if "@" in value else pd.tax_id_class(value)
+                    kind = (
+                        personal_data.EMAIL if "@" in value else personal_data.tax_id_class(value)
+                    )
                     if kind and policy.hash(kind, value) == digest:
                         terms.add(value)
     return terms
@@ -213,7 +215,7 @@ class _Tables:
 
 def _normalized(column: Any, classes: tuple[str, ...]) -> Any:
     text = sa.cast(column, sa.String)
-    if pd.EMAIL in classes:
+    if personal_data.EMAIL in classes:
         return sa.func.lower(sa.func.trim(text))
     for mark in (".", "-", "/", " "):
         text = sa.func.replace(text, mark, "")
@@ -227,7 +229,7 @@ def _identifying(item: TableMap, table: sa.Table, *, references: bool) -> dict:
         for column, classes in item.personal.items()
         if column in table.c
         and set(classes) & set(IDENTIFYING)
-        and (pd.REFERENCE in classes) == references
+        and (personal_data.REFERENCE in classes) == references
     }
 
 
@@ -288,13 +290,15 @@ def _identifiers_by_row(connection: Connection, table: sa.Table, item: TableMap,
         for column, kind in item.by_row(values).items():
             value = values.get(column)
             if kind in IDENTIFYING and isinstance(value, str) and value:
-                value = value if _HEX.fullmatch(value) else pd.normalize(kind, value)
+                value = value if _HEX.fullmatch(value) else personal_data.normalize(kind, value)
                 found |= {value} if _is_identifier(value) else set()
     return found
 
 
 def _is_identifier(value: str) -> bool:
-    return bool(_HEX.fullmatch(value)) or "@" in value or pd.tax_id_class(value) is not None
+    return (
+        bool(_HEX.fullmatch(value)) or "@" in value or personal_data.tax_id_class(value) is not None
+    )
 
 
 def _of_records(table: sa.Table, item: TableMap, parent: str, keys: Iterable[tuple]) -> Any:
@@ -548,7 +552,13 @@ def _json_unlinked(value: Any, link: Link, keys: set[str]) -> tuple[Any, bool]:
 # -- names and identifiers in text -------------------------------------------------------
 
 _JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
-_SEARCHED = (pd.PERSON_NAME, pd.EMAIL, pd.PHONE, pd.CPF, pd.CNPJ)
+_SEARCHED = (
+    personal_data.PERSON_NAME,
+    personal_data.EMAIL,
+    personal_data.PHONE,
+    personal_data.CPF,
+    personal_data.CNPJ,
+)
 
 
 def _needles(tables: _Tables, maps: dict[str, TableMap],
@@ -570,7 +580,7 @@ def _needles(tables: _Tables, maps: dict[str, TableMap],
                     if target.by_row is not None:
                         classes.update({c: (k,) for c, k in target.by_row(values).items() if k})
                     for column, kinds in classes.items():
-                        if pd.REFERENCE in kinds or not set(kinds) & set(_SEARCHED):
+                        if personal_data.REFERENCE in kinds or not set(kinds) & set(_SEARCHED):
                             continue
                         found |= {t for t in _texts(values.get(column)) if _is_needle(t, kinds)}
     if not found:
@@ -622,11 +632,14 @@ def _strings(node: Any) -> Iterator[str]:
 def _is_needle(text: str, kinds: tuple[str, ...]) -> bool:
     if _HEX.fullmatch(text):
         return False
-    if pd.PERSON_NAME in kinds and len(text.split()) >= 2:
+    if personal_data.PERSON_NAME in kinds and len(text.split()) >= 2:
         return True
     if "@" in text:
         return True
-    return bool(set(kinds) & {pd.PHONE, pd.CPF, pd.CNPJ}) and len(pd.digits(text)) >= 8
+    return (
+        bool(set(kinds) & {personal_data.PHONE, personal_data.CPF, personal_data.CNPJ})
+        and len(personal_data.digits(text)) >= 8
+    )
 
 
 def _scrub_documents(tables: _Tables, maps: Sequence[TableMap], needles: _Needles | None,
@@ -637,9 +650,9 @@ def _scrub_documents(tables: _Tables, maps: Sequence[TableMap], needles: _Needle
     if needles is None:
         return
     for item in _every(maps):
-        free = {c for c, kinds in item.personal.items() if pd.DOCUMENT in kinds}
+        free = {c for c, kinds in item.personal.items() if personal_data.DOCUMENT in kinds}
         if item.by_row is not None:
-            free |= {c for c, kind in item.by_row({}).items() if kind == pd.DOCUMENT}
+            free |= {c for c, kind in item.by_row({}).items() if kind == personal_data.DOCUMENT}
         for name, table in tables.each(item):
             columns = sorted(c for c in free if c in table.c)
             if not columns:
@@ -660,7 +673,9 @@ def _scrubbed(row: dict, needles: _Needles | None) -> dict:
     """The row with the subject's names and identifiers replaced in its text."""
     if needles is None:
         return row
-    return {c: needles.sub(pd.MASK, v) if isinstance(v, str) else v for c, v in row.items()}
+    return {
+        c: needles.sub(personal_data.MASK, v) if isinstance(v, str) else v for c, v in row.items()
+    }
 
 
 def _erase_references(tables: _Tables, maps: Sequence[TableMap], terms: set[str],

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from crm_assets.core.streams import StreamSpec
+from crm_assets.core.spec.streams import StreamSpec
 
 INTERRUPTIBLE_SECONDS = 0.02
 

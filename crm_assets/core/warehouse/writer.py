@@ -26,10 +26,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import quoted_name
 
 from crm_assets.core import schema
-from crm_assets.core.ddl import add_column, widen_columns
-from crm_assets.core.history import SUFFIX as HISTORY_SUFFIX
-from crm_assets.core.history import History
-from crm_assets.core.staging import Merge, Staging, conflict_insert
+from crm_assets.core.warehouse.ddl import add_column, widen_columns
+from crm_assets.core.warehouse.history import SUFFIX as HISTORY_SUFFIX
+from crm_assets.core.warehouse.history import History
+from crm_assets.core.warehouse.staging import Merge, Staging, conflict_insert
 
 SYNCED_AT, DELETED = "_synced_at", "_deleted"
 # PostgreSQL truncates identifiers past 63 bytes, which could merge two columns.

@@ -27,8 +27,8 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from crm_assets.core import personal_data as pd
 from crm_assets.core import schema
+from crm_assets.core.privacy import personal_data
 
 KEY_VARIABLE = "CRM_PII_KEY"
 POLICY_VARIABLE = "CRM_PII_POLICY"
@@ -41,15 +41,15 @@ _DONE = {
     DROP: "dropped",
 }
 _MASKS = {
-    pd.EMAIL: "the domain is kept",
-    pd.PHONE: "the last two digits are kept",
-    pd.CPF: "the last two digits are kept",
-    pd.CNPJ: "the last two digits are kept",
-    pd.PERSON_NAME: "the initials are kept",
-    pd.DOCUMENT: "CPF and CNPJ numbers in it keep their last two digits",
+    personal_data.EMAIL: "the domain is kept",
+    personal_data.PHONE: "the last two digits are kept",
+    personal_data.CPF: "the last two digits are kept",
+    personal_data.CNPJ: "the last two digits are kept",
+    personal_data.PERSON_NAME: "the initials are kept",
+    personal_data.DOCUMENT: "CPF and CNPJ numbers in it keep their last two digits",
 }
 
-_IDENTIFYING = (pd.EMAIL, pd.CPF, pd.CNPJ)
+_IDENTIFYING = (personal_data.EMAIL, personal_data.CPF, personal_data.CNPJ)
 Record = dict[str, Any]
 Classes = str | tuple[str, ...]
 RowClasses = Callable[[Record], Mapping[str, str]]
@@ -114,13 +114,13 @@ class Policy:
     def hash(self, kind: str | None, value: Any) -> str:
         if self.key is None:
             raise PolicyError(f"privacy: the policy hashes values but {KEY_VARIABLE} is not set.")
-        return pd.pseudonym(self.key, kind, value)
+        return personal_data.pseudonym(self.key, kind, value)
 
     def _actions(self) -> list[str]:
         return [*self._by_class.values(), *self._by_column.values()]
 
     def _document_action(self) -> str:
-        action = self._by_class.get(pd.DOCUMENT, KEEP)
+        action = self._by_class.get(personal_data.DOCUMENT, KEEP)
         return HASH if action in (KEEP, DROP) else action
 
     def _add(self, action: str, target: str) -> None:
@@ -130,12 +130,12 @@ class Policy:
             self._scan.add(target)
         elif "." in target:
             self._by_column[target] = action
-        elif target in pd.CLASSES:
+        elif target in personal_data.CLASSES:
             self._by_class[target] = action
         else:
             raise PolicyError(
                 f"privacy: {target!r} (under {action}) is neither a class of personal data "
-                f"({', '.join(pd.CLASSES)}) nor table.column."
+                f"({', '.join(personal_data.CLASSES)}) nor table.column."
             )
 
 
@@ -156,7 +156,7 @@ class TableGuard:
         for target in policy._scan:
             name, _, column = target.partition(".")
             if name == table:
-                self.columns[column] = (policy._document_action(), (pd.DOCUMENT,))
+                self.columns[column] = (policy._document_action(), (personal_data.DOCUMENT,))
         self.columns = {c: v for c, v in self.columns.items() if v[0] != KEEP}
         touched = sorted(set(self.columns) & set(key))
         if touched:
@@ -177,7 +177,9 @@ class TableGuard:
             if action == DROP:
                 continue
             # Hashes and masks are text; JSON stays JSON, free text stays text.
-            changed = action != KEEP and kind != schema.JSON and pd.DOCUMENT not in classes
+            changed = (
+                action != KEEP and kind != schema.JSON and personal_data.DOCUMENT not in classes
+            )
             out[name] = schema.TEXT if changed else kind
         return out
 
@@ -214,7 +216,7 @@ class TableGuard:
         for column, classes in declared.items():
             value = row.get(column)
             kinds = [k for k in classes if k in _IDENTIFYING]
-            if not isinstance(value, str) or not kinds or pd.REFERENCE in classes:
+            if not isinstance(value, str) or not kinds or personal_data.REFERENCE in classes:
                 continue
             action = self.policy.action(self.table, column, classes)
             if action == HASH:
@@ -229,7 +231,8 @@ class TableGuard:
             if action == DROP:
                 continue
             what = (
-                ", ".join(c for c in classes if c != pd.REFERENCE) or "listed by table and column"
+                ", ".join(c for c in classes if c != personal_data.REFERENCE)
+                or "listed by table and column"
             )
             done = _DONE[action].format("; ".join(_MASKS[c] for c in classes if c in _MASKS))
             notes[column] = f"Personal data ({what}): {done}."
@@ -243,24 +246,35 @@ class TableGuard:
         return self._protect_text(str(value), action, classes, False)
 
     def _protect_text(self, text: str, action: str, classes: tuple[str, ...], nested: bool):
-        kinds = [c for c in classes if c not in (pd.DOCUMENT, pd.REFERENCE)]
+        kinds = [c for c in classes if c not in (personal_data.DOCUMENT, personal_data.REFERENCE)]
         if nested:
             # Inside JSON, only what looks like personal data: labels and flags stay.
-            kinds = [k for k in kinds if pd.looks_like(k, text)] or ([] if classes else [None])
-        elif pd.CPF in kinds and pd.CNPJ in kinds:
-            kinds = [pd.tax_id_class(text) or (pd.CPF if len(pd.digits(text)) <= 11 else pd.CNPJ)]
+            kinds = [k for k in kinds if personal_data.looks_like(k, text)] or (
+                [] if classes else [None]
+            )
+        elif personal_data.CPF in kinds and personal_data.CNPJ in kinds:
+            kinds = [
+                personal_data.tax_id_class(text)
+                or (
+                    personal_data.CPF
+                    if len(personal_data.digits(text)) <= 11
+                    else personal_data.CNPJ
+                )
+            ]
         elif not classes:
             kinds = [None]
         if kinds:
             return self._one(kinds[0], text, action)
-        if pd.DOCUMENT in classes:
-            return pd.replace_tax_ids(text, lambda kind, found: self._one(kind, found, action))
+        if personal_data.DOCUMENT in classes:
+            return personal_data.replace_tax_ids(
+                text, lambda kind, found: self._one(kind, found, action)
+            )
         return text
 
     def _one(self, kind: str | None, text: str, action: str) -> str:
         if action == HASH:
             return self.policy.hash(kind, text)
-        return pd.masked(kind, text)
+        return personal_data.masked(kind, text)
 
 
 def _walk(value: Any, change: Callable[[str], Any]) -> Any:

@@ -16,15 +16,15 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from crm_assets.core.collection import fewer_collections
-from crm_assets.core.erased import Returning
-from crm_assets.core.policy_names import check_discovered
-from crm_assets.core.prefetch import read_ahead as reading_ahead
-from crm_assets.core.privacy import Policy
-from crm_assets.core.streams import ChildSpec, Record, StreamSpec, Window
-from crm_assets.core.table_writer import WriteStats
-from crm_assets.core.tables import child_table, stream_table
-from crm_assets.core.warehouse import Warehouse
+from crm_assets.core.privacy.names import check_discovered
+from crm_assets.core.privacy.policy import Policy
+from crm_assets.core.privacy.register import Returning
+from crm_assets.core.spec.streams import ChildSpec, Record, StreamSpec, Window
+from crm_assets.core.spec.tables import child_table, stream_table
+from crm_assets.core.sync.garbage_collection import fewer_collections
+from crm_assets.core.sync.prefetch import read_ahead as reading_ahead
+from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse.writer import WriteStats
 
 PROGRESS_EVERY_SECONDS = 10.0
 
@@ -43,7 +43,7 @@ class SyncResult:
     children: dict[str, WriteStats] = field(default_factory=dict)
     # Column descriptions of the stream as synced (after any run-time discovery).
     descriptions: dict[str, str] = field(default_factory=dict)
-    # Rows naming a data subject erased before (see core.erased): reported, not hidden.
+    # Rows naming a data subject erased before (see core.privacy.register): reported, not hidden.
     returned: int = 0
     # Where the sync's time went: waiting for the next page, and writing pages.
     waiting_seconds: float = 0.0
@@ -65,7 +65,7 @@ def sync_stream(
     read_ahead: int = 1,
 ) -> SyncResult:
     """Fetch `stream` for `window` and upsert it into its table and child tables, named
-    with the source's table `prefix` (`core.tables`).
+    with the source's table `prefix` (`core.spec.tables`).
 
     A stream with `resolve` is first resolved against the source; one with `reconcile`
     ends a windowed read by marking live rows whose keys the source no longer lists.

@@ -8,7 +8,7 @@ every one of them.
 
 from __future__ import annotations
 
-from crm_assets.core.streams import ChildSpec, SourceSpec, StreamSpec
+from crm_assets.core.spec.streams import ChildSpec, SourceSpec, StreamSpec
 
 
 def stream_table(prefix: str, stream: StreamSpec | str) -> str:

@@ -12,7 +12,7 @@ CANCELED, not FAILED, and a run whose resources fail setup fails with their sent
 The executor runs in the run's worker process (the `dagster job execute` process, or
 the process a run launcher started), so it tags the run with that process's identity
 (`crm/run_worker`). Run monitoring uses the tag to see that a worker was killed (see
-`core/launcher.py`), also for runs no launcher started.
+`core/runtime/launcher.py`), also for runs no launcher started.
 
 `dagster job execute` already turns Ctrl-C (SIGINT) and SIGTERM into an interrupt:
 the executor tells each step process to stop, waits for it, and ends the run. But it
@@ -37,16 +37,16 @@ from typing import Any
 
 from dagster import (
     DagsterError,
+    DagsterExecutionInterruptedError,
     DagsterInstance,
+    DagsterRunStatus,
     Executor,
     ExecutorDefinition,
     Failure,
     multi_or_in_process_executor,
 )
-from dagster._core.errors import DagsterExecutionInterruptedError
-from dagster._core.storage.dagster_run import DagsterRunStatus
 
-from crm_assets.core.worker import WORKER_TAG, this_process
+from crm_assets.core.runtime.worker import WORKER_TAG, this_process
 
 STOPPED_BY_SIGNAL = (
     "Stopped by a signal to the run's process (Ctrl-C or SIGTERM): canceling. Rows already "

@@ -25,14 +25,14 @@ from dagster import (
     multi_asset,
 )
 
-from crm_assets.core.http import ApiError, ClientStats, FatalApiError, rerun_may_fix
-from crm_assets.core.policy_names import check_policy_names
-from crm_assets.core.resource import start_date_from_env
-from crm_assets.core.scheduling import Stopped, run_concurrently
-from crm_assets.core.streams import SourceSpec, StreamSpec, SyncMode, Window
-from crm_assets.core.sync import SyncResult, sync_stream
-from crm_assets.core.tables import child_table, stream_table
-from crm_assets.core.worker import WORKER_TAG, orphan_check, report_gone
+from crm_assets.core.http.client import ApiError, ClientStats, FatalApiError, rerun_may_fix
+from crm_assets.core.privacy.names import check_policy_names
+from crm_assets.core.runtime.resource import start_date_from_env
+from crm_assets.core.runtime.worker import WORKER_TAG, orphan_check, report_gone
+from crm_assets.core.spec.streams import SourceSpec, StreamSpec, SyncMode, Window
+from crm_assets.core.spec.tables import child_table, stream_table
+from crm_assets.core.sync.scheduling import Stopped, run_concurrently
+from crm_assets.core.sync.stream import SyncResult, sync_stream
 
 FULL_SYNC_TAG = "crm/full_sync"
 WAREHOUSE_KEY = "warehouse"

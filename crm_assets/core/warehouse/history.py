@@ -22,8 +22,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import quoted_name
 
 from crm_assets.core import schema
-from crm_assets.core.ddl import add_column, widen_columns
-from crm_assets.core.staging import conflict_insert
+from crm_assets.core.warehouse.ddl import add_column, widen_columns
+from crm_assets.core.warehouse.staging import conflict_insert
 
 SUFFIX = "__history"
 SYNCED_AT = "_synced_at"
