@@ -68,3 +68,22 @@ def test_the_readme_layout_names_each_path_once_and_each_exists():
     top = {p.name for p in (ROOT / "crm_assets").iterdir() if not p.name.startswith("__")}
     named = {path.split("/")[1] for path in paths if path.startswith("crm_assets/")}
     assert top <= named, f"not in the Layout: {top - named}"
+
+
+# Words that narrate the code's past instead of stating what it does and why.
+HISTORY = re.compile(
+    r"\bas before\b|\bused to\b|\bpreviously\b|\bformerly\b|\bno longer (?!ha[sd]\b|lists\b|"
+    r"s[ae]\w*\b)|\bcommits? [0-9a-f]{7,}\b|\b[0-9a-f]{7,}\.\.[0-9a-f]{7,}\b",
+    re.IGNORECASE,
+)
+
+
+def test_code_comments_and_the_readme_state_what_is_not_what_was():
+    texts = {p: p.read_text() for p in (ROOT / "crm_assets").rglob("*.py")}
+    texts[ROOT / "README.md"] = (ROOT / "README.md").read_text()
+    found = [
+        f"{path.relative_to(ROOT)}:{text[: m.start()].count(chr(10)) + 1}: {m.group(0)!r}"
+        for path, text in texts.items()
+        for m in HISTORY.finditer(text)
+    ]
+    assert not found, "history told in the code or the README:\n" + "\n".join(found)

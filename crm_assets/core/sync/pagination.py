@@ -6,7 +6,7 @@ page: several APIs serve fewer records than the page size asked for.
 Where the next page's address is known before the last page arrives (numbered and
 offset pages), up to `ahead` pages are asked for while the last one is on its way:
 a list then costs round trips at the rate budget's pace, not one after another. The
-pages are still read in order, each checked as before; requests past the end of the
+pages are still read in order, each checked the same way; requests past the end of the
 list (at most `ahead` per list) are answered and thrown away. Where every page's
 address is known before the first is read (`pages_at`: ranges of ids, say), nothing
 is asked for past the end.

@@ -55,7 +55,7 @@ def run_concurrently(
     An error for which `is_final(error)` is true asks every other stream to stop at its
     next page boundary (their pages written so far stay); streams not yet started are
     skipped. Streams already finished are still yielded, so no result is lost. With
-    `workers` 1, streams run one after another in the calling thread, as before.
+    `workers` 1, streams run one after another in the calling thread.
     """
     stopping = threading.Event()
 

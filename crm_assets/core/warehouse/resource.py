@@ -1,6 +1,7 @@
 """The warehouse: SQLite by default, PostgreSQL through CRM_WAREHOUSE_URL.
 
-All SQL identifiers are quoted here and nowhere else. Writes are batched upserts on
+Every SQL identifier is quoted by SQLAlchemy or the dialect's identifier preparer,
+never spliced in as it came. Writes are batched upserts on
 the primary key; a row whose values did not change is not written, so re-running a
 partition leaves every table exactly as it was. Tables grow columns as fields
 appear and widen a column to text when a field changes type. Rows are never
