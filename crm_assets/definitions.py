@@ -1,6 +1,7 @@
 """The code location: every source's assets, jobs, schedules and sensors, and the warehouse.
 
-Adding a source is one line in SOURCES and one in `resources`.
+Adding a source is one line in SOURCES: its spec names its resource, which every
+source builds the same way from the environment.
 """
 
 from __future__ import annotations
@@ -26,13 +27,9 @@ from crm_assets.models import GROUP as MODELS_GROUP
 from crm_assets.models import build_models
 from crm_assets.models.build import catalog
 from crm_assets.models.settings import SETTINGS_KEY, ModelSettings
-from crm_assets.sources.kommo.resource import KommoResource
 from crm_assets.sources.kommo.streams import SOURCE as KOMMO
-from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 from crm_assets.sources.nectarcrm.streams import SOURCE as NECTARCRM
-from crm_assets.sources.odoo.resource import OdooResource
 from crm_assets.sources.odoo.streams import SOURCE as ODOO
-from crm_assets.sources.pipedrive.resource import PipedriveResource
 from crm_assets.sources.pipedrive.streams import SOURCE as PIPEDRIVE
 
 SOURCES = [NECTARCRM, PIPEDRIVE, KOMMO, ODOO]
@@ -41,12 +38,7 @@ SOURCES = [NECTARCRM, PIPEDRIVE, KOMMO, ODOO]
 def build_definitions() -> Definitions:
     jobs = {source.name: source_job(source) for source in SOURCES}
     launcher = all_sources_job(SOURCES)
-    resources = {
-        NECTARCRM.resource_key: NectarCrmResource.from_env(NECTARCRM.streams),
-        PIPEDRIVE.resource_key: PipedriveResource.from_env(PIPEDRIVE.streams),
-        KOMMO.resource_key: KommoResource.from_env(KOMMO.streams),
-        ODOO.resource_key: OdooResource.from_env(ODOO.streams),
-    }
+    resources = {s.resource_key: s.resource.from_env(s.streams) for s in SOURCES}
     prefixes = [(s, resources[s.resource_key].table_prefix) for s in SOURCES]
     erasure = erasure_job(prefixes)
     tables = {s.name: source_tables(s, resources[s.resource_key].table_prefix) for s in SOURCES}
