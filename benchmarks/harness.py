@@ -28,10 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from crm_assets.core.emulation import serve
-from crm_assets.core.runtime.assets import shared_tables
 from crm_assets.core.spec.streams import SourceSpec, StreamSpec, Window
-from crm_assets.core.sync.scheduling import run_concurrently
-from crm_assets.core.sync.stream import sync_stream
+from crm_assets.core.sync.source import sync_source
 from crm_assets.core.warehouse.resource import Warehouse
 
 
@@ -238,31 +236,24 @@ def _one_pass(
     totals = {"records": 0, "requests": 0, "throttled": 0, "bytes": 0}
     with res.client() as client:
         client.config = dataclasses.replace(client.config, pages_ahead=ahead)
-
-        def sync_one(stream: StreamSpec, stopping: Callable[[], None]) -> tuple:
-            t0 = time.perf_counter()
-            with client.branch() as branch:
-                result = sync_stream(
-                    branch, target, _timed(stream, clock), Window(None, None),
-                    prefix=res.table_prefix, log=_Quiet(),
-                    read_ahead=read_ahead, before_page=stopping,
-                )  # fmt: skip
-            stats = branch.stats
-            return result.records, stats, time.perf_counter() - t0
-
-        for outcome in run_concurrently(
-            source.streams, sync_one, workers=streams, shared_tables=shared_tables
-        ):
+        outcomes = sync_source(
+            [_timed(stream, clock) for stream in source.streams], client, target,
+            prefix=res.table_prefix, window_for=lambda stream: Window(None, None),
+            log=_Quiet(), workers=streams, read_ahead=read_ahead,
+            history_days=res.history_days, privacy=res.privacy_policy(),
+        )  # fmt: skip
+        for outcome in outcomes:
             if outcome.error is not None:
                 raise outcome.error
-            records, stats, seconds = outcome.result
+            done = outcome.result
+            records, stats = done.result.records, done.stats
             totals["records"] += records
             totals["requests"] += stats.requests
             totals["throttled"] += stats.throttled
             totals["bytes"] += stats.bytes_received
             print(
                 f"{outcome.stream.name:<24}{records:>10}{stats.requests:>10}"
-                f"{stats.bytes_received / 1e6:>9.1f}{seconds:>10.1f}"
+                f"{stats.bytes_received / 1e6:>9.1f}{done.seconds:>10.1f}"
             )
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     gc.callbacks.remove(collector)

@@ -7,7 +7,7 @@ concurrency pool per source so one step at a time owns the vendor's rate budget.
 """
 
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from dagster import (
@@ -31,8 +31,9 @@ from crm_assets.core.runtime.resource import start_date_from_env
 from crm_assets.core.runtime.worker import WORKER_TAG, orphan_check, report_gone
 from crm_assets.core.spec.streams import SourceSpec, StreamSpec, SyncMode, Window
 from crm_assets.core.spec.tables import child_table, stream_table
-from crm_assets.core.sync.scheduling import Stopped, run_concurrently
-from crm_assets.core.sync.stream import SyncResult, sync_stream
+from crm_assets.core.sync.scheduling import Stopped
+from crm_assets.core.sync.source import sync_source
+from crm_assets.core.sync.stream import SyncResult
 
 FULL_SYNC_TAG = "crm/full_sync"
 WAREHOUSE_KEY = "warehouse"
@@ -131,42 +132,25 @@ def build_source_assets(source: SourceSpec, elsewhere: Collection[str] = ()):
         step_ending = resource.step_ending()
         with resource.client(logger=context.log) as client:
 
-            def sync_one(stream: StreamSpec, stopping: Callable[[], None]) -> tuple:
-                def before_page() -> None:
-                    stopping()
-                    if step_ending.is_set():
-                        raise Stopped("stopped because the step is ending (interrupted)")
-
-                def after_page() -> None:
-                    stop_if_orphaned()
-                    before_page()
-
-                before_page()  # nor does a stream start once the step is ending
-
-                # A branch per stream: its own connections and request count, one budget.
-                with client.branch() as branch:
-                    result = sync_stream(
-                        branch, warehouse, stream, _window(context, resource, stream, full_sync),
-                        prefix=resource.table_prefix, log=context.log,
-                        history_days=resource.history_days, after_page=after_page,
-                        before_page=before_page, read_ahead=resource.read_ahead_pages,
-                        privacy=privacy,
-                    )  # fmt: skip
-                    return result, branch.stats
+            def before_page() -> None:
+                if step_ending.is_set():
+                    raise Stopped("stopped because the step is ending (interrupted)")
 
             ending: BaseException | None = None
-            for outcome in run_concurrently(
-                selected,
-                sync_one,
-                workers=resource.max_concurrent_streams,
-                shared_tables=shared_tables,
+            outcomes = sync_source(
+                selected, client, warehouse, prefix=resource.table_prefix,
+                window_for=lambda stream: _window(context, resource, stream, full_sync),
+                log=context.log, workers=resource.max_concurrent_streams,
+                read_ahead=resource.read_ahead_pages, history_days=resource.history_days,
+                privacy=privacy, before_page=before_page, after_page=stop_if_orphaned,
                 is_final=_ends_the_run,
-            ):
+            )  # fmt: skip
+            for outcome in outcomes:
                 if outcome.error is None:
                     written += 1
-                    result, stats = outcome.result
+                    done = outcome.result
                     yield _materialization(
-                        source, outcome.stream, warehouse, result, stats,
+                        source, outcome.stream, warehouse, done.result, done.stats,
                         resource.sync_mode(outcome.stream),
                     )  # fmt: skip
                 elif isinstance(outcome.error, Stopped):
@@ -234,11 +218,6 @@ def _ends_the_run(error: BaseException) -> bool:
     """A fatal API error, or anything that is not an API error (the worker died, a bug):
     the other streams stop at a page boundary. Other API errors fail one stream."""
     return isinstance(error, FatalApiError) or not isinstance(error, ApiError | Stopped)
-
-
-def shared_tables(stream: StreamSpec) -> set[str]:
-    """Tables this stream writes that other streams write too (a shared child table)."""
-    return {child.table for child in stream.children if child.table}
 
 
 def _refuse_days_outside_the_source(context, source: SourceSpec, resource) -> None:
