@@ -1,11 +1,17 @@
-"""Calling model methods over JSON-2 (Odoo 19+) or JSON-RPC `execute_kw` (16 to 18).
+"""Odoo's protocol: calling model methods, and how a model's pages are read
+(docs/odoo-api.md).
 
-Both take every argument by name (`execute_kw` passes keyword arguments through), so
-callers write `transport.call("res.partner", "search_read", domain=..., fields=...)`
-once for both. `GET /web/version` picks the transport unless the resource names one.
-Both are read-only POSTs through the shared client, so they are retried like GETs.
-Error answers of either kind become errors that say what to do
-(https://www.odoo.com/documentation/19.0/developer/reference/external_api.html).
+Calls go over JSON-2 (Odoo 19+) or JSON-RPC `execute_kw` (16 to 18). Both take every
+argument by name (`execute_kw` passes keyword arguments through), so callers write
+`transport.call("res.partner", "search_read", domain=..., fields=...)` once for both.
+`GET /web/version` picks the transport unless the resource names one. Both are
+read-only POSTs through the shared client, so they are retried like GETs. Error
+answers of either kind become errors that say what to do (`resource.py`:
+`rpc_error`, `classify_error`;
+https://www.odoo.com/documentation/19.0/developer/reference/external_api.html).
+
+Reading: `pages` (a keyset on `write_date`, `id`), `id_range_pages` (a full read
+split into id ranges requested ahead) and `live_ids` (what deletes left).
 """
 
 from __future__ import annotations
@@ -14,17 +20,16 @@ import copy
 import itertools
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime
 from typing import Any
 
-import requests
+from crm_assets.core.http import ApiClient, ApiError, AuthenticationError, FatalApiError
+from crm_assets.core.spec.streams import Record, Window
+from crm_assets.core.sync.pagination import pages_at
+from crm_assets.sources.odoo.resource import KEY_HELP, rpc_error
 
-from crm_assets.core.http.client import ApiClient, ApiError, AuthenticationError, FatalApiError
-from crm_assets.core.redaction import Redactor
-
-KEY_HELP = (
-    "Check ODOO_API_KEY: keys are made under Preferences > Account Security and last at "
-    "most three months."
-)
 _transports: weakref.WeakKeyDictionary[ApiClient, Any] = weakref.WeakKeyDictionary()
 
 
@@ -153,62 +158,200 @@ class JsonRpc:
         return reply
 
 
-def rpc_error(name: str, message: str, model: str, redactor: Redactor) -> ApiError:
-    """An Odoo exception (by its Python name) as a clear error; fatal when no call can work."""
-    message = redactor.redact(message)[:300]
-    where = f" on {model}" if model else ""
-    if name.endswith("AccessDenied"):
-        return AuthenticationError(f"Odoo denied access ({message!r}). " + KEY_HELP, status=401)
-    if name.endswith("AccessError"):
-        return ApiError(
-            f"Odoo: the API key's user may not read{where} ({message!r}). Give the user a group "
-            "with read access to this model, or leave the model out.",
-            status=403,
-        )
-    if name.endswith("KeyError") or name.endswith("NotFound"):
-        return ApiError(
-            f"Odoo has no model or method{where} ({message!r}). Is the module that defines it "
-            "installed? Check the model name in ODOO_MODELS.",
-            status=404,
-        )
-    if "OperationalError" in name and "does not exist" in message:
-        return FatalApiError(f"Odoo: {message!r}. Check ODOO_DATABASE.", status=404)
-    return ApiError(f"Odoo refused the call{where}: {name}: {message!r}")
+# -- reading ----------------------------------------------------------------------
+
+ORDER = "write_date asc, id asc"
+CONTEXT = {"active_test": False}
+ID_PAGE = 5000
+# What the cursor needs even when nothing else of a model can be read.
+CURSOR_FIELDS = ["write_date"]
 
 
-def classify_error(response: requests.Response, redactor: Redactor) -> ApiError | None:
-    """JSON-2's error answers (`{name, message, ...}` with the HTTP status) as clear errors.
+def pages(client: ApiClient, model: str, fields: tuple[str, ...], window: Window) -> Iterator[list]:
+    """`search_read` pages in (`write_date`, `id`) order, resuming after the last record.
 
-    A 500 naming a Python programming error (a bad domain field is
-    `builtins.ValueError`) is the same on every try, so it is not retried.
+    Odoo applies `limit` in SQL after its access rules, so a page shorter than the
+    limit is the last one. A full read with pages requested ahead
+    (`client.config.pages_ahead`) is read in id ranges instead (`id_range_pages`).
     """
-    status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict) or "name" not in body:
-        if status == 404 and "/json/2/" in response.url:
-            return FatalApiError(
-                "Odoo answered 404 (an HTML page) for JSON-2: either the server hosts several "
-                "databases and none is named (set ODOO_DATABASE), or it is older than 19 and "
-                "has no JSON-2 (set the resource's protocol to auto or jsonrpc).",
-                status=404,
-            )
-        return None
-    name, message = str(body["name"]), str(body.get("message", ""))
-    model = (
-        response.url.split("/json/2/", 1)[-1].rsplit("/", 1)[0]
-        if "/json/2/" in response.url
-        else ""
+    wanted = sorted(set(fields) | set(CURSOR_FIELDS))
+    if window.is_full and client.config.pages_ahead > 0:
+        yield from id_range_pages(client, model, wanted, context=CONTEXT)
+        return
+    transport = transport_for(client)
+    limit = client.config.page_size
+    bounds: list[Any] = []
+    if not window.is_full:
+        bounds = [["write_date", ">=", _odoo_time(window.start)],
+                  ["write_date", "<", _odoo_time(window.end)]]  # fmt: skip
+    cursor: tuple[str, int] | None = None
+    while True:
+        after = [] if cursor is None else [
+            "|", ["write_date", ">", cursor[0]],
+            "&", ["write_date", "=", cursor[0]], ["id", ">", cursor[1]],
+        ]  # fmt: skip
+        page = transport.call(model, "search_read", domain=bounds + after, fields=wanted,
+                              limit=limit, order=ORDER, context=CONTEXT)  # fmt: skip
+        if not isinstance(page, list):
+            raise ApiError(f"Odoo: search_read on {model} answered {str(page)[:80]!r}, not a list.")
+        if page:
+            yield page
+        if len(page) < limit:
+            return
+        last = (page[-1].get("write_date"), page[-1]["id"])
+        if cursor is not None and last <= cursor:
+            raise ApiError(f"Odoo: search_read on {model} did not move past {cursor}; stopped.")
+        cursor = last
+
+
+def live_ids(client: ApiClient, model: str) -> Iterator[list[Record]]:
+    """Every id the model still has (archived included), in pages of `{"id": n}`."""
+    transport = transport_for(client)
+    last = 0
+    while True:
+        ids = transport.call(model, "search", domain=[["id", ">", last]], limit=ID_PAGE,
+                             order="id asc", context=CONTEXT)  # fmt: skip
+        if ids:
+            yield [{"id": i} for i in ids]
+        if len(ids) < ID_PAGE:
+            return
+        last = ids[-1]
+
+
+def _odoo_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# -- full reads in id ranges (docs/odoo-api.md, "Full reads in id ranges") --------
+#
+# A keyset page's domain names the last record of the page before it, so the next page
+# cannot be asked for before that one arrives. A full read needs no `write_date` order:
+# it can be split into ranges of ids known before they are read, and several ranges
+# can be on their way at once (`core.sync.pagination.pages_at`, within the client's one
+# limiter). `pages` reads this way only when the resource asks for pages ahead.
+#
+# - The opening, three requests at once: the first page in id order, the highest id
+#   and the number of records (archived ones included, like every read). A model that
+#   fits in that page (an empty one too) is read: one round trip, as by the keyset.
+# - Ranges `[lo, lo + width)` from after the first page through the highest id, each
+#   one `search_read` ordered by id. Where ids are dense the width is the page size:
+#   such a range holds at most a page, so it is one request. Where most ids are gone
+#   (hard deletes), ranges that narrow would be mostly empty requests, so they widen
+#   to hold about `FILL` of a page on average; a range that still holds more than a
+#   page reads on after its last id, like the tail below.
+# - Then the records created since the opening: ids above the highest, page after
+#   page until a short page, read last so the read ends as late as a keyset read would.
+
+ID_ORDER = "id asc"
+# Where fewer ids than this share are in use, ranges widen to hold this much of a page.
+FILL = 0.75
+
+
+def id_range_pages(
+    client: ApiClient, model: str, fields: list[str], *, context: dict[str, Any]
+) -> Iterator[list]:
+    """Every record of `model` (its `fields` and `id`), in pages of at most the page size.
+
+    Up to `client.config.pages_ahead` requests are on their way while one is awaited.
+    Raises ApiError when an answer is not a list, holds more records than the limit
+    asked for, or holds ids outside the range asked for.
+    """
+    reader = _Reader(transport_for(client), model, fields, client.config.page_size, context)
+    ahead = client.config.pages_ahead
+    opening = {"first": lambda: reader.page(None, None),
+               "highest": reader.highest_id, "count": reader.count}  # fmt: skip
+    answers: dict[str, Any] = {}
+    with closing(pages_at(lambda key: opening[key](), opening, ahead=ahead)) as opened:
+        for key, answer in opened:
+            answers[key] = answer
+            if key != "first":
+                continue
+            if answer:
+                yield answer
+            if len(answer) < reader.limit:
+                client.detail.debug(f"odoo: {model}: full read in one page")
+                return
+    after = answers["first"][-1]["id"]
+    highest = max(answers["highest"] or after, after)
+    rest = answers["count"] - reader.limit
+    width = range_width(after + 1, highest, rest, reader.limit)
+    starts = range(after + 1, highest + 1, width)
+    client.detail.debug(
+        f"odoo: {model}: full read: ids to {after} in the first page, then ids {after + 1} "
+        f"to {highest} (about {max(rest, 0)} records) in {len(starts)} ranges of {width} "
+        f"ids, {ahead} requested ahead, then ids above {highest}"
     )
-    if status == 401:
-        return AuthenticationError(
-            f"Odoo rejected the API key (HTTP 401 {redactor.redact(message)!r}). " + KEY_HELP,
-            status=401,
-        )
-    if status in (403, 404, 422) or name.startswith("builtins."):
-        error = rpc_error(name, message, model, redactor)
-        error.status = status
-        return error
-    return None
+    # The last range ends at the highest id: the ids above it are the tail's, read once.
+    ends = {start: min(start + width, highest + 1) for start in starts}
+    first_pages = pages_at(lambda start: reader.page(["id", ">=", start], ends[start]),
+                           starts, ahead=ahead)  # fmt: skip
+    for start, page in first_pages:
+        yield from reader.read_on(page, ends[start])
+    yield from reader.read_on(reader.page(["id", ">", highest], None), None)
+
+
+def range_width(lowest: int, highest: int, count: int, limit: int) -> int:
+    """Ids per range from `lowest` through `highest`, which hold about `count` records:
+    `limit`, or more where under `FILL` of the ids hold a record."""
+    span = highest - lowest + 1
+    return max(limit, int(limit * FILL * span / max(count, 1)))
+
+
+class _Reader:
+    """One model's `search`, `search_count` and `search_read` calls, each answer checked."""
+
+    def __init__(
+        self, transport: Json2 | JsonRpc, model: str, fields: list[str], limit: int, context
+    ):
+        self.transport, self.model, self.fields = transport, model, fields
+        self.limit, self.context = limit, context
+
+    def highest_id(self) -> int | None:
+        ids = self.transport.call(self.model, "search", domain=[], order="id desc", limit=1,
+                                  context=self.context)  # fmt: skip
+        if not isinstance(ids, list) or len(ids) > 1 or not all(isinstance(i, int) for i in ids):
+            raise ApiError(f"Odoo: search on {self.model} answered {str(ids)[:80]!r}, not a list "
+                           "of at most one id.")  # fmt: skip
+        return ids[0] if ids else None
+
+    def count(self) -> int:
+        count = self.transport.call(self.model, "search_count", domain=[], context=self.context)
+        if not isinstance(count, int):
+            raise ApiError(
+                f"Odoo: search_count on {self.model} answered {str(count)[:80]!r}, not a number."
+            )
+        return count
+
+    def page(self, lower: list | None, end: int | None) -> list[dict]:
+        """The records whose id meets `lower` and is below `end` (None: no bound), in id
+        order: at most one page of them."""
+        domain = [b for b in (lower, None if end is None else ["id", "<", end]) if b]
+        page = self.transport.call(self.model, "search_read", domain=domain, fields=self.fields,
+                                   limit=self.limit, order=ID_ORDER, context=self.context)  # fmt: skip
+        what = f"Odoo: search_read on {self.model} for {domain}"
+        if not isinstance(page, list):
+            raise ApiError(f"{what} answered {str(page)[:80]!r}, not a list.")
+        if len(page) > self.limit:
+            raise ApiError(f"{what} answered {len(page)} records, more than the limit of "
+                           f"{self.limit} it asked for; stopped.")  # fmt: skip
+        if page and not (_meets(page[0]["id"], lower) and (end is None or page[-1]["id"] < end)):
+            raise ApiError(f"{what} answered ids {page[0]['id']} to {page[-1]['id']}, outside "
+                           "the range asked for; stopped.")  # fmt: skip
+        return page
+
+    def read_on(self, page: list[dict], end: int | None) -> Iterator[list[dict]]:
+        """`page`, then the rest of its range: the ids after the last one read, below `end`,
+        until a short page or the end of the range."""
+        while True:
+            if page:
+                yield page
+            if len(page) < self.limit or (end is not None and page[-1]["id"] >= end - 1):
+                return
+            page = self.page(["id", ">", page[-1]["id"]], end)
+
+
+def _meets(record_id: int, lower: list | None) -> bool:
+    if lower is None:
+        return True
+    _, operator, bound = lower
+    return record_id >= bound if operator == ">=" else record_id > bound

@@ -1,4 +1,6 @@
-"""A model's columns from `fields_get`, and its records flattened to them.
+"""A model's columns discovered with `fields_get` on every run, and its records
+flattened to them (docs/odoo-api.md). When the call is refused, the stream falls back
+to an id-only schema and says so in a warning.
 
 Only stored fields are read (computed ones cost the server a computation per
 record and are not columns in Odoo either). Types, by Odoo field type:
@@ -24,12 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_assets.core import schema as t
+from crm_assets.core.http import ApiClient, ApiError
 from crm_assets.core.spec.flatten import parse_date, parse_time
+from crm_assets.sources.odoo.client import CURSOR_FIELDS, transport_for
 
 Record = dict[str, Any]
 ATTRIBUTES = ["string", "type", "relation", "store", "selection", "help", "required"]
-# What the cursor needs even when nothing else can be read.
-CURSOR_FIELDS = ["write_date"]
 _TYPES = {"boolean": t.BOOLEAN, "integer": t.INTEGER, "float": t.NUMBER, "monetary": t.NUMBER,
           "datetime": t.TIMESTAMP, "date": t.DATE, "one2many": t.JSON, "many2many": t.JSON,
           "json": t.JSON, "properties": t.JSON}  # fmt: skip
@@ -43,6 +45,22 @@ class ModelSchema:
     columns: dict[str, str]
     descriptions: dict[str, str]
     convert: Callable[[Record], Record]
+
+
+def discover(client: ApiClient, model: str, text_fields=()) -> ModelSchema:
+    """The model's schema from `fields_get`, or the id-only fallback with a warning."""
+    transport = transport_for(client)
+    try:
+        described = transport.call(model, "fields_get", attributes=ATTRIBUTES)
+    except ApiError as exc:
+        if exc.status not in (403, 422, 500):
+            raise
+        client.log.warning(
+            f"odoo: fields_get on {model} failed ({exc}); reading ids only. Give the API "
+            "key's user access to the model's field definitions to get every column."
+        )
+        return id_only()
+    return from_fields_get(described, text_fields)
 
 
 def id_only() -> ModelSchema:

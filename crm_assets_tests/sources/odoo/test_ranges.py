@@ -14,9 +14,8 @@ import pytest
 
 from crm_assets.core.spec.streams import Window
 from crm_assets.core.warehouse.resource import Warehouse
-from crm_assets.sources.odoo.ranges import FILL
-from crm_assets.sources.odoo.streams import discover, pages
-from crm_assets.sources.odoo.transport import transport_for
+from crm_assets.sources.odoo.client import FILL, pages, transport_for
+from crm_assets.sources.odoo.fields import discover
 from crm_assets_tests.harness import failure_text
 from crm_assets_tests.sources.odoo.conftest import ANCHOR, PAGE
 from crm_assets_tests.sources.odoo.test_sync import (
@@ -44,7 +43,7 @@ def two_warehouses(warehouse, request, tmp_path):
 
 
 def read(running, model: str, ahead: int, window: Window = EVERYTHING, during=None):
-    """The pages `streams.pages` yields for `model`, and the model calls they cost.
+    """The pages `client.pages` yields for `model`, and the model calls they cost.
 
     `during(index)` runs after each page is received, before the next is asked for.
     """

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from crm_assets.core import schema
-from crm_assets.core.http.client import ApiError, FatalApiError
+from crm_assets.core.http import ApiError, FatalApiError
 from crm_assets.core.runtime.assets import FULL_SYNC_TAG
+from crm_assets.sources.odoo.client import transport_for
 from crm_assets.sources.odoo.emulator.data import FMT
 from crm_assets.sources.odoo.streams import BUILT_IN, configured_models, odoo_source
-from crm_assets.sources.odoo.transport import transport_for
 from crm_assets_tests.harness import failure_text
 from crm_assets_tests.sources.odoo.conftest import ANCHOR, PAGE, SMALL, TOKEN
 
