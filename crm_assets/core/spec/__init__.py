@@ -1,2 +1,2 @@
-"""What a source is, as data: stream specs, the names of their tables, and flattening
-records into columns. Imports no other part of core."""
+"""What a source is, as data: stream specs, the names of their tables, and raw values
+in their declared types. Imports no other part of core."""

@@ -1,12 +1,119 @@
-"""What each NectarCRM column means, per stream (the types live with the fields in
-`streams.py`). Written in our own words from NectarCRM's public API documentation
+"""NectarCRM's declared columns: how a record's fields become typed columns, and what
+each column means, per stream.
+
+A stream lists its columns as `Field`s (in `streams.py`): a plain copy, a reference
+object spread into `<prefix>_id` / `<prefix>_nome` style columns, a JSON-kept value,
+or a timestamp parsed to UTC. Keys of the record that no field consumed pass through
+unchanged, so a field the vendor adds later still reaches the warehouse.
+
+Descriptions are written in our own words from NectarCRM's public API documentation
 (each resource's schema table); field names stay Portuguese, as the API sends them.
 Dates and times are stored in UTC; the API sends São Paulo time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from crm_assets.core import schema as t
+from crm_assets.core.spec.flatten import parse_time
 from crm_assets.core.spec.streams import Link
+from crm_assets.sources.nectarcrm.client import SAO_PAULO
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One or more output columns computed from one or more raw keys."""
+
+    columns: dict[str, str]
+    raw_keys: tuple[str, ...]
+    extract: Callable[[Record], Record]
+
+
+def copy(name: str, kind: str, *, source: str | None = None) -> Field:
+    key = source or name
+    return Field({name: kind}, (key,), lambda r: {name: r.get(key)})
+
+
+def first_of(name: str, kind: str, *sources: str) -> Field:
+    """The first key present: for a field the vendor spells two ways."""
+
+    def extract(record: Record) -> Record:
+        for key in sources:
+            if record.get(key) is not None:
+                return {name: record[key]}
+        return {name: None}
+
+    return Field({name: kind}, tuple(sources), extract)
+
+
+def reference(prefix: str, parts: dict[str, str], *sources: str) -> Field:
+    """A nested object spread into `<prefix>_<part>` columns; a bare string is its `nome`."""
+    columns = {f"{prefix}_{part}": kind for part, kind in parts.items()}
+    sources = sources or (prefix,)
+
+    def extract(record: Record) -> Record:
+        value = next((record[k] for k in sources if record.get(k) is not None), None)
+        if isinstance(value, str):
+            value = {"nome": value}
+        value = value if isinstance(value, dict) else {}
+        return {f"{prefix}_{part}": value.get(part) for part in parts}
+
+    return Field(columns, tuple(sources), extract)
+
+
+def named(name: str, *, source: str | None = None, part: str = "nome") -> Field:
+    """A value some payloads send as a string and others as `{id, nome}`: the name."""
+    key = source or name
+
+    def extract(record: Record) -> Record:
+        value = record.get(key)
+        return {name: value.get(part) if isinstance(value, dict) else value}
+
+    return Field({name: t.TEXT}, (key,), extract)
+
+
+def json_kept(name: str, *, source: str | None = None) -> Field:
+    key = source or name
+    return Field({name: t.JSON}, (key,), lambda r: {name: r.get(key)})
+
+
+def when(name: str) -> Field:
+    """An ISO-8601 string stored in UTC; a value without offset is São Paulo time."""
+    return Field({name: t.TIMESTAMP}, (name,), lambda r: {name: parse_time(r.get(name), SAO_PAULO)})
+
+
+def audit() -> list[Field]:
+    return [when("dataCriacao"), when("dataAtualizacao")]
+
+
+PERSON = {"id": t.INTEGER, "nome": t.TEXT, "login": t.TEXT}
+NAMED = {"id": t.INTEGER, "nome": t.TEXT}
+
+
+class Flattener:
+    """Callable turning a raw record into a flat row; `columns` are its declared types."""
+
+    def __init__(self, fields: Sequence[Field]):
+        self.fields = tuple(fields)
+        self.consumed = {k for f in fields for k in f.raw_keys}
+        self.columns: dict[str, str] = {}
+        for f in fields:
+            self.columns.update(f.columns)
+
+    def __call__(self, record: Record) -> Record:
+        row: Record = {}
+        for f in self.fields:
+            row.update(f.extract(record))
+        for key, value in record.items():
+            if key not in self.consumed and key not in row:
+                row[key] = value
+        return row
+
 
 _COMMON = {
     "id": "Id of the record in NectarCRM.",

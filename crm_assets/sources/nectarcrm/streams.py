@@ -1,118 +1,59 @@
-"""NectarCRM streams: the 17 of docs/nectarcrm-api.md, as specs, then their fetching.
+"""NectarCRM streams: the 17 of docs/nectarcrm-api.md, as specs.
 
-Vendor quirks (docs/nectarcrm-api.md):
-- Lists are bare JSON arrays paged with `page` (1-based); the end is an empty page.
-  `displayLength` asks for a page size up to the endpoint's documented maximum (200;
-  100 for `/publicacao`), but it is a request, not a promise (the docs also say 50),
-  so a short page never ends the loop.
-- `/oportunidades` without `status` serves only open deals (status 1), and
-  `/pipeline` without `type` only sales pipelines: both are read once per value.
-- Update filters take `dd/MM/yyyy` dates, no time, in São Paulo local days.
+Each spec names its endpoint, the fields it declares (`columns.py`) and how it is
+read (`client.py`: which lists take an update filter, which are read once per
+status or type).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from collections.abc import Sequence
 
 from crm_assets.core import schema as t
-from crm_assets.core.spec.flatten import (
+from crm_assets.core.spec.flatten import list_items
+from crm_assets.core.spec.streams import ChildSpec, SourceSpec, StreamSpec, SyncMode
+from crm_assets.sources.nectarcrm import columns
+from crm_assets.sources.nectarcrm.client import (
+    MAX_PAGE_SIZE,
+    OPPORTUNITY_STATUSES,
+    PIPELINE_TYPES,
+    listing,
+)
+from crm_assets.sources.nectarcrm.columns import (
+    NAMED,
+    PERSON,
+    Field,
     Flattener,
+    audit,
     copy,
     first_of,
     json_kept,
-    list_items,
     named,
     reference,
-    timestamp,
+    when,
 )
-from crm_assets.core.spec.streams import (
-    ChildSpec,
-    Fetch,
-    Record,
-    SourceSpec,
-    StreamSpec,
-    SyncMode,
-    Window,
-)
-from crm_assets.core.sync.pagination import numbered_pages
-from crm_assets.sources.nectarcrm import columns
 from crm_assets.sources.nectarcrm.resource import NectarCrmResource
 
-SAO_PAULO = ZoneInfo("America/Sao_Paulo")
-MAX_PAGE_SIZE = 200  # displayLength's documented maximum; page=-1 also serves 200
-OPPORTUNITY_STATUSES = (1, 2, 3, 4)  # open, won, lost, discarded
-PIPELINE_TYPES = (0, 1)  # sales, qualification
 
-
-def listing(
-    path: str,
+def stream(
     *,
+    name: str,
+    path: str,
+    description: str,
+    fields: Sequence[Field],
+    mode: SyncMode = SyncMode.FULL_TABLE,
+    children: Sequence[ChildSpec] = (),
     updated_filter: bool = False,
     split: tuple[str, Sequence[int]] | None = None,
-    params: Mapping[str, Any] | None = None,
     max_page_size: int = MAX_PAGE_SIZE,
-) -> Fetch:
-    """Fetch every page of `path`, once per value of `split` when the API hides some.
-
-    Pages are asked for in the resource's page size, capped at the endpoint's maximum.
-    """
-
-    def fetch(client: Any, window: Window) -> Iterator[list[Record]]:
-        page_size = min(client.config.page_size, max_page_size)
-        query = dict(params or {})
-        if updated_filter and not window.is_full:
-            query.update(update_filter(window))
-        name, values = split or ("", [None])
-        for value in values:
-            part = {**query, name: value} if name else query
-            yield from numbered_pages(
-                lambda page, part=part: client.get_json(
-                    path, {**part, "page": page, "displayLength": page_size}
-                ),
-                what=f"NectarCRM /{path}" + (f" ({name}={value})" if name else ""),
-                ahead=client.config.pages_ahead,
-            )
-
-    return fetch
-
-
-def update_filter(window: Window) -> dict[str, str]:
-    """Whole days covering the UTC window, in São Paulo time and in UTC.
-
-    The filter is date-only and the vendor's day is São Paulo's, so the window is
-    widened to whole days on both sides; upserts make the overlap harmless.
-    """
-    last_instant = window.end - timedelta(microseconds=1)
-    first = min(window.start.astimezone(SAO_PAULO).date(), window.start.date())
-    last = max(last_instant.astimezone(SAO_PAULO).date(), last_instant.date())
-    return {
-        "dataInicioAtualizacao": first.strftime("%d/%m/%Y"),
-        "dataFimAtualizacao": last.strftime("%d/%m/%Y"),
-    }
-
-
-# -- flattening helpers ---------------------------------------------------------
-
-PERSON = {"id": t.INTEGER, "nome": t.TEXT, "login": t.TEXT}
-NAMED = {"id": t.INTEGER, "nome": t.TEXT}
-
-
-def when(name: str):
-    return timestamp(name, local=SAO_PAULO)
-
-
-def audit():
-    return [when("dataCriacao"), when("dataAtualizacao")]
-
-
-def stream(name, path, description, fields, *, mode=SyncMode.FULL_TABLE, children=(), **fetch):
+) -> StreamSpec:
+    """The spec of the list at `path`: its columns are `fields`, typed and described."""
     flattener = Flattener(fields)
     return StreamSpec(
         name=name,
-        fetch=listing(path, **fetch),
+        fetch=listing(
+            path, updated_filter=updated_filter, split=split, max_page_size=max_page_size
+        ),
         description=f"{description} (NectarCRM `/{path}`).",
         flatten=flattener,
         sync_mode=mode,
@@ -124,18 +65,24 @@ def stream(name, path, description, fields, *, mode=SyncMode.FULL_TABLE, childre
     )
 
 
-def simple(name, path, description, extra=()):
-    return stream(name, path, description, [copy("id", t.INTEGER), copy("nome", t.TEXT), *extra])
+def simple(*, name: str, path: str, description: str) -> StreamSpec:
+    """A list of bare `{id, nome}` records."""
+    return stream(
+        name=name,
+        path=path,
+        description=description,
+        fields=[copy("id", t.INTEGER), copy("nome", t.TEXT)],
+    )
 
 
 # -- the streams ------------------------------------------------------------------
 
 STREAMS: tuple[StreamSpec, ...] = (
     stream(
-        "contacts",
-        "contatos",
-        "People and companies",
-        [
+        name="contacts",
+        path="contatos",
+        description="People and companies",
+        fields=[
             copy("id", t.INTEGER),
             copy("nome", t.TEXT),
             copy("razaoSocial", t.TEXT),
@@ -157,25 +104,25 @@ STREAMS: tuple[StreamSpec, ...] = (
         updated_filter=True,
         children=[
             ChildSpec(
-                "emails",
-                list_items("emails", "email"),
+                name="emails",
+                extract=list_items("emails", "email"),
                 columns={"email": t.TEXT},
                 personal={"email": "email"},
             ),
             ChildSpec(
-                "telefones",
-                list_items("telefones", "telefone"),
+                name="telefones",
+                extract=list_items("telefones", "telefone"),
                 columns={"telefone": t.TEXT},
                 personal={"telefone": "phone"},
             ),
-            ChildSpec("enderecos", list_items("enderecos")),
+            ChildSpec(name="enderecos", extract=list_items("enderecos")),
         ],
     ),
     stream(
-        "opportunities",
-        "oportunidades",
-        "Deals in every status: open, won, lost and discarded",
-        [
+        name="opportunities",
+        path="oportunidades",
+        description="Deals in every status: open, won, lost and discarded",
+        fields=[
             copy("id", t.INTEGER),
             copy("codigo", t.TEXT),
             copy("nome", t.TEXT),
@@ -200,13 +147,13 @@ STREAMS: tuple[StreamSpec, ...] = (
         mode=SyncMode.INCREMENTAL,
         updated_filter=True,
         split=("status", OPPORTUNITY_STATUSES),
-        children=[ChildSpec("produtos", list_items("produtos"))],
+        children=[ChildSpec(name="produtos", extract=list_items("produtos"))],
     ),
     stream(
-        "qualifications",
-        "qualificacoes",
-        "Lead qualifications",
-        [
+        name="qualifications",
+        path="qualificacoes",
+        description="Lead qualifications",
+        fields=[
             copy("id", t.INTEGER),
             copy("codigo", t.TEXT),
             copy("nome", t.TEXT),
@@ -226,10 +173,10 @@ STREAMS: tuple[StreamSpec, ...] = (
         updated_filter=True,
     ),
     stream(
-        "appointments",
-        "compromissos",
-        "Meetings and calls on the calendar",
-        [
+        name="appointments",
+        path="compromissos",
+        description="Meetings and calls on the calendar",
+        fields=[
             copy("id", t.INTEGER),
             copy("assunto", t.TEXT),
             copy("titulo", t.TEXT),
@@ -247,17 +194,17 @@ STREAMS: tuple[StreamSpec, ...] = (
         ],
         children=[
             ChildSpec(
-                "participantes",
-                list_items("participantes"),
+                name="participantes",
+                extract=list_items("participantes"),
                 personal={"email": ("email", "reference"), "nome": "person_name"},
             )
         ],
     ),
     stream(
-        "tasks",
-        "tarefas",
-        "To-dos with deadlines",
-        [
+        name="tasks",
+        path="tarefas",
+        description="To-dos with deadlines",
+        fields=[
             copy("id", t.INTEGER),
             copy("titulo", t.TEXT),
             copy("descricao", t.TEXT),
@@ -272,10 +219,10 @@ STREAMS: tuple[StreamSpec, ...] = (
         ],
     ),
     stream(
-        "feedbacks",
-        "publicacao",
-        "Notes and feedback posts",
-        [
+        name="feedbacks",
+        path="publicacao",
+        description="Notes and feedback posts",
+        fields=[
             copy("id", t.INTEGER),
             copy("assunto", t.TEXT),
             copy("descricao", t.TEXT),
@@ -289,14 +236,14 @@ STREAMS: tuple[StreamSpec, ...] = (
             json_kept("anexos"),
             *audit(),
         ],
-        children=[ChildSpec("anexos", list_items("anexos"))],
+        children=[ChildSpec(name="anexos", extract=list_items("anexos"))],
         max_page_size=100,  # documented for /publicacao alone
     ),
     stream(
-        "products",
-        "produto",
-        "The product catalogue",
-        [
+        name="products",
+        path="produto",
+        description="The product catalogue",
+        fields=[
             copy("id", t.INTEGER),
             copy("nome", t.TEXT),
             copy("descricao", t.TEXT),
@@ -327,22 +274,22 @@ STREAMS: tuple[StreamSpec, ...] = (
         ],
     ),
     stream(
-        "product_categories",
-        "produtoCategoria",
-        "Product categories",
-        [
+        name="product_categories",
+        path="produtoCategoria",
+        description="Product categories",
+        fields=[
             copy("id", t.INTEGER),
             copy("nome", t.TEXT),
             copy("descricao", t.TEXT),
             copy("ativo", t.BOOLEAN),
         ],
-        children=[ChildSpec("subcategorias", list_items("subcategorias"))],
+        children=[ChildSpec(name="subcategorias", extract=list_items("subcategorias"))],
     ),
     stream(
-        "product_subcategories",
-        "produtoSubCategoria",
-        "Product subcategories",
-        [
+        name="product_subcategories",
+        path="produtoSubCategoria",
+        description="Product subcategories",
+        fields=[
             copy("id", t.INTEGER),
             copy("nome", t.TEXT),
             copy("descricao", t.TEXT),
@@ -351,22 +298,22 @@ STREAMS: tuple[StreamSpec, ...] = (
         ],
     ),
     stream(
-        "price_tables",
-        "tabelaPreco",
-        "Price tables",
-        [
+        name="price_tables",
+        path="tabelaPreco",
+        description="Price tables",
+        fields=[
             copy("id", t.INTEGER),
             copy("nome", t.TEXT),
             copy("descricao", t.TEXT),
             copy("ativo", t.BOOLEAN),
         ],
-        children=[ChildSpec("produtos", list_items("produtos"))],
+        children=[ChildSpec(name="produtos", extract=list_items("produtos"))],
     ),
     stream(
-        "proposals",
-        "proposta",
-        "Commercial proposals",
-        [
+        name="proposals",
+        path="proposta",
+        description="Commercial proposals",
+        fields=[
             copy("id", t.INTEGER),
             copy("nome", t.TEXT),
             copy("descricao", t.TEXT),
@@ -380,23 +327,23 @@ STREAMS: tuple[StreamSpec, ...] = (
         ],
     ),
     stream(
-        "pipelines",
-        "pipeline",
-        "Sales and qualification pipelines with their stages",
-        [
+        name="pipelines",
+        path="pipeline",
+        description="Sales and qualification pipelines with their stages",
+        fields=[
             copy("id", t.INTEGER),
             copy("nome", t.TEXT),
             copy("ativo", t.BOOLEAN),
             json_kept("etapas", source="sequencias"),
         ],
         split=("type", PIPELINE_TYPES),
-        children=[ChildSpec("etapas", list_items("sequencias"), key=("id",))],
+        children=[ChildSpec(name="etapas", extract=list_items("sequencias"), key=("id",))],
     ),
     stream(
-        "custom_fields",
-        "campoPersonalizado",
-        "Custom field definitions",
-        [
+        name="custom_fields",
+        path="campoPersonalizado",
+        description="Custom field definitions",
+        fields=[
             copy("id", t.INTEGER),
             copy("nome", t.TEXT),
             copy("tipo", t.TEXT),
@@ -405,12 +352,16 @@ STREAMS: tuple[StreamSpec, ...] = (
             named("secao"),
             json_kept("opcoes"),
         ],
-        children=[ChildSpec("opcoes", list_items("opcoes", "opcao"), columns={"opcao": t.TEXT})],
+        children=[
+            ChildSpec(
+                name="opcoes", extract=list_items("opcoes", "opcao"), columns={"opcao": t.TEXT}
+            )
+        ],
     ),
-    simple("tags", "lista", "Tags (lists)"),
-    simple("sources", "origem", "Lead sources"),
-    simple("segments", "segmento", "Market segments"),
-    simple("categories", "categoria", "Contact categories"),
+    simple(name="tags", path="lista", description="Tags (lists)"),
+    simple(name="sources", path="origem", description="Lead sources"),
+    simple(name="segments", path="segmento", description="Market segments"),
+    simple(name="categories", path="categoria", description="Contact categories"),
 )
 
 SOURCE = SourceSpec(
