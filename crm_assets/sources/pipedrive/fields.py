@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from crm_assets.sources.pipedrive.fetch import v1_pages
-
 ENTITIES = {
     "deals": "dealFields",
     "persons": "personFields",
@@ -34,6 +32,22 @@ ENTITIES = {
     "products": "productFields",
     "activities": "activityFields",
 }
+# Standard keys of v2 records, which a custom field's column must not take.
+V2_KEYS = {
+    "deals": ["id", "title", "owner_id", "person_id", "org_id", "pipeline_id", "stage_id",
+              "value", "currency", "status", "probability", "lost_reason", "label_ids",
+              "add_time", "update_time", "won_time", "lost_time", "close_time",
+              "expected_close_date", "is_deleted", "is_archived", "visible_to"],
+    "persons": ["id", "name", "first_name", "last_name", "owner_id", "org_id", "emails",
+                "phones", "job_title", "label_ids", "add_time", "update_time", "is_deleted"],
+    "organizations": ["id", "name", "owner_id", "address", "website", "industry",
+                      "label_ids", "add_time", "update_time", "is_deleted"],
+    "products": ["id", "name", "code", "unit", "tax", "prices", "category", "description",
+                 "owner_id", "add_time", "update_time", "is_deleted"],
+    "activities": ["id", "subject", "type", "owner_id", "deal_id", "person_id", "org_id",
+                   "due_date", "due_time", "duration", "done", "note", "priority",
+                   "add_time", "update_time", "is_deleted"],
+}  # fmt: skip
 _HASH = re.compile(r"^[0-9a-f]{40}(_[a-z_]+)?$")
 
 
@@ -71,11 +85,6 @@ def snake(name: str) -> str:
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
     text = re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower()
     return text or "field"
-
-
-def read_definitions(client: Any, entity: str) -> list[dict]:
-    """Every field definition of `entity` from the v1 `*Fields` endpoint (offset paged)."""
-    return [item for page in v1_pages(client, f"v1/{ENTITIES[entity]}") for item in page]
 
 
 def resolve(
