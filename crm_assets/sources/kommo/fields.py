@@ -28,6 +28,21 @@ DATES = {"date", "date_time", "birthday"}
 NESTED = {"legal_entity", "linked_entity", "file", "chained_list"}
 MULTI = {"multiselect", "multitext", "smart_address", "chained_list"}
 RESERVED = {"_synced_at", "_deleted"}
+# Standard keys of each entity, which a custom field's wide column must not take.
+STANDARD = {
+    "leads": ["id", "name", "price", "responsible_user_id", "group_id", "status_id",
+              "pipeline_id", "loss_reason_id", "source_id", "created_by", "updated_by",
+              "created_at", "updated_at", "closed_at", "closest_task_at", "is_deleted",
+              "score", "account_id", "labor_cost", "is_price_modified_by_robot", "embedded"],
+    "contacts": ["id", "name", "first_name", "last_name", "responsible_user_id", "group_id",
+                 "created_by", "updated_by", "created_at", "updated_at", "closest_task_at",
+                 "is_deleted", "is_unsorted", "account_id", "embedded"],
+    "companies": ["id", "name", "responsible_user_id", "group_id", "created_by", "updated_by",
+                  "created_at", "updated_at", "closest_task_at", "is_deleted", "account_id",
+                  "embedded"],
+    "catalog_elements": ["id", "catalog_id", "name", "created_by", "updated_by", "created_at",
+                         "updated_at", "is_deleted", "account_id", "embedded"],
+}  # fmt: skip
 
 VALUE_COLUMNS = {
     "entity_type": "text",

@@ -1,103 +1,33 @@
 """Kommo streams (docs/kommo-api.md): the CRM's entities, their deletes, custom fields.
 
-How each is read, deletes included, is in `reads.py`. Custom field values go to
+How each is read, deletes included, is in `client.py`; the columns each declares and
+where its records name a contact, in `columns.py`. Custom field values go to
 `kommo_custom_field_values` (a table the leads, contacts, companies and catalog
 elements streams share) and, for single-value fields, to wide columns (`fields.py`).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from crm_assets.core import schema as t
 from crm_assets.core.spec.flatten import list_items
 from crm_assets.core.spec.streams import (
-    ANY_COLUMN,
     ChildSpec,
+    Fetch,
     Link,
     Record,
     SourceSpec,
     StreamSpec,
     SyncMode,
 )
-from crm_assets.sources.kommo import fields
-from crm_assets.sources.kommo.reads import (
-    account,
-    catalog_elements,
-    custom_field_definitions,
-    leads,
-    listing,
-    live_and_deleted,
-    notes,
-    with_wide_columns,
-)
+from crm_assets.sources.kommo import client, columns, fields
 from crm_assets.sources.kommo.resource import KommoResource
 
 INCREMENTAL, FULL = SyncMode.INCREMENTAL, SyncMode.FULL_TABLE
 TIME_KEYS = {"created_at", "updated_at", "closed_at", "closest_task_at", "complete_till"}
 DROPPED = {"_links", "custom_fields_values"}
-ENTITY_COLUMNS = {
-    "id": t.INTEGER,
-    "name": t.TEXT,
-    "responsible_user_id": t.INTEGER,
-    "created_at": t.TIMESTAMP,
-    "updated_at": t.TIMESTAMP,
-    "is_deleted": t.BOOLEAN,
-}
-LEAD_COLUMNS = {
-    **ENTITY_COLUMNS,
-    "price": t.NUMBER,
-    "status_id": t.INTEGER,
-    "pipeline_id": t.INTEGER,
-    "closed_at": t.TIMESTAMP,
-}
-EVENT_COLUMNS = {
-    "id": t.TEXT,
-    "type": t.TEXT,
-    "entity_type": t.TEXT,
-    "entity_id": t.INTEGER,
-    "created_at": t.TIMESTAMP,
-    "created_by": t.INTEGER,
-    "value_before": t.JSON,
-    "value_after": t.JSON,
-    "status_before_id": t.INTEGER,
-    "pipeline_before_id": t.INTEGER,
-    "status_after_id": t.INTEGER,
-    "pipeline_after_id": t.INTEGER,
-}
-# Personal data by class (see crm_assets.core.privacy.personal_data), for privacy policies.
-PERSON_NAMES = {"name": "person_name", "first_name": "person_name", "last_name": "person_name"}
-# Where a record names a contact (see crm_assets.core.spec.streams.Link). A lead lists its
-# contacts in `embedded` and may name one in a linked-entity custom field: erasing the
-# contact's person keeps the lead (it is not the person), takes the contact out of
-# both and replaces their names in the lead's text. A note, task or event hangs on one
-# entity: those of the contact are the person's, erased with them; those of a lead
-# that named them have their names replaced.
-CONTACT_IN_LEAD = Link("contacts", "embedded", path=("contacts", "*", "id"))
-LINKED_CONTACT = Link("contacts", "value_json", path=("entity_id",),
-                      item_where={"entity_type": "contacts"}, clears=("name",))  # fmt: skip
-# The same value in its wide column, which is named after the field (`fields.py`).
-LINKED_CONTACT_COLUMN = replace(LINKED_CONTACT, column=ANY_COLUMN)
-
-
-def on_entity(contact: str, lead: str) -> tuple[Link, ...]:
-    """A note's, task's or event's links, given how it names a contact's and a lead's
-    entity type (`contacts` and `leads`; events say `contact` and `lead`)."""
-    return (
-        Link("contacts", "entity_id", where={"entity_type": contact}, owned=True),
-        Link("leads", "entity_id", where={"entity_type": lead}),
-    )
-
-
-STATUS_COLUMNS = {
-    "id": t.INTEGER,
-    "name": t.TEXT,
-    "sort": t.INTEGER,
-    "type": t.INTEGER,
-    "color": t.TEXT,
-    "is_editable": t.BOOLEAN,
-}
 
 
 def row(record: Record) -> Record:
@@ -136,168 +66,176 @@ def _lead_status(values: Any) -> dict:
     return {}
 
 
+def _statuses(pipeline: Record) -> list[Record]:
+    return (pipeline.get("_embedded") or {}).get("statuses") or []
+
+
 # -- specs ------------------------------------------------------------------------
 
 
 def values_of(entity: str) -> ChildSpec:
     """Custom field values into the shared long table, keyed by entity type and id."""
     return ChildSpec(
-        "custom_field_values",
-        lambda record: fields.value_rows(entity, record),
+        name="custom_field_values",
+        extract=lambda record: fields.value_rows(entity, record),
         key=("field_id", "value_index"),
         columns=fields.VALUE_COLUMNS,
         table="custom_field_values",
         scope={"entity_type": entity},
         personal_rows=fields.personal_classes,
-        links=(LINKED_CONTACT,),
+        links=(columns.LINKED_CONTACT,),
     )
 
 
-def stream(name, fetch, description, mode, *, flatten=row, key=("id",), columns=None,
-           children=(), personal=None, links=()):  # fmt: skip
+def stream(
+    *,
+    name: str,
+    fetch: Fetch,
+    description: str,
+    sync_mode: SyncMode,
+    flatten: Callable[[Record], Record] = row,
+    primary_key: tuple[str, ...] = ("id",),
+    columns: Mapping[str, str] | None = None,
+    column_descriptions: Mapping[str, str] | None = None,
+    children: Iterable[ChildSpec] = (),
+    personal: Mapping[str, str | tuple[str, ...]] | None = None,
+    links: Iterable[Link] = (),
+) -> StreamSpec:
+    """A stream flattened by `row` unless it says otherwise, declaring at least its id."""
     return StreamSpec(
         name=name,
         fetch=fetch,
         description=description,
         flatten=flatten,
-        primary_key=key,
-        sync_mode=mode,
+        primary_key=primary_key,
+        sync_mode=sync_mode,
         children=tuple(children),
         columns=columns if columns is not None else {"id": t.INTEGER},
+        column_descriptions=column_descriptions or {},
         personal=personal or {},
         links=tuple(links),
     )
 
 
-# Kommo keeps one currency per account: it is the currency of every lead's price.
-ACCOUNT = StreamSpec(
-    name="account",
-    fetch=account,
-    description="The account (`/account`): its name, subdomain, country and the one currency "
-    "every lead's price is in",
-    flatten=row,
-    sync_mode=FULL,
-    columns={
-        "id": t.INTEGER,
-        "name": t.TEXT,
-        "subdomain": t.TEXT,
-        "currency": t.TEXT,
-        "currency_symbol": t.TEXT,
-        "country": t.TEXT,
-    },
-    column_descriptions={
-        "id": "The account's id (every record's `account_id`).",
-        "name": "The account's name.",
-        "subdomain": "The `acme` of `acme.kommo.com`.",
-        "currency": "ISO 4217 code of the account's currency: every lead's `price` is in it.",
-        "currency_symbol": "The symbol Kommo shows for that currency.",
-        "country": "The account's country code.",
-    },
-)
-
-
 STREAMS: tuple[StreamSpec, ...] = (
     stream(
-        "leads",
-        with_wide_columns("leads", "leads", leads),
-        "Leads (`/leads`), with deleted ones from the trash (`with=only_deleted`) flagged "
-        "`_deleted`, and a column per single-value custom field",
-        INCREMENTAL,
-        columns=LEAD_COLUMNS,
+        name="leads",
+        fetch=client.with_wide_columns("leads", "leads", client.leads),
+        description="Leads (`/leads`), with deleted ones from the trash (`with=only_deleted`) "
+        "flagged `_deleted`, and a column per single-value custom field",
+        sync_mode=INCREMENTAL,
+        columns=columns.LEAD_COLUMNS,
         children=[values_of("leads")],
-        links=[CONTACT_IN_LEAD, LINKED_CONTACT_COLUMN],
+        links=[columns.CONTACT_IN_LEAD, columns.LINKED_CONTACT_COLUMN],
     ),
     stream(
-        "contacts",
-        with_wide_columns("contacts", "contacts", live_and_deleted("contacts", "contact_deleted")),
-        "Contacts (`/contacts`); deleted ones, which Kommo reports only as `contact_deleted` "
-        "events, flagged `_deleted`",
-        INCREMENTAL,
-        columns=ENTITY_COLUMNS,
-        children=[values_of("contacts")],
-        personal=PERSON_NAMES,
-        links=[LINKED_CONTACT_COLUMN],
-    ),
-    stream(
-        "companies",
-        with_wide_columns(
-            "companies", "companies", live_and_deleted("companies", "company_deleted")
+        name="contacts",
+        fetch=client.with_wide_columns(
+            "contacts", "contacts", client.live_and_deleted("contacts", "contact_deleted")
         ),
-        "Companies (`/companies`); deleted ones, reported only as `company_deleted` events, "
-        "flagged `_deleted`",
-        INCREMENTAL,
-        columns=ENTITY_COLUMNS,
-        children=[values_of("companies")],
-        links=[LINKED_CONTACT_COLUMN],
+        description="Contacts (`/contacts`); deleted ones, which Kommo reports only as "
+        "`contact_deleted` events, flagged `_deleted`",
+        sync_mode=INCREMENTAL,
+        columns=columns.ENTITY_COLUMNS,
+        children=[values_of("contacts")],
+        personal=columns.PERSON_NAMES,
+        links=[columns.LINKED_CONTACT_COLUMN],
     ),
     stream(
-        "pipelines",
-        listing("leads/pipelines", "pipelines"),
-        "Lead pipelines (`/leads/pipelines`), their statuses as a child table keyed by "
-        "pipeline and status (142 won and 143 lost are in every pipeline)",
-        FULL,
+        name="companies",
+        fetch=client.with_wide_columns(
+            "companies", "companies", client.live_and_deleted("companies", "company_deleted")
+        ),
+        description="Companies (`/companies`); deleted ones, reported only as "
+        "`company_deleted` events, flagged `_deleted`",
+        sync_mode=INCREMENTAL,
+        columns=columns.ENTITY_COLUMNS,
+        children=[values_of("companies")],
+        links=[columns.LINKED_CONTACT_COLUMN],
+    ),
+    stream(
+        name="pipelines",
+        fetch=client.listing("leads/pipelines", "pipelines"),
+        description="Lead pipelines (`/leads/pipelines`), their statuses as a child table "
+        "keyed by pipeline and status (142 won and 143 lost are in every pipeline)",
+        sync_mode=FULL,
         children=[
             ChildSpec(
-                "statuses",
-                lambda p: (p.get("_embedded") or {}).get("statuses") or [],
+                name="statuses",
+                extract=_statuses,
                 key=("id",),
-                columns=STATUS_COLUMNS,
+                columns=columns.STATUS_COLUMNS,
             )
         ],
     ),
     stream(
-        "users",
-        listing("users", "users"),
-        "Users of the account (`/users`)",
-        FULL,
+        name="users",
+        fetch=client.listing("users", "users"),
+        description="Users of the account (`/users`)",
+        sync_mode=FULL,
         personal={"email": "email"},
     ),
     stream(
-        "tasks",
-        listing("tasks", "tasks", incremental="updated_at"),
-        "Tasks (`/tasks`)",
-        INCREMENTAL,
-        links=on_entity("contacts", "leads"),
+        name="tasks",
+        fetch=client.listing("tasks", "tasks", incremental="updated_at"),
+        description="Tasks (`/tasks`)",
+        sync_mode=INCREMENTAL,
+        links=columns.on_entity("contacts", "leads"),
     ),
     stream(
-        "events",
-        listing("events", "events", incremental="created_at"),
-        "Events (`/events`): each change's type, entity, and values before and after; a "
-        "lead's status moves (`lead_status_changed`) also as typed status/pipeline columns",
-        INCREMENTAL,
+        name="events",
+        fetch=client.listing("events", "events", incremental="created_at"),
+        description="Events (`/events`): each change's type, entity, and values before and "
+        "after; a lead's status moves (`lead_status_changed`) also as typed status/pipeline "
+        "columns",
+        sync_mode=INCREMENTAL,
         flatten=event_row,
-        columns=EVENT_COLUMNS,
-        links=on_entity("contact", "lead"),
+        columns=columns.EVENT_COLUMNS,
+        links=columns.on_entity("contact", "lead"),
     ),
     stream(
-        "notes",
-        notes,
-        "Notes of leads, contacts and companies (`/{entity}/notes`)",
-        INCREMENTAL,
-        key=("id", "entity_type"),
+        name="notes",
+        fetch=client.notes,
+        description="Notes of leads, contacts and companies (`/{entity}/notes`)",
+        sync_mode=INCREMENTAL,
+        primary_key=("id", "entity_type"),
         # A call note's params hold the phone number; a common note's, its text.
         personal={"params": ("phone", "document")},
-        links=on_entity("contacts", "leads"),
+        links=columns.on_entity("contacts", "leads"),
     ),
-    stream("catalogs", listing("catalogs", "catalogs"), "Lists (`/catalogs`)", FULL),
     stream(
-        "catalog_elements",
-        catalog_elements,
-        "Elements of every list (`/catalogs/{id}/elements`), with their custom fields",
-        FULL,
+        name="catalogs",
+        fetch=client.listing("catalogs", "catalogs"),
+        description="Lists (`/catalogs`)",
+        sync_mode=FULL,
+    ),
+    stream(
+        name="catalog_elements",
+        fetch=client.catalog_elements,
+        description="Elements of every list (`/catalogs/{id}/elements`), with their custom fields",
+        sync_mode=FULL,
         children=[values_of("catalog_elements")],
     ),
     stream(
-        "custom_fields",
-        custom_field_definitions,
-        "Custom field definitions of leads, contacts and companies "
+        name="custom_fields",
+        fetch=client.custom_field_definitions,
+        description="Custom field definitions of leads, contacts and companies "
         "(`/{entity}/custom_fields`), their enums as a child table",
-        FULL,
-        key=("id", "entity_type"),
-        columns={"id": t.INTEGER, "entity_type": t.TEXT},
-        children=[ChildSpec("enums", list_items("enums"), key=("id",))],
+        sync_mode=FULL,
+        primary_key=("id", "entity_type"),
+        columns=columns.CUSTOM_FIELD_COLUMNS,
+        children=[ChildSpec(name="enums", extract=list_items("enums"), key=("id",))],
     ),
-    ACCOUNT,
+    # Kommo keeps one currency per account: it is the currency of every lead's price.
+    stream(
+        name="account",
+        fetch=client.account,
+        description="The account (`/account`): its name, subdomain, country and the one "
+        "currency every lead's price is in",
+        sync_mode=FULL,
+        columns=columns.ACCOUNT_COLUMNS,
+        column_descriptions=columns.ACCOUNT_DESCRIPTIONS,
+    ),
 )
 
 SOURCE = SourceSpec(name="kommo", title="Kommo", streams=STREAMS, resource=KommoResource)

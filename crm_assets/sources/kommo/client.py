@@ -1,0 +1,163 @@
+"""How Kommo is read: the HAL envelope, pagination, and each stream's pages
+(docs/kommo-api.md, "Pagination" and "Endpoints and filters we use").
+
+Every list is HAL: records under `_embedded.<key>`, the next page under
+`_links.next.href`. The loop follows the link and stops when it is absent or
+when the API answers 204 with no body, which Kommo does for an empty result and
+for the page after a full last page whose `next` link it still sent.
+Incremental reads filter `filter[updated_at][from|to]` (events: `created_at`) in
+unix seconds, both ends inclusive (so `to` is the window's last second), sorted
+ascending so a run stopped part-way has written a prefix of the window.
+
+Deletes: only the leads list accepts `with=only_deleted`; contacts and companies
+ignore it and would answer with live records, so their deletes are read from the
+`contact_deleted` / `company_deleted` events instead. Tombstones are read before
+the live records of the same window, so a record that is live again wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from crm_assets.core.http.client import ApiClient, MalformedResponseError
+from crm_assets.core.spec.streams import Fetch, Record, Window
+from crm_assets.core.sync.pagination import cursor_pages
+from crm_assets.sources.kommo import fields
+
+LIMIT = 250
+
+
+# -- the HAL envelope and its pages -------------------------------------------------
+
+
+def hal_pages(
+    client: ApiClient, path: str, key: str, params: dict[str, Any] | None = None
+) -> Iterator[list[dict]]:
+    """Pages of `_embedded[key]` from `path`, following `_links.next` until it ends."""
+    what = f"Kommo /{path}"
+
+    def page(link: str | None) -> tuple[list[dict], str | None]:
+        if link is None:
+            body = client.get_json(path, {"page": 1, "limit": LIMIT, **(params or {})})
+        else:
+            body = client.get_json(link)
+        if body is None:  # 204: nothing (more) to read
+            return [], None
+        if not isinstance(body, dict):
+            raise MalformedResponseError(f"{what}: the answer is not a HAL object: {body!r:.80}")
+        items = (body.get("_embedded") or {}).get(key) or []
+        href = ((body.get("_links") or {}).get("next") or {}).get("href")
+        return items, relative(href, client.config.base_url, what) if href else None
+
+    return cursor_pages(page, what=what)
+
+
+def relative(href: str, base_url: str, what: str) -> str:
+    """The next link as a path under our base URL, so it is read from the host we chose."""
+    link, base = urlsplit(href), urlsplit(base_url)
+    if not link.path.startswith(base.path):
+        raise MalformedResponseError(f"{what}: next link {link.path!r} is outside {base.path!r}")
+    tail = link.path[len(base.path) :]
+    return f"{tail}?{link.query}" if link.query else tail
+
+
+def window_params(window: Window, field: str = "updated_at") -> dict[str, Any]:
+    if window.is_full:
+        return {f"order[{field}]": "asc"} if field == "updated_at" else {}
+    params: dict[str, Any] = {f"filter[{field}][from]": int(window.start.timestamp())}
+    if window.end is not None:
+        # `to` is inclusive; the window's end is not.
+        params[f"filter[{field}][to]"] = int(window.end.timestamp()) - 1
+    if field == "updated_at":
+        params["order[updated_at]"] = "asc"
+    return params
+
+
+# -- each stream's pages ------------------------------------------------------------
+
+
+def definitions(client: ApiClient, path: str) -> list[dict]:
+    return [d for page in hal_pages(client, f"{path}/custom_fields", "custom_fields") for d in page]
+
+
+def with_wide_columns(entity: str, path: str, pages: Fetch) -> Fetch:
+    """Read the entity's field definitions, then add wide columns to every record."""
+
+    def fetch(client: ApiClient, window: Window) -> Iterator[list[Record]]:
+        columns = fields.columns_for(definitions(client, path), fields.STANDARD[entity])
+        for page in pages(client, window):
+            yield [{**record, **fields.wide(record, columns)} for record in page]
+
+    return fetch
+
+
+def leads(client: ApiClient, window: Window) -> Iterator[list[Record]]:
+    # Deleted leads first (`{id, updated_at, is_deleted: true}`), so a restored lead,
+    # listed live afterwards, ends up live.
+    params = window_params(window)
+    yield from hal_pages(client, "leads", "leads", {**params, "with": "only_deleted"})
+    yield from hal_pages(client, "leads", "leads", {**params, "with": "contacts,loss_reason"})
+
+
+def deleted_by_events(event_type: str) -> Fetch:
+    """Tombstones from `<entity>_deleted` events: the only way Kommo tells these deletes."""
+
+    def fetch(client: ApiClient, window: Window) -> Iterator[list[Record]]:
+        params = {**window_params(window, "created_at"), "filter[type]": event_type}
+        for page in hal_pages(client, "events", "events", params):
+            yield [
+                {"id": e["entity_id"], "is_deleted": True, "updated_at": e.get("created_at")}
+                for e in page
+            ]
+
+    return fetch
+
+
+def live_and_deleted(path: str, event_type: str) -> Fetch:
+    deleted = deleted_by_events(event_type)
+
+    def fetch(client: ApiClient, window: Window) -> Iterator[list[Record]]:
+        yield from deleted(client, window)
+        yield from hal_pages(client, path, path, window_params(window))
+
+    return fetch
+
+
+def listing(path: str, key: str, *, incremental: str | None = None) -> Fetch:
+    def fetch(client: ApiClient, window: Window) -> Iterator[list[Record]]:
+        params = window_params(window, incremental) if incremental else {}
+        return hal_pages(client, path, key, params)
+
+    return fetch
+
+
+def notes(client: ApiClient, window: Window) -> Iterator[list[Record]]:
+    for entity in ("leads", "contacts", "companies"):
+        for page in hal_pages(client, f"{entity}/notes", "notes", window_params(window)):
+            yield [{**note, "entity_type": entity} for note in page]
+
+
+def catalog_elements(client: ApiClient, window: Window) -> Iterator[list[Record]]:
+    for catalogs in hal_pages(client, "catalogs", "catalogs"):
+        for catalog in catalogs:
+            path = f"catalogs/{catalog['id']}"
+            standard = fields.STANDARD["catalog_elements"]
+            columns = fields.columns_for(definitions(client, path), standard)
+            for page in hal_pages(client, f"{path}/elements", "elements"):
+                yield [{**e, **fields.wide(e, columns), "catalog_id": catalog["id"]} for e in page]
+
+
+def custom_field_definitions(client: ApiClient, window: Window) -> Iterator[list[Record]]:
+    for entity in ("leads", "contacts", "companies"):
+        for page in hal_pages(client, f"{entity}/custom_fields", "custom_fields"):
+            yield [{**d, "entity_type": entity} for d in page]
+
+
+def account(client: ApiClient, window: Window) -> Iterator[list[Record]]:
+    """`/account`: one object, not a list (the account's name, country and currency)."""
+    body = client.get_json("account")
+    if not isinstance(body, dict) or "id" not in body:
+        raise MalformedResponseError(f"Kommo /account: not an account object: {body!r:.80}")
+    yield [body]
