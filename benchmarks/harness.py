@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from crm_assets.core.emulation import serve
 from crm_assets.core.spec.streams import SourceSpec, StreamSpec, Window
 from crm_assets.core.sync.source import sync_source
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 
 
 class Replay:

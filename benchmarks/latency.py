@@ -37,7 +37,7 @@ from dagster import DagsterInstance, materialize
 
 from crm_assets.core.emulation import serve
 from crm_assets.core.runtime.assets import FULL_SYNC_TAG, build_source_assets
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.pipedrive.emulator import PipedriveEmulator
 from crm_assets.sources.pipedrive.resource import PipedriveResource
 from crm_assets.sources.pipedrive.streams import SOURCE

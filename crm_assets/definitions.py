@@ -21,7 +21,7 @@ from crm_assets.automation import (
 from crm_assets.core.runtime.assets import WAREHOUSE_KEY, build_source_assets
 from crm_assets.core.runtime.executor import executor_from_env
 from crm_assets.core.spec.tables import source_tables
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.erasure import PII_KEY, PiiKey, erasure_job
 from crm_assets.models import GROUP as MODELS_GROUP
 from crm_assets.models import build_models

@@ -24,7 +24,7 @@ def main() -> int:
     os.chdir(ROOT)
     from dagster import DagsterInstance, Failure
 
-    from crm_assets.core.warehouse.resource import Warehouse, warehouse_url
+    from crm_assets.core.warehouse import Warehouse, warehouse_url
     from crm_assets.definitions import SOURCES, build_definitions
 
     warehouse = Warehouse.from_env()

@@ -38,16 +38,19 @@ from dagster import (
 )
 from pydantic import Field
 
-from crm_assets.core.privacy import personal_data
-from crm_assets.core.privacy.erasure import (
+from crm_assets.core.privacy import (
+    CPF,
+    EMAIL,
+    KEY_VARIABLE,
+    Policy,
     Subject,
     erase,
     hashed_terms,
     identifier_terms,
     record_subject,
     table_maps,
+    tax_id_class,
 )
-from crm_assets.core.privacy.policy import KEY_VARIABLE, Policy
 from crm_assets.core.redaction import Redactor
 from crm_assets.core.runtime.assets import WAREHOUSE_KEY
 from crm_assets.core.spec.streams import SourceSpec
@@ -169,7 +172,7 @@ def _check(config: EraseConfig, tables: set[str]) -> None:
         raise Failure(f"erase_data_subject: mode is {config.mode!r}; use delete or null.")
     if config.email and "@" not in config.email:
         raise Failure("erase_data_subject: the email has no @.")
-    if config.tax_id and personal_data.tax_id_class(config.tax_id) is None:
+    if config.tax_id and tax_id_class(config.tax_id) is None:
         raise Failure("erase_data_subject: tax_id is not a CPF or CNPJ (check digits differ).")
     if config.identifier_hash and not _DIGEST.fullmatch(config.identifier_hash):
         raise Failure(
@@ -191,7 +194,7 @@ def _named(policy: Policy, config: EraseConfig) -> str:
         return f"record {config.record}"
     if config.identifier_hash:
         return f"identifier hash {config.identifier_hash[:16]}"
-    kind = personal_data.EMAIL if config.email else personal_data.CPF
+    kind = EMAIL if config.email else CPF
     return f"{kind} hash {policy.hash(kind, config.email or config.tax_id)[:16]}"
 
 
@@ -202,7 +205,7 @@ def identifier_hash(key: str, email: str = "", tax_id: str = "") -> str:
         raise ValueError("give one of an email or a CPF/CNPJ")
     if email and "@" not in email:
         raise ValueError("the email has no @")
-    if tax_id and personal_data.tax_id_class(tax_id) is None:
+    if tax_id and tax_id_class(tax_id) is None:
         raise ValueError("that is not a CPF or CNPJ (check digits differ)")
-    kind = personal_data.EMAIL if email else personal_data.CPF
+    kind = EMAIL if email else CPF
     return Policy({}, key).hash(kind, email or tax_id)

@@ -26,7 +26,7 @@ from dagster._core.test_utils import create_run_for_test, instance_for_test
 
 from crm_assets.alerts import ALERTS_KEY, AlertWebhook, failure_alert_sensor
 from crm_assets.core.runtime.worker import GONE, WORKER_TAG, parse, this_process
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.definitions import SOURCES, build_definitions
 from crm_assets_tests.sources.pipedrive.conftest import harness as pipedrive_harness
 

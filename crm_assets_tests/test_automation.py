@@ -17,7 +17,7 @@ from crm_assets.core.demo import demo_host
 from crm_assets.core.runtime.assets import FULL_SYNC_TAG, asset_key
 from crm_assets.core.runtime.resource import start_date_from_env
 from crm_assets.core.spec.streams import SourceSpec
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.definitions import SOURCES, build_definitions
 
 

@@ -153,7 +153,7 @@ def test_the_cli_runs_a_source_job_in_demo_mode(tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]
-    from crm_assets.core.warehouse.resource import Warehouse
+    from crm_assets.core.warehouse import Warehouse
 
     tables = Warehouse(url=f"sqlite:///{warehouse}").table_names()
     assert {f"nectarcrm_{s.name}" for s in SOURCES[0].streams} <= set(tables)

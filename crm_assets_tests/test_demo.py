@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.definitions import SOURCES
 from crm_assets.models import MODELS
 

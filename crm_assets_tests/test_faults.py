@@ -38,7 +38,7 @@ import sqlalchemy as sa
 import yaml
 
 from crm_assets.core.runtime.assets import FULL_SYNC_TAG
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets_tests.harness import Harness, failure_text, logged_text
 from crm_assets_tests.sources.kommo import conftest as kommo
 from crm_assets_tests.sources.nectarcrm import conftest as nectar

@@ -29,7 +29,7 @@ from dagster import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from crm_assets.core.warehouse.resource import DEFAULT_URL, URL_VARIABLE, Warehouse
+from crm_assets.core.warehouse import DEFAULT_URL, URL_VARIABLE, Warehouse
 from crm_assets.models import build
 from crm_assets.models.chart import funnel_chart
 from crm_assets.models.funnel import FUNNEL

@@ -21,7 +21,7 @@ from dagster import MetadataValue, TableColumn, TableSchema
 from crm_assets.core import schema
 from crm_assets.core.spec.streams import SourceSpec
 from crm_assets.core.spec.tables import source_tables
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.models import templates
 from crm_assets.models.settings import ModelSettings
 from crm_assets.models.spec import Check, Model

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.models import build
 from crm_assets.models.spec import Model
 

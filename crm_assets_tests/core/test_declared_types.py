@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from crm_assets.core import schema
 from crm_assets.core.spec.flatten import conform
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets_tests.core.test_warehouse import write
 
 DECLARED = {"id": schema.INTEGER, "due": schema.DATE, "amount": schema.NUMBER}

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from crm_assets.core import schema
 from crm_assets.core.spec.streams import StreamSpec, SyncMode, Window
 from crm_assets.core.sync.stream import sync_stream
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 
 LOG = logging.getLogger("test")
 FULL = Window(None, None)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from crm_assets.core import schema
-from crm_assets.core.warehouse.writer import TableWriter
+from crm_assets.core.warehouse import TableWriter
 
 DAY1 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 DAY2 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

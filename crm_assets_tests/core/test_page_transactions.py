@@ -9,8 +9,7 @@ import pytest
 
 from crm_assets.core.spec.streams import ChildSpec, StreamSpec, Window
 from crm_assets.core.sync.stream import sync_stream
-from crm_assets.core.warehouse.resource import Warehouse
-from crm_assets.core.warehouse.writer import WriteStats
+from crm_assets.core.warehouse import Warehouse, WriteStats
 
 FULL = Window(None, None)
 

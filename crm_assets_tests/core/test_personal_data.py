@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from crm_assets.core.privacy import personal_data
-from crm_assets.core.privacy.policy import Policy, PolicyError
+from crm_assets.core.privacy import (
+    Policy,
+    PolicyError,
+    masked,
+    normalize,
+    pseudonym,
+    replace_tax_ids,
+    tax_id_class,
+    valid_cnpj,
+    valid_cpf,
+)
 
 KEY = b"k" * 32
 
@@ -22,28 +31,24 @@ KEY = b"k" * 32
     ],
 )
 def test_one_value_written_two_ways_hashes_alike(kind, one, other):
-    assert personal_data.pseudonym(KEY, kind, one) == personal_data.pseudonym(KEY, kind, other)
-    assert personal_data.pseudonym(KEY, kind, one) != personal_data.pseudonym(
-        b"another key" * 3, kind, one
-    )
+    assert pseudonym(KEY, kind, one) == pseudonym(KEY, kind, other)
+    assert pseudonym(KEY, kind, one) != pseudonym(b"another key" * 3, kind, one)
 
 
 def test_only_brazilian_numbers_lose_a_leading_55():
     # 55 is Brazil's country code only on a 12- or 13-digit number; a shorter number
     # starting with 55 (DDD 55, Rio Grande do Sul) keeps it.
-    assert personal_data.normalize("phone", "+55 55 99876-5432") == "55998765432"
-    assert personal_data.normalize("phone", "(55) 9876-5432") == "5598765432"
-    assert personal_data.normalize("phone", "+1 555 1234567") == "15551234567"
+    assert normalize("phone", "+55 55 99876-5432") == "55998765432"
+    assert normalize("phone", "(55) 9876-5432") == "5598765432"
+    assert normalize("phone", "+1 555 1234567") == "15551234567"
 
 
 def test_check_digits():
-    assert personal_data.valid_cpf("52998224725") and not personal_data.valid_cpf("52998224726")
-    assert not personal_data.valid_cpf("11111111111")
-    assert personal_data.valid_cnpj("11222333000181") and not personal_data.valid_cnpj(
-        "11222333000182"
-    )
-    assert personal_data.tax_id_class("529.982.247-25") == "cpf"
-    assert personal_data.tax_id_class("11.222.333/0001-81") == "cnpj"
+    assert valid_cpf("52998224725") and not valid_cpf("52998224726")
+    assert not valid_cpf("11111111111")
+    assert valid_cnpj("11222333000181") and not valid_cnpj("11222333000182")
+    assert tax_id_class("529.982.247-25") == "cpf"
+    assert tax_id_class("11.222.333/0001-81") == "cnpj"
 
 
 def test_free_text_keeps_everything_but_valid_numbers():
@@ -52,9 +57,7 @@ def test_free_text_keeps_everything_but_valid_numbers():
         "pedido 123.456.789-00, telefone 11987654321, data 2026-11-20, valor 1.234.567,89"
     )
     found = []
-    out = personal_data.replace_tax_ids(
-        text, lambda kind, value: found.append((kind, value)) or "#"
-    )
+    out = replace_tax_ids(text, lambda kind, value: found.append((kind, value)) or "#")
     assert found == [("cpf", "529.982.247-25"), ("cpf", "52998224725"),
                      ("cnpj", "11.222.333/0001-81")]  # fmt: skip
     assert out == (
@@ -64,17 +67,17 @@ def test_free_text_keeps_everything_but_valid_numbers():
 
 
 def test_masks_keep_the_documented_part():
-    assert personal_data.masked("email", "Ana@Example.com") == "***@example.com"
-    assert personal_data.masked("phone", "(11) 98765-4321") == "***21"
-    assert personal_data.masked("cnpj", "11.222.333/0001-81") == "***81"
-    assert personal_data.masked("person_name", "Ana Maria Silva") == "A. M. S."
+    assert masked("email", "Ana@Example.com") == "***@example.com"
+    assert masked("phone", "(11) 98765-4321") == "***21"
+    assert masked("cnpj", "11.222.333/0001-81") == "***81"
+    assert masked("person_name", "Ana Maria Silva") == "A. M. S."
 
 
 def test_a_guard_protects_json_values_that_look_like_the_class_and_no_key():
     policy = Policy({"hash": ["email"], "drop": ["phone"]}, key="k")
     guard = policy.guard("t", {"emails": "email", "tel": "phone"}, key=("id",))
     row = guard.row({"id": 1, "tel": "1", "emails": [{"value": "a@b.c", "label": "work"}]})
-    assert row == {"id": 1, "emails": [{"value": personal_data.pseudonym(b"k", "email", "a@b.c"),
+    assert row == {"id": 1, "emails": [{"value": pseudonym(b"k", "email", "a@b.c"),
                                         "label": "work"}]}  # fmt: skip
     assert guard.column_types({"id": "integer", "tel": "text", "emails": "json"}) == {
         "id": "integer", "emails": "json"}  # fmt: skip

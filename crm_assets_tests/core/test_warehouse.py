@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from crm_assets.core import schema
-from crm_assets.core.warehouse.resource import Warehouse, identifier
+from crm_assets.core.warehouse import Warehouse, identifier
 
 
 def write(warehouse: Warehouse, table: str, rows, key=("id",), **kwargs):

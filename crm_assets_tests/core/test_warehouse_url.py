@@ -18,7 +18,7 @@ from dagster import DagsterEventType, DagsterInstance, Failure, build_run_status
 from crm_assets.alerts import ALERTS_KEY, AlertWebhook, failure_message
 from crm_assets.core.redaction import Redactor
 from crm_assets.core.runtime.worker import GONE
-from crm_assets.core.warehouse.resource import Warehouse, WarehouseUrlError, warehouse_url
+from crm_assets.core.warehouse import Warehouse, WarehouseUrlError, warehouse_url
 from crm_assets_tests.sources.nectarcrm import conftest as nectar
 
 PASSWORD = "s3cret-pw-7d1e"

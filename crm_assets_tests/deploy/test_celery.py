@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets_tests.deploy.conftest import ROOT, dagster_home, process_environment
 from crm_assets_tests.deploy.processes import process_group, tail
 

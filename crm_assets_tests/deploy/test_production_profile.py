@@ -19,7 +19,7 @@ from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatu
 from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.nectarcrm.streams import SOURCE as NECTARCRM
 from crm_assets_tests.deploy.conftest import ROOT, dagster_home, process_environment
 

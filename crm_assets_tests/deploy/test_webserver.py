@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets_tests.deploy.conftest import (
     ROOT,
     dagster_home,

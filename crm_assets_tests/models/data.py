@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.definitions import SOURCES
 from crm_assets.models import build
 from crm_assets.models.settings import ModelSettings

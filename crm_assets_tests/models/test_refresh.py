@@ -18,7 +18,7 @@ from dagster import (
 )
 
 from crm_assets.core.runtime.assets import build_source_assets
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.models import build_models, model_key
 from crm_assets.models.funnel import FUNNEL
 from crm_assets.models.odoo import PAYMENTS

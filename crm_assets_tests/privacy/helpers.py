@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm_assets.core.privacy.personal_data import digits, tax_id_class
+from crm_assets.core.privacy import digits, tax_id_class
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 TAX_ID = re.compile(r"\d{2,3}\.?\d{3}\.?\d{3}[/.-]?\d{0,4}-?\d{2}")

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance
 
-from crm_assets.core.privacy.personal_data import digits, pseudonym
+from crm_assets.core.privacy import digits, pseudonym
 from crm_assets.erasure import PiiKey, erasure_job
 from crm_assets_tests.privacy.sources import PII_KEY, SOURCES
 from crm_assets_tests.privacy.test_erasure_links import Person, traces

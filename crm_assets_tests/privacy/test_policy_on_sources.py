@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from crm_assets.core.privacy.personal_data import pseudonym
+from crm_assets.core.privacy import pseudonym
 from crm_assets_tests.harness import logged_text
 from crm_assets_tests.privacy.helpers import leaks, personal_values, text_leaks
 from crm_assets_tests.privacy.sources import PII_KEY, SOURCES

@@ -9,7 +9,7 @@ import yaml
 from dagster import Failure
 from dagster._core.snap.snap_to_yaml import default_values_yaml_from_type_snap
 
-from crm_assets.core.privacy.policy import PolicyError, read_policy_env
+from crm_assets.core.privacy import PolicyError, read_policy_env
 from crm_assets.definitions import SOURCES, build_definitions
 
 KEY = "env-pii-key-1f0e9d8c7b6a"

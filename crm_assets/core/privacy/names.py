@@ -33,7 +33,7 @@ from dagster import Failure
 from crm_assets.core.privacy.policy import Policy, PolicyError
 from crm_assets.core.spec.streams import SourceSpec, StreamSpec
 from crm_assets.core.spec.tables import child_table, stream_table
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 
 HISTORY_SUFFIX = "__history"
 _META = ("_synced_at", "_deleted")

@@ -41,6 +41,10 @@ CLASSES = (EMAIL, PHONE, CPF, CNPJ, PERSON_NAME, DOCUMENT)
 # someone empties the column instead of erasing the record.
 REFERENCE = "reference"
 MASK = "***"
+# The classes an erasure is asked for by: each value names one person.
+IDENTIFYING = (EMAIL, CPF, CNPJ)
+# A value as `pseudonym` stores it: 64 hex digits.
+HASHED = re.compile(r"[0-9a-f]{64}")
 
 _NON_DIGIT = re.compile(r"\D")
 _PHONE = re.compile(r"\+?(?:[\s().-]*\d){8,}[\s().-]*")

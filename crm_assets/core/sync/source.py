@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_assets.core.http.client import ApiClient, ClientStats
-from crm_assets.core.privacy.policy import Policy
+from crm_assets.core.privacy import Policy
 from crm_assets.core.spec.streams import StreamSpec, Window
 from crm_assets.core.sync.scheduling import Outcome, run_concurrently
 from crm_assets.core.sync.stream import SyncResult, sync_stream
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 
 
 @dataclass(frozen=True)

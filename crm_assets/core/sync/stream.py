@@ -16,15 +16,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from crm_assets.core.privacy.names import check_discovered
-from crm_assets.core.privacy.policy import Policy
-from crm_assets.core.privacy.register import Returning
+from crm_assets.core.privacy import Policy, Returning, check_discovered
 from crm_assets.core.spec.streams import ChildSpec, Record, StreamSpec, Window
 from crm_assets.core.spec.tables import child_table, stream_table
 from crm_assets.core.sync.garbage_collection import fewer_collections
 from crm_assets.core.sync.prefetch import read_ahead as reading_ahead
-from crm_assets.core.warehouse.resource import Warehouse
-from crm_assets.core.warehouse.writer import WriteStats
+from crm_assets.core.warehouse import Warehouse, WriteStats
 
 PROGRESS_EVERY_SECONDS = 10.0
 

@@ -26,7 +26,9 @@ from sqlalchemy.engine import Engine
 from crm_assets.core import schema
 from crm_assets.core.bound_resource import BoundResource, run_has_ended
 from crm_assets.core.redaction import Redactor
-from crm_assets.core.warehouse.writer import DELETED, TableWriter, Transactions, identifier
+from crm_assets.core.warehouse.columns import DELETED, identifier
+from crm_assets.core.warehouse.transactions import Transactions
+from crm_assets.core.warehouse.writer import TableWriter
 
 DEFAULT_URL = "sqlite:///data/warehouse.db"
 URL_VARIABLE = "CRM_WAREHOUSE_URL"

@@ -240,7 +240,7 @@ def test_the_demo_writes_every_kommo_table_with_values_of_every_type(monkeypatch
     monkeypatch.setenv("CRM_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
     from dagster import DagsterInstance
 
-    from crm_assets.core.warehouse.resource import Warehouse
+    from crm_assets.core.warehouse import Warehouse
     from crm_assets.definitions import build_definitions
 
     job = build_definitions().resolve_job_def("kommo_sync")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from dagster import DagsterInstance
 
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.odoo.streams import BUILT_IN
 
 

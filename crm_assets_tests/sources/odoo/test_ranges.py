@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from crm_assets.core.spec.streams import Window
-from crm_assets.core.warehouse.resource import Warehouse
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.odoo.client import FILL, pages, transport_for
 from crm_assets.sources.odoo.fields import discover
 from crm_assets_tests.harness import failure_text
