@@ -11,7 +11,7 @@ import pytest
 from werkzeug.wrappers import Response
 
 from crm_assets.core.emulation import EmulatorApp, serve
-from crm_assets.core.http.client import (
+from crm_assets.core.http import (
     ApiClient,
     ApiError,
     AuthenticationError,

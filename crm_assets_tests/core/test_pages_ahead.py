@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from crm_assets.core.http.client import ApiError
+from crm_assets.core.http import ApiError
 from crm_assets.core.sync.pagination import numbered_pages, offset_pages, pages_at
 
 ITEMS = [{"id": n} for n in range(1, 1235)]

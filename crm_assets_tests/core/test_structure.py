@@ -66,6 +66,28 @@ def test_every_part_says_what_it_offers():
             assert ast.get_docstring(ast.parse((CORE / part / "__init__.py").read_text())), part
 
 
+# Parts whose `__init__` exports what they offer. Code outside such a part imports that
+# face, never the part's modules, so the part may rearrange its modules freely.
+FACES = {"http"}
+
+
+def test_code_outside_a_part_imports_its_face():
+    wrong = []
+    for part in sorted(FACES):
+        face = f"crm_assets.core.{part}"
+        inner = {f"{face}.{p.stem}" for p in (CORE / part).glob("*.py") if p.stem != "__init__"}
+        for root in (PACKAGE, PACKAGE.parent / "crm_assets_tests", PACKAGE.parent / "benchmarks"):
+            for path in root.rglob("*.py"):
+                if _module(path).startswith(f"{face}."):
+                    continue
+                wrong.extend(
+                    f"{_module(path)} imports {imported}: import it from {face}"
+                    for imported in _imports(path)
+                    if any(imported == m or imported.startswith(f"{m}.") for m in inner)
+                )
+    assert not wrong, "\n".join(sorted(wrong))
+
+
 def test_only_one_module_imports_dagsters_private_api():
     private = {
         _module(path)

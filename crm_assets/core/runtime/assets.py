@@ -25,7 +25,7 @@ from dagster import (
     multi_asset,
 )
 
-from crm_assets.core.http.client import ApiError, ClientStats, FatalApiError, rerun_may_fix
+from crm_assets.core.http import ApiError, ClientStats, FatalApiError, rerun_may_fix
 from crm_assets.core.privacy import check_policy_names
 from crm_assets.core.runtime.resource import start_date_from_env
 from crm_assets.core.runtime.worker import WORKER_TAG, orphan_check, report_gone

@@ -20,7 +20,7 @@ from pydantic import Field, PrivateAttr
 
 from crm_assets.core.bound_resource import BoundResource, run_has_ended
 from crm_assets.core.demo import DEMO_VARIABLE, demo_host, demo_mode, is_demo_url
-from crm_assets.core.http.client import ApiClient, ClientConfig, Credential, RateLimit, RetryPolicy
+from crm_assets.core.http import ApiClient, ClientConfig, Credential, RateLimit, RetryPolicy
 from crm_assets.core.privacy import KEY_VARIABLE, Policy, PolicyError, policy_from_env
 from crm_assets.core.redaction import Redactor
 from crm_assets.core.spec.streams import StreamSpec, SyncMode

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from crm_assets.core.http.client import ApiError, MalformedResponseError
+from crm_assets.core.http import ApiError, MalformedResponseError
 
 K = TypeVar("K", bound=Hashable)
 

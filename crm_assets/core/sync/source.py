@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crm_assets.core.http.client import ApiClient, ClientStats
+from crm_assets.core.http import ApiClient, ClientStats
 from crm_assets.core.privacy import Policy
 from crm_assets.core.spec.streams import StreamSpec, Window
 from crm_assets.core.sync.scheduling import Outcome, run_concurrently

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from crm_assets.core.http.client import ApiClient, MalformedResponseError
+from crm_assets.core.http import ApiClient, MalformedResponseError
 from crm_assets.core.spec.streams import Fetch, Record, Window
 from crm_assets.core.sync.pagination import cursor_pages
 from crm_assets.sources.kommo import fields

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import requests
 from pydantic import Field
 
-from crm_assets.core.http.client import ApiError, AuthenticationError, ClientConfig, Credential
+from crm_assets.core.http import ApiError, AuthenticationError, ClientConfig, Credential
 from crm_assets.core.redaction import Redactor
 from crm_assets.core.runtime.resource import SourceResource
 

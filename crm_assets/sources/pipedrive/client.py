@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import chain
 from typing import Any
 
-from crm_assets.core.http.client import ApiClient, BodyCheck
+from crm_assets.core.http import ApiClient, BodyCheck
 from crm_assets.core.spec.streams import Fetch, Record, Window
 from crm_assets.core.sync.pagination import cursor_pages, offset_pages
 from crm_assets.sources.pipedrive import fields

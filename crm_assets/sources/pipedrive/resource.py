@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import requests
 from pydantic import Field
 
-from crm_assets.core.http.client import (
+from crm_assets.core.http import (
     ApiError,
     AuthenticationError,
     ClientConfig,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crm_assets.core import schema
-from crm_assets.core.http.client import ApiClient, AuthenticationError, Credential
+from crm_assets.core.http import ApiClient, AuthenticationError, Credential
 from crm_assets.core.runtime.assets import FULL_SYNC_TAG
 from crm_assets.sources.nectarcrm.streams import STREAMS
 from crm_assets_tests.harness import failure_text, logged_text

@@ -14,7 +14,7 @@ import requests
 from dagster import asset, materialize
 
 from crm_assets.core import schema
-from crm_assets.core.http.client import ApiClient, Credential
+from crm_assets.core.http import ApiClient, Credential
 from crm_assets.core.runtime.assets import FULL_SYNC_TAG
 from crm_assets.sources.pipedrive.streams import STREAMS
 from crm_assets_tests.harness import failure_text, logged_text
