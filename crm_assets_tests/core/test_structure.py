@@ -113,3 +113,17 @@ def test_no_module_outside_the_emulators_is_long():
         and (lines := len(path.read_text().splitlines())) > MOST_LINES
     }
     assert not long, f"modules over {MOST_LINES} lines: {long}"
+
+
+# Every source's face: its settings, the vendor's protocol, its stream specs, its
+# emulator; declared columns and custom-field logic where it has them.
+FACE = {"__init__.py", "resource.py", "client.py", "streams.py", "emulator"}
+OPTIONAL = {"columns.py", "fields.py"}
+
+
+def test_every_source_has_the_same_face():
+    sources = [p for p in (PACKAGE / "sources").iterdir() if p.is_dir() and p.name[0] != "_"]
+    assert len(sources) == 4
+    for source in sources:
+        names = {p.name for p in source.iterdir() if p.name != "__pycache__"}
+        assert FACE <= names <= FACE | OPTIONAL, f"{source.name}: {sorted(names)}"
