@@ -25,7 +25,8 @@ def test_the_client_never_exceeds_7_requests_per_second(make_kommo, sqlite_wareh
     served = [r.status for r in kommo.emulator.requests]
     assert len(served) > 3 * 7  # long enough for the budget to bind, across every stream
     assert 429 not in served
-    assert kommo.emulator.peak_rate() == 7
+    # Up to the budget, never over it; on a busy machine the client may not reach it.
+    assert 4 < kommo.emulator.peak_rate() <= 7
 
 
 def test_a_429_is_retried_with_backoff(kommo, sqlite_warehouse):
