@@ -103,3 +103,22 @@ def sqlite_warehouse(tmp_path) -> Iterator[Warehouse]:
 def warehouse(request: pytest.FixtureRequest) -> Warehouse:
     """The same test on both warehouses."""
     return request.getfixturevalue(f"{request.param}_warehouse")
+
+
+# Tests that wait on whole Dagster runs in subprocesses, a webserver or a Celery worker
+# take tens of seconds each. Started first, they overlap the many short tests on the
+# other workers instead of finishing the suite alone.
+LONG_FIRST = (
+    "test_demo.py",
+    "deploy/",
+    "test_run_control.py",
+    "test_automation.py",
+    "test_definitions.py",
+    "test_erasure_links.py",
+    "test_warehouse_url.py",
+    "test_faults.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not any(part in item.nodeid for part in LONG_FIRST))
