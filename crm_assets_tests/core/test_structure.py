@@ -4,11 +4,14 @@ one module pinned to the releases it was checked with, and modules stay small.""
 from __future__ import annotations
 
 import ast
+import inspect
 from pathlib import Path
 
 import dagster
 
 from crm_assets.core import dagster_private
+from crm_assets.core.http import ApiClient
+from crm_assets.core.spec.streams import Client
 
 PACKAGE = Path(__file__).resolve().parents[2] / "crm_assets"
 CORE = PACKAGE / "core"
@@ -127,3 +130,13 @@ def test_every_source_has_the_same_face():
     for source in sources:
         names = {p.name for p in source.iterdir() if p.name != "__pycache__"}
         assert FACE <= names <= FACE | OPTIONAL, f"{source.name}: {sorted(names)}"
+
+
+def test_the_http_client_is_what_stream_reads_are_typed_to_receive():
+    for name, member in vars(Client).items():
+        if callable(member) and not name.startswith("_"):
+            wanted = list(inspect.signature(member).parameters)
+            assert list(inspect.signature(getattr(ApiClient, name)).parameters) == wanted, name
+    # The attributes are set in ApiClient.__init__: its source names them.
+    init = inspect.getsource(ApiClient.__init__)
+    assert all(f"self.{attribute}" in init for attribute in Client.__annotations__)

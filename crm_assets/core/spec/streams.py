@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 Record = dict[str, Any]
 
@@ -34,10 +34,38 @@ class Window:
         return self.start is None
 
 
-Fetch = Callable[[Any, Window], Iterator[list[Record]]]
+class Client(Protocol):
+    """What a stream's reads are given: the source's client (`core.http.ApiClient`),
+    as far as the reads use it. Named here so specs say what they call, without the
+    spec part depending on the HTTP part."""
+
+    config: Any
+    # What a source learns once per run and its streams share (a login, a version).
+    shared: dict[str, Any]
+
+    def get_json(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        transient: Callable[[Any], str | None] | None = None,
+    ) -> Any: ...
+
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        transient: Callable[[Any], str | None] | None = None,
+    ) -> Any: ...
+
+
+Fetch = Callable[[Client, Window], Iterator[list[Record]]]
 """(client, window) -> pages of raw records, in the order the API serves them."""
 
-ListKeys = Callable[[Any], Iterator[list[Record]]]
+ListKeys = Callable[[Client], Iterator[list[Record]]]
 """(client) -> pages of records holding (at least) the primary key of every record the
 source still has: cheap reads for sources whose deletes leave no trace."""
 
@@ -127,7 +155,7 @@ class StreamSpec:
     # A stream whose shape the source describes only at run time: called once per run
     # with the client, it returns the spec to sync (discovered columns, descriptions,
     # fetch and flatten). Discovered on every run, so a field added later is a column.
-    resolve: Callable[[Any], StreamSpec] | None = None
+    resolve: Callable[[Client], StreamSpec] | None = None
     # For sources that delete without a trace: after a windowed read, every live row
     # whose key this no longer lists is marked `_deleted` (a full read does that anyway).
     reconcile: ListKeys | None = None
