@@ -1,7 +1,8 @@
-"""Run one stream into the warehouse, page by page.
+"""Run one stream into the warehouse, page by page: fetch, then write to its target.
 
-Each page is flattened and upserted in turn while the next pages are fetched in a
-thread of their own (at most `read_ahead` pages ahead), so memory stays flat, the
+Each page is handed to the stream's `StreamTarget` (flattening, privacy, the
+writers, child tables, history) in turn while the next pages are fetched in a thread
+of their own (at most `read_ahead` pages ahead), so memory stays flat, the
 network and the database wait at the same time, and a failure keeps every page
 already written (re-running resumes). A full read ends by flagging rows the source
 no longer has.
@@ -16,11 +17,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from crm_assets.core.privacy import Policy, Returning, check_discovered
-from crm_assets.core.spec.streams import ChildSpec, Record, StreamSpec, Window
-from crm_assets.core.spec.tables import child_table, stream_table
+from crm_assets.core.privacy import Policy, check_discovered
+from crm_assets.core.spec.streams import StreamSpec, Window
+from crm_assets.core.spec.tables import stream_table
 from crm_assets.core.sync.garbage_collection import fewer_collections
 from crm_assets.core.sync.prefetch import read_ahead as reading_ahead
+from crm_assets.core.sync.target import StreamTarget
 from crm_assets.core.warehouse import Warehouse, WriteStats
 
 PROGRESS_EVERY_SECONDS = 10.0
@@ -76,49 +78,27 @@ def sync_stream(
     before it is written.
     """
     table = stream_table(prefix, stream)
+    privacy = privacy or Policy({})
     if stream.resolve is not None:
         stream = stream.resolve(client)
-        check_discovered(privacy or Policy({}), stream, table, warehouse)
+        check_discovered(privacy, stream, table, warehouse)
     reconcile = stream.reconcile if not window.is_full else None
+    flag_unseen = window.is_full or reconcile is not None
     result = SyncResult(table=table, window=window, descriptions=dict(stream.column_descriptions))
-    privacy = privacy or Policy({})
-    guard = privacy.guard(table, stream.personal, stream.personal_rows, stream.primary_key)
-    child_tables = {c.name: child_table(prefix, stream, c) for c in stream.children}
-    guards = {
-        c.name: privacy.guard(child_tables[c.name], c.personal, c.personal_rows, (*c.scope, *c.key))
-        for c in stream.children
-    }
-    result.descriptions.update(guard.notes())
-    returning = Returning.load(warehouse.engine)
-    parent_columns = [f"_parent_{k}" for k in stream.primary_key]
-    progress = _Progress(log, f"{table}", client)
+    progress = _Progress(log, table, client)
     with ExitStack() as stack:
         stack.enter_context(fewer_collections())
-        # Every table of the stream on one connection, so a page commits once.
-        transactions = stack.enter_context(warehouse.transactions())
-        writer = stack.enter_context(
-            warehouse.writer(
-                table,
-                stream.primary_key,
-                column_types=guard.column_types(stream.columns),
-                track_seen=window.is_full or reconcile is not None,
+        target = stack.enter_context(
+            StreamTarget.open(
+                warehouse,
+                stream,
+                prefix=prefix,
+                privacy=privacy,
                 history_days=history_days,
-                transactions=transactions,
+                tracks_seen=flag_unseen,
             )
         )
-        children = {
-            child.name: stack.enter_context(
-                warehouse.writer(
-                    child_tables[child.name],
-                    # The parent's id leads: the writer looks rows up by the first column.
-                    [*parent_columns, *child.scope, *(child.key or ("_index",))],
-                    column_types=guards[child.name].column_types(child.columns),
-                    history_days=history_days,
-                    transactions=transactions,
-                )
-            )
-            for child in stream.children
-        }
+        result.descriptions.update(target.descriptions)
         pages = stack.enter_context(
             reading_ahead(stream.fetch(client, window), read_ahead, name=table)
         )
@@ -126,38 +106,20 @@ def sync_stream(
             if before_page is not None:
                 before_page()
             started = time.monotonic()
-            flat = [stream.flatten(record) for record in page]
-            protected = guard.rows(flat)
-            # A page is one transaction, parent and child rows alike: a run stopped
-            # anywhere keeps whole pages only, and the server sees one commit a page.
-            with warehouse.writing(), transactions.held():
-                written = writer.write(protected)
-                new_parents = not (written.updated or written.unchanged)
-                result.returned += returning.count(guard, protected)
-                for child in stream.children:
-                    parents, rows = _child_rows(child, page, flat, stream.primary_key)
-                    rows = guards[child.name].rows(rows)
-                    children[child.name].replace_children(
-                        [*parent_columns, *child.scope], parents, rows, new_parents=new_parents
-                    )
-                    result.returned += returning.count(guards[child.name], rows)
+            target.write(page)
             result.writing_seconds += time.monotonic() - started
             result.pages += 1
             result.records += len(page)
-            progress.page(result, writer.stats)
+            progress.page(result, target.stats)
             if after_page is not None:
                 after_page()
         result.waiting_seconds = pages.waits.seconds
         if reconcile is not None:
             for keys in reconcile(client):
-                with warehouse.writing():
-                    writer.see(keys)
-        with warehouse.writing(), transactions.held():
-            if window.is_full or reconcile is not None:
-                writer.mark_unseen_deleted()
-            pruned = {each.name: each.prune_history() for each in (writer, *children.values())}
-        result.stats = writer.stats
-        result.children = {name: w.stats for name, w in children.items()}
+                target.see(keys)
+        pruned = target.finish(flag_unseen=flag_unseen)
+        result.stats, result.children = target.stats, target.child_stats
+        result.returned = target.returned
     progress.done(result)
     if not history_days:
         for name, count in pruned.items():
@@ -173,24 +135,6 @@ def sync_stream(
             "at the source, then run erase_data_subject again."
         )
     return result
-
-
-def _child_rows(
-    child: ChildSpec, raw: list[Record], flat: list[Record], key: tuple[str, ...]
-) -> tuple[list[tuple], list[Record]]:
-    parents, rows = [], []
-    scope = tuple(child.scope.values())
-    for record, flattened in zip(raw, flat, strict=True):
-        parent = tuple(flattened[k] for k in key)
-        parents.append(parent + scope)
-        for index, item in enumerate(child.extract(record)):
-            row = dict(child.scope)
-            row.update({f"_parent_{k}": v for k, v in zip(key, parent, strict=True)})
-            if not child.key:
-                row["_index"] = index
-            row.update(item)
-            rows.append(row)
-    return parents, rows
 
 
 class _Progress:
