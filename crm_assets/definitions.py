@@ -20,7 +20,6 @@ from crm_assets.automation import (
 )
 from crm_assets.core.runtime.assets import WAREHOUSE_KEY, build_source_assets
 from crm_assets.core.runtime.executor import executor_from_env
-from crm_assets.core.spec.tables import source_tables
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.erasure import PII_KEY, PiiKey, erasure_job
 from crm_assets.models import GROUP as MODELS_GROUP
@@ -41,7 +40,7 @@ def build_definitions() -> Definitions:
     resources = {s.resource_key: s.resource.from_env(s.streams) for s in SOURCES}
     prefixes = [(s, resources[s.resource_key].table_prefix) for s in SOURCES]
     erasure = erasure_job(prefixes)
-    tables = {s.name: source_tables(s, resources[s.resource_key].table_prefix) for s in SOURCES}
+    tables = catalog(prefixes)
     # CRM_PII_POLICY is every source's policy: each may meet the others' tables in it.
     raw = [
         build_source_assets(
@@ -49,12 +48,9 @@ def build_definitions() -> Definitions:
         )
         for source in SOURCES
     ]
-    models, checks = build_models(
-        (key for assets in raw for key in assets.keys), tables=catalog(prefixes)
-    )
+    models = build_models((key for assets in raw for key in assets.keys), tables=tables)
     return Definitions(
         assets=raw + models,
-        asset_checks=checks,
         jobs=[
             *jobs.values(),
             *(full_sync_job(s) for s in SOURCES),

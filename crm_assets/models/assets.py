@@ -49,23 +49,19 @@ def model_key(model: Model) -> AssetKey:
     return AssetKey([GROUP, model.name])
 
 
-def build_models(
-    raw_keys: Iterable[AssetKey], tables: build.Catalog
-) -> tuple[list[AssetsDefinition], list]:
-    """Every model's asset; `raw_keys` are the raw assets defined here and `tables`
-    names their tables (`build.catalog`).
+def build_models(raw_keys: Iterable[AssetKey], tables: build.Catalog) -> list[AssetsDefinition]:
+    """Every model's asset, its checks its own (`check_specs`); `raw_keys` are the raw
+    assets defined here and `tables` names their tables (`build.catalog`).
 
     A model depends only on raw assets that exist, so a source not yet registered
-    adds no dangling box to the graph; its model part stays empty until it is. The
-    checks are the assets' own (`check_specs`), so the second list is empty; it stays
-    for callers that pass checks to `Definitions`.
+    adds no dangling box to the graph; its model part stays empty until it is.
     """
     defined = set(raw_keys)
     assets = []
     for model in MODELS:
         deps = [AssetKey(list(k)) for k in model.reads if AssetKey(list(k)) in defined]
         assets.append(_asset(model, deps, tables))
-    return assets, []
+    return assets
 
 
 def _asset(model: Model, deps: list[AssetKey], tables: build.Catalog) -> AssetsDefinition:
@@ -89,23 +85,18 @@ def _asset(model: Model, deps: list[AssetKey], tables: build.Catalog) -> AssetsD
         settings: ModelSettings = getattr(context.resources, SETTINGS_KEY)
         snapshot_date = datetime.now(UTC).date().isoformat()
         with _refused(model):
-            plan = build.plan(model, warehouse, tables, settings)
-            staged = build.stage(model, warehouse, plan, snapshot_date)
-            verdicts = build.check(model, warehouse, plan, snapshot_date)
-        results = [_result(v) for v in verdicts]
-        blocked = [v for v in verdicts if v.blocks]
-        if blocked:
+            built = build.rebuild(model, warehouse, snapshot_date, tables=tables, settings=settings)
+        results = [_result(v) for v in built.verdicts]
+        if built.blocked:
             yield from results
             raise Failure(
-                description=_rejection(model, blocked, staged),
-                metadata={"failed_checks": ", ".join(v.check.name for v in blocked)},
+                description=_rejection(model, built.blocked),
+                metadata={"failed_checks": ", ".join(v.check.name for v in built.blocked)},
             )
-        with _refused(model):
-            build.publish(model, warehouse)
-        for skipped in plan.skipped:
+        for skipped in built.plan.skipped:
             context.log.info(f"{model.name}: {skipped}; that part contributes no rows")
-        yield MaterializeResult(metadata=_metadata(model, warehouse, plan, snapshot_date),
-                                check_results=results)  # fmt: skip
+        metadata = _metadata(model, warehouse, built.plan, snapshot_date)
+        yield MaterializeResult(metadata=metadata, check_results=results)
 
     return _model
 
@@ -123,7 +114,7 @@ def _result(verdict: build.Verdict) -> AssetCheckResult:
     )
 
 
-def _rejection(model: Model, blocked: list[build.Verdict], staged: str) -> str:
+def _rejection(model: Model, blocked: list[build.Verdict]) -> str:
     """One sentence first: which checks failed, and that nothing was published."""
     names = ", ".join(f"{v.check.name} ({v.count} rows)" for v in blocked)
     detail = "\n".join(
@@ -133,7 +124,7 @@ def _rejection(model: Model, blocked: list[build.Verdict], staged: str) -> str:
     )
     return (
         f"{model.name} was not published: its blocking checks {names} failed, so the table "
-        f"keeps its previous rows. The rejected build is in table {staged} for inspection.\n"
+        f"keeps its previous rows. The rejected build is in table {model.name}{build.STAGING_SUFFIX} for inspection.\n"
         f"{detail}"
     )
 

@@ -123,8 +123,8 @@ def plan(
     return Plan(sources, skipped, settings or ModelSettings())
 
 
-def stage(model: Model, warehouse: Warehouse, built: Plan, snapshot_date: str) -> str:
-    """Build the model's rows into its staging table; returns that table's name."""
+def stage(model: Model, warehouse: Warehouse, built: Plan, snapshot_date: str) -> None:
+    """Build the model's rows into its staging table, `<name>__staging`."""
     engine = warehouse.engine
     staging = _table(model, model.name + STAGING_SUFFIX)
     with engine.begin() as connection:
@@ -140,7 +140,6 @@ def stage(model: Model, warehouse: Warehouse, built: Plan, snapshot_date: str) -
                 names, sa.text(select).columns(*[sa.column(n) for n in names])
             )
             connection.execute(statement, {"snapshot_date": snapshot_date, **built.parameters})
-    return staging.name
 
 
 def check(model: Model, warehouse: Warehouse, built: Plan, snapshot_date: str) -> list[Verdict]:

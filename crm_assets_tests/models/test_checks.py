@@ -131,7 +131,7 @@ def test_a_policy_before_its_quotation_fails_even_in_a_fresh_build(odoo):
 
 
 def run_funnel(warehouse, instance):
-    assets, _ = build_models([], tables=data.CATALOG)
+    assets = build_models([], tables=data.CATALOG)
     return materialize(
         assets,
         selection="key:models/crm_pipeline_stage_funnel",
@@ -159,7 +159,7 @@ def test_checks_run_with_the_model_and_report_their_findings(crms):
 @pytest.mark.parametrize("warehouse", ["sqlite", "postgres"], indirect=True)
 def test_a_failed_blocking_check_leaves_the_published_table_as_it_was(warehouse):
     data.odoo(warehouse)
-    assets, _ = build_models([], tables=data.CATALOG)
+    assets = build_models([], tables=data.CATALOG)
     run = dict(selection="key:models/odoo_insurance_quotation_analysis",
                resources={"warehouse": warehouse, "model_settings": SETTINGS},
                raise_on_error=False)  # fmt: skip

@@ -33,7 +33,7 @@ def model_resources(warehouse) -> dict:
 
 def test_a_materialization_reports_rows_schema_and_preview(sqlite_warehouse):
     data.pipedrive(sqlite_warehouse, history=True)
-    assets, _ = build_models([], tables=data.CATALOG)
+    assets = build_models([], tables=data.CATALOG)
     with DagsterInstance.ephemeral() as instance:
         materialize(assets, selection="key:models/crm_pipeline_stage_funnel",
                     resources=model_resources(sqlite_warehouse), instance=instance)  # fmt: skip
@@ -59,7 +59,7 @@ def test_a_materialization_reports_rows_schema_and_preview(sqlite_warehouse):
 
 def test_models_depend_on_the_raw_assets_they_read():
     raw = build_source_assets(PIPEDRIVE)
-    assets, _ = build_models(raw.keys, tables=data.CATALOG)
+    assets = build_models(raw.keys, tables=data.CATALOG)
     deps = {a.key: set(a.dependency_keys) for a in assets}
     assert deps[model_key(FUNNEL)] == {
         AssetKey(["pipedrive", s]) for s in ("pipelines", "stages", "deals", "deals_flow")
@@ -71,9 +71,9 @@ def test_models_depend_on_the_raw_assets_they_read():
 def test_an_upstream_materialization_triggers_the_models_that_read_it(sqlite_warehouse):
     data.pipedrive(sqlite_warehouse, history=False)
     raw = build_source_assets(PIPEDRIVE)
-    assets, checks = build_models(raw.keys, tables=data.CATALOG)
+    assets = build_models(raw.keys, tables=data.CATALOG)
     resources = {**model_resources(sqlite_warehouse), PIPEDRIVE.resource_key: PIPEDRIVE.resource()}
-    defs = Definitions(assets=[raw, *assets], asset_checks=checks, resources=resources)
+    defs = Definitions(assets=[raw, *assets], resources=resources)
     with instance_for_test() as instance:
         first = evaluate_automation_conditions(defs=defs, instance=instance)
         assert first.total_requested == 0  # the first evaluation only takes stock
@@ -88,7 +88,7 @@ def test_an_upstream_materialization_triggers_the_models_that_read_it(sqlite_war
 
         requested = [k for k in defs.resolve_all_asset_keys() if second.get_num_requested(k)]
         assert requested == [model_key(FUNNEL)]
-        result = materialize([raw, *assets, *checks], selection=requested, instance=instance,
+        result = materialize([raw, *assets], selection=requested, instance=instance,
                              resources=resources)  # fmt: skip
         assert result.success
         assert len(sqlite_warehouse.rows(FUNNEL.name)) == 6
@@ -124,7 +124,7 @@ def test_models_refresh_job_from_the_command_line_in_demo_mode(tmp_path):
 @pytest.mark.parametrize("warehouse", ["postgres"], indirect=True)
 def test_a_rebuild_that_fails_keeps_the_previous_rows_and_says_why(warehouse):
     data.pipedrive(warehouse, history=False)
-    assets, _ = build_models([], tables=data.CATALOG)
+    assets = build_models([], tables=data.CATALOG)
     with DagsterInstance.ephemeral() as instance:
         run = dict(selection="key:models/crm_pipeline_stage_funnel", instance=instance,
                    resources=model_resources(warehouse), raise_on_error=False)  # fmt: skip
