@@ -7,6 +7,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from dagster import DagsterInstance
+
+from crm_assets.erasure import PiiKey, erasure_job
 from crm_assets.sources.kommo.emulator import KommoEmulator
 from crm_assets.sources.kommo.streams import SOURCE as KOMMO
 from crm_assets.sources.nectarcrm.emulator import NectarCrmEmulator
@@ -74,3 +77,15 @@ SOURCES = {
     # Partners are a model users add (ODOO_MODELS); the tests add it too.
     "odoo": Source("odoo", odoo_source(["res.partner"]), _odoo, odoo.settings, {}),
 }
+
+
+def run_erasure(warehouse: Any, instance: DagsterInstance, config: dict) -> tuple[Any, str]:
+    """`erase_data_subject` over every source's tables: (its result, its log as text)."""
+    job = erasure_job([(source.spec, f"{name}_") for name, source in SOURCES.items()])
+    result = job.execute_in_process(
+        run_config={"ops": {"erase_subject": {"config": config}}},
+        resources={"warehouse": warehouse, "pii_key": PiiKey(key=PII_KEY)},
+        instance=instance,
+        raise_on_error=False,
+    )
+    return result, "\n".join(str(r) for r in instance.all_logs(result.run_id))

@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from dagster import DagsterInstance
 
 from crm_assets.core.privacy import pseudonym
-from crm_assets.erasure import PiiKey, erasure_job
-from crm_assets_tests.privacy.sources import PII_KEY, SOURCES
+from crm_assets_tests.privacy.sources import PII_KEY, SOURCES, run_erasure
 
 HASH_ALL = {"hash": ["email", "phone", "cpf", "cnpj", "document"]}
 EMAIL = "Ana.Titular@Exemplo.com.br"
@@ -54,15 +53,7 @@ def _removed(before, after, changed: dict[str, int] | None = None) -> dict[str, 
 
 
 def _erase(warehouse, instance, **config):
-    job = erasure_job([(source.spec, f"{name}_") for name, source in SOURCES.items()])
-    result = job.execute_in_process(
-        run_config={"ops": {"erase_subject": {"config": config}}},
-        resources={"warehouse": warehouse, "pii_key": PiiKey(key=PII_KEY)},
-        instance=instance,
-        raise_on_error=False,
-    )
-    logs = "\n".join(str(r) for r in instance.all_logs(result.run_id))
-    return result, logs
+    return run_erasure(warehouse, instance, config)
 
 
 def _dicts(warehouse, snapshot, table: str) -> list[dict]:

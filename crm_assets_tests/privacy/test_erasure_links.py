@@ -21,8 +21,7 @@ from dagster import DagsterInstance
 
 from crm_assets.core.privacy import digits, pseudonym
 from crm_assets.core.spec.tables import source_tables
-from crm_assets.erasure import PiiKey, erasure_job
-from crm_assets_tests.privacy.sources import PII_KEY, SOURCES
+from crm_assets_tests.privacy.sources import PII_KEY, SOURCES, run_erasure
 
 REGISTER = "crm_erasure_log"
 # After the anchor day's syncs: a second sync sees these records changed.
@@ -78,15 +77,8 @@ def traces(engine: sa.Engine, person: Person) -> dict[str, set[str]]:
 
 def erase(warehouse, **config) -> str:
     """Run `erase_data_subject` over every source's tables; returns its log."""
-    job = erasure_job([(source.spec, f"{name}_") for name, source in SOURCES.items()])
     with DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            run_config={"ops": {"erase_subject": {"config": config}}},
-            resources={"warehouse": warehouse, "pii_key": PiiKey(key=PII_KEY)},
-            instance=instance,
-            raise_on_error=False,
-        )
-        logs = "\n".join(str(r) for r in instance.all_logs(result.run_id))
+        result, logs = run_erasure(warehouse, instance, config)
     assert result.success, logs
     return logs
 

@@ -16,8 +16,7 @@ import sqlalchemy as sa
 from dagster import DagsterInstance
 
 from crm_assets.core.privacy import digits, pseudonym
-from crm_assets.erasure import PiiKey, erasure_job
-from crm_assets_tests.privacy.sources import PII_KEY, SOURCES
+from crm_assets_tests.privacy.sources import PII_KEY, SOURCES, run_erasure
 from crm_assets_tests.privacy.test_erasure_links import Person, traces
 
 EMAIL = "Bea.Reservada@Exemplo.com.br"
@@ -35,16 +34,9 @@ def _sync(warehouse, privacy) -> None:
 
 def _erase(warehouse, config: dict) -> tuple[bool, str, str]:
     """Run the job; (success, its stored run config as text, its event log as text)."""
-    job = erasure_job([(source.spec, f"{name}_") for name, source in SOURCES.items()])
     with DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            run_config={"ops": {"erase_subject": {"config": config}}},
-            resources={"warehouse": warehouse, "pii_key": PiiKey(key=PII_KEY)},
-            instance=instance,
-            raise_on_error=False,
-        )
+        result, logs = run_erasure(warehouse, instance, config)
         stored = instance.get_run_by_id(result.run_id)
-        logs = "\n".join(str(r) for r in instance.all_logs(result.run_id))
         return result.success, str(stored.run_config) + str(stored.tags), logs
 
 
