@@ -73,6 +73,20 @@ def same_currency(policy: str, quotation: str) -> str:
     )
 
 
+def account_currency(part: dict[str, Any]) -> str:
+    """The currency of every deal of a source with one currency per account (Kommo):
+    its synced account's, else the models' setting for the source. The funnel and its
+    check both state it, so both take it from here."""
+    setting = f"CAST(:currency_{part['source']} AS TEXT)"
+    if not part["has"].get("account"):
+        return setting
+    account = part["tables"]["account"]  # quoted for the dialect by build.Plan
+    return (
+        f"COALESCE((SELECT MIN(a.currency) FROM {account} AS a WHERE a._deleted = FALSE), "  # noqa: S608
+        f"{setting})"
+    )
+
+
 # Words the models' SQL shares: what a deal that cannot be placed is filed under, and
 # the states Odoo spells a cancellation or a closed quotation with.
 UNKNOWN_STAGE = "(stage unknown)"
@@ -89,6 +103,7 @@ def render(name: str, dialect: str, **variables: Any) -> str:
         "stage_order": stage_order,
         "same": same,
         "same_currency": same_currency,
+        "account_currency": account_currency,
         "UNKNOWN_STAGE": UNKNOWN_STAGE,
         "CANCELLED": CANCELLED,
         "CLOSED_QUOTATION": CLOSED_QUOTATION,

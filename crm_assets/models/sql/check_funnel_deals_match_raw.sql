@@ -39,14 +39,7 @@ FROM (
     {%- elif part.source == "kommo" %}
     SELECT
         'kommo', l.pipeline_id,
-        {%- if part.has.account %}
-        COALESCE(
-            (SELECT MIN(a.currency) FROM {{ t.account }} AS a WHERE a._deleted = FALSE),
-            CAST(:currency_kommo AS TEXT)
-        ),
-        {%- else %}
-        CAST(:currency_kommo AS TEXT),
-        {%- endif %}
+        {{ account_currency(part) }},
         -SUM(CASE WHEN l.status_id IN (142, 143) THEN 0 ELSE 1 END),
         -SUM(CASE WHEN l.status_id = 142 THEN 1 ELSE 0 END),
         -SUM(CASE WHEN l.status_id = 143 THEN 1 ELSE 0 END),

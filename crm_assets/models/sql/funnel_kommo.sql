@@ -76,14 +76,7 @@ deals AS (
         st.stage_id,
         CASE l.status_id WHEN 142 THEN 'won' WHEN 143 THEN 'lost' ELSE 'open' END AS outcome,
         l.price AS value,
-        {%- if part.has.account %}
-        COALESCE(
-            (SELECT MIN(a.currency) FROM {{ t.account }} AS a WHERE a._deleted = FALSE),
-            CAST(:currency_kommo AS TEXT)
-        ) AS currency,
-        {%- else %}
-        CAST(:currency_kommo AS TEXT) AS currency,
-        {%- endif %}
+        {{ account_currency(part) }} AS currency,
         l.created_at AS added_at
     FROM leads AS l
     {%- if history %}
