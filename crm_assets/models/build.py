@@ -102,10 +102,10 @@ def plan(
             name: not _missing(inspector, named, {name: cols})
             for name, cols in part.optional.items()
         }
-        columns = {
-            name: [c for c in cols if c in _present(inspector, named[name])]
-            for name, cols in part.optional_columns.items()
-        }
+        columns = {}
+        for name, cols in part.optional_columns.items():
+            present = _present(inspector, named[name])
+            columns[name] = [c for c in cols if c in present]
         used = {
             *part.tables,
             *(part.history if history else ()),
