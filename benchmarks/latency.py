@@ -37,6 +37,7 @@ from dagster import DagsterInstance, materialize
 
 from crm_assets.core.emulation import serve
 from crm_assets.core.runtime.assets import FULL_SYNC_TAG, build_source_assets
+from crm_assets.core.runtime.connection import Connection
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.pipedrive.emulator import PipedriveEmulator
 from crm_assets.sources.pipedrive.resource import PipedriveResource
@@ -202,7 +203,7 @@ def main() -> None:
             api_token=TOKEN, base_url=url, requests_per_window=args.budget,
             start_date=today.replace(day=1).isoformat(), **tuning,
         )  # fmt: skip
-        assets = build_source_assets(SOURCE)
+        assets = build_source_assets(Connection.of(SOURCE))
         print(
             f"Pipedrive emulator: {args.latency * 1000:.0f} ms per request, {args.budget} "
             f"requests per 2 s; {', '.join(f'{SIZES_IN_USE[s]} {s}' for s in STREAMS)}; "

@@ -1,5 +1,19 @@
-"""crm_assets: CRM and ERP data replicated into your own warehouse, as Dagster assets."""
+"""crm_assets: CRM and ERP data replicated into your own warehouse, as Dagster assets.
 
-from crm_assets.definitions import defs
+The component types come first: the connections in `defs/` name them
+(`type: crm_assets.PipedriveConnection`) while `defs` is being built.
+"""
 
-__all__ = ["defs"]
+from crm_assets.definitions import defs  # noqa: E402, I001
+from crm_assets.sources.kommo.connection import KommoConnection
+from crm_assets.sources.nectarcrm.connection import NectarCrmConnection
+from crm_assets.sources.odoo.connection import OdooConnection
+from crm_assets.sources.pipedrive.connection import PipedriveConnection
+
+__all__ = [
+    "KommoConnection",
+    "NectarCrmConnection",
+    "OdooConnection",
+    "PipedriveConnection",
+    "defs",
+]

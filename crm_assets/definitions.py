@@ -1,24 +1,32 @@
-"""The code location: every source's assets, jobs, schedules and sensors, and the warehouse.
+"""The code location: every connection in `defs/`, and what spans them.
 
-Adding a source is one line in SOURCES: its spec names its resource, which every
-source builds the same way from the environment.
+Each folder of `crm_assets/defs/` declares one connection, whose component builds its
+assets, jobs, schedules and resource (`core.runtime.component`). What spans the
+connections is built here from all of them: the models, `all_sources_sync`, the
+erasure job, the failure alert, and the shared resources.
 """
 
 from __future__ import annotations
 
-from dagster import Definitions
+import warnings
+from pathlib import Path
+from types import ModuleType
 
+from dagster import BetaWarning, ComponentTree, Definitions, PreviewWarning, definitions
+
+# Imported before `defs` is bound, so the package's attribute `defs` ends as the
+# definitions, not as this subpackage (Python binds a subpackage on first import).
+import crm_assets.defs as connection_folders
 from crm_assets.alerts import ALERTS_KEY, AlertWebhook, failure_alert_sensor
 from crm_assets.automation import (
     all_sources_job,
     all_sources_launcher,
-    full_sync_job,
     models_automation_sensor,
     models_job,
-    source_job,
-    source_schedules,
 )
-from crm_assets.core.runtime.assets import WAREHOUSE_KEY, build_source_assets
+from crm_assets.core.runtime.assets import WAREHOUSE_KEY
+from crm_assets.core.runtime.component import ConnectionComponent, refuse_clashes
+from crm_assets.core.runtime.connection import Connection
 from crm_assets.core.runtime.executor import executor_from_env
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.erasure import PII_KEY, PiiKey, erasure_job
@@ -31,48 +39,65 @@ from crm_assets.sources.nectarcrm.streams import SOURCE as NECTARCRM
 from crm_assets.sources.odoo.streams import SOURCE as ODOO
 from crm_assets.sources.pipedrive.streams import SOURCE as PIPEDRIVE
 
+# The sources this code location has connection types for.
 SOURCES = [NECTARCRM, PIPEDRIVE, KOMMO, ODOO]
 
 
-def build_definitions() -> Definitions:
-    jobs = {source.name: source_job(source) for source in SOURCES}
-    launcher = all_sources_job(SOURCES)
-    resources = {s.resource_key: s.resource.from_env(s.streams) for s in SOURCES}
-    prefixes = [(s, resources[s.resource_key].table_prefix) for s in SOURCES]
-    erasure = erasure_job(prefixes)
-    tables = catalog(prefixes)
-    # CRM_PII_POLICY is every source's policy: each may meet the others' tables in it.
-    raw = [
-        build_source_assets(
-            source, {t for name, own in tables.items() if name != source.name for t in own.values()}
-        )
-        for source in SOURCES
+def component_tree(defs_module: ModuleType = connection_folders) -> ComponentTree:
+    """The connections declared under `defs_module`, one folder each."""
+    depth = len(defs_module.__name__.split("."))
+    root = Path(defs_module.__file__ or "").resolve().parents[depth]
+    return ComponentTree.from_module(defs_module, project_root=root)
+
+
+def load_connections(tree: ComponentTree | None = None) -> list[Connection]:
+    """Every connection of `tree` (default: this code location's), refusing two that
+    would share a name or a table."""
+    components = (tree or component_tree()).get_all_components(of_type=ConnectionComponent)
+    refuse_clashes(components)
+    return [component.connection() for component in components]
+
+
+@definitions
+def defs() -> Definitions:
+    return build_definitions()
+
+
+def build_definitions(defs_module: ModuleType = connection_folders) -> Definitions:
+    """The code location of the connections declared under `defs_module`."""
+    tree = component_tree(defs_module)
+    connections = load_connections(tree)
+    with warnings.catch_warnings():
+        # Dagster's component loader uses its own beta and preview classes.
+        warnings.simplefilter("ignore", BetaWarning)
+        warnings.simplefilter("ignore", PreviewWarning)
+        own = tree.build_defs()
+    sync_jobs = [
+        job for job in own.jobs or () if job.name in {c.sync_job_name for c in connections}
     ]
-    models = build_models((key for assets in raw for key in assets.keys), tables=tables)
-    return Definitions(
-        assets=raw + models,
-        jobs=[
-            *jobs.values(),
-            *(full_sync_job(s) for s in SOURCES),
-            launcher,
-            models_job(MODELS_GROUP),
-            erasure,
-        ],
-        schedules=[s for source in SOURCES for s in source_schedules(source, jobs[source.name])],
-        sensors=[
-            all_sources_launcher(launcher, list(jobs.values())),
-            failure_alert_sensor(s.resource.SECRET_VARIABLE for s in SOURCES),
-            models_automation_sensor(MODELS_GROUP),
-        ],
-        resources={
-            ALERTS_KEY: AlertWebhook.from_env(),
-            WAREHOUSE_KEY: Warehouse.from_env(),
-            PII_KEY: PiiKey.from_env(),
-            SETTINGS_KEY: ModelSettings.from_env(),
-            **resources,
-        },
-        executor=executor_from_env(),
+    launcher = all_sources_job(connections)
+    tables = catalog((c.source, c.table_prefix) for c in connections)
+    raw_keys = [key for assets in own.assets or () for key in assets.keys]
+    return Definitions.merge(
+        own,
+        Definitions(
+            assets=build_models(raw_keys, tables=tables),
+            jobs=[
+                launcher,
+                models_job(MODELS_GROUP),
+                erasure_job([(c.source, c.table_prefix) for c in connections]),
+            ],
+            sensors=[
+                all_sources_launcher(launcher, sync_jobs),
+                failure_alert_sensor(v for c in connections for v in c.secret_variables),
+                models_automation_sensor(MODELS_GROUP),
+            ],
+            resources={
+                ALERTS_KEY: AlertWebhook.from_env(),
+                WAREHOUSE_KEY: Warehouse.from_env(),
+                PII_KEY: PiiKey.from_env(),
+                SETTINGS_KEY: ModelSettings.from_env(),
+            },
+            executor=executor_from_env(),
+        ),
     )
-
-
-defs = build_definitions()

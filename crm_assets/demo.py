@@ -1,6 +1,6 @@
-"""`python -m crm_assets.demo`: run every source job on the built-in demo data.
+"""`python -m crm_assets.demo`: run every connection's sync job on the built-in demo data.
 
-Each source's job materializes today's partition from its emulator into the
+Each connection's job materializes today's partition from its emulator into the
 warehouse (SQLite at data/warehouse.db unless CRM_WAREHOUSE_URL says otherwise):
 incremental streams read the records updated today, full-table streams read
 everything. Then every table is printed with its live rows and the rows marked
@@ -25,7 +25,7 @@ def main() -> int:
     from dagster import DagsterInstance, Failure
 
     from crm_assets.core.warehouse import Warehouse, warehouse_url
-    from crm_assets.definitions import SOURCES, build_definitions
+    from crm_assets.definitions import build_definitions, load_connections
 
     warehouse = Warehouse.from_env()
     # The runs' own setup check, once and before any run: a URL that cannot work or a
@@ -41,8 +41,8 @@ def main() -> int:
     instance = DagsterInstance.from_config(str(ROOT))
     # Each run's progress and failures, not Dagster's step-by-step DEBUG events.
     quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    for source in SOURCES:
-        job = defs.resolve_job_def(f"{source.name}_sync")
+    for connection in load_connections():
+        job = defs.resolve_job_def(connection.sync_job_name)
         print(f"Running {job.name} for partition {today} on demo data ...", flush=True)
         result = job.execute_in_process(
             partition_key=today,
@@ -54,7 +54,7 @@ def main() -> int:
             print(f"{job.name} failed; see the log above.", file=sys.stderr)
             return 1
 
-    # Models read every source's tables, so they are built once the syncs are done.
+    # Models read every connection's tables, so they are built once the syncs are done.
     models = defs.resolve_job_def("models_refresh")
     print(f"Running {models.name} (models and their checks) ...", flush=True)
     if not models.execute_in_process(

@@ -16,6 +16,7 @@ from dagster import DagsterInstance, materialize
 
 from crm_assets.core.emulation import serve
 from crm_assets.core.runtime.assets import build_source_assets
+from crm_assets.core.runtime.connection import Connection
 from crm_assets.core.spec.streams import SourceSpec
 
 
@@ -36,7 +37,7 @@ class Harness:
     def run(self, warehouse, *, partition=None, streams=None, tags=None, raise_on_error=True,
             **resource_overrides):  # fmt: skip
         if self._assets is None:
-            self._assets = build_source_assets(self.source)
+            self._assets = build_source_assets(Connection.of(self.source))
         selection = [f"{self.source.name}/{s}" for s in streams] if streams else None
         return materialize(
             [self._assets],

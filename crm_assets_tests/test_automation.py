@@ -15,7 +15,6 @@ from dagster import (
 from crm_assets.automation import ALL_SOURCES_JOB, LAUNCHED_BY_TAG, PARTITION_TAG
 from crm_assets.core.demo import demo_host
 from crm_assets.core.runtime.assets import FULL_SYNC_TAG, asset_key
-from crm_assets.core.runtime.resource import start_date_from_env
 from crm_assets.core.spec.streams import SourceSpec
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.definitions import SOURCES, build_definitions
@@ -114,7 +113,7 @@ def fast_demo(source: SourceSpec) -> dict:
     return {
         "config": {
             "base_url": demo_host(source.name) + resource.DEMO_PATH,
-            "start_date": start_date_from_env(resource),
+            "start_date": resource.from_env().start_date,
             "requests_per_second": 1000,
         }
     }
@@ -200,7 +199,7 @@ def test_all_sources_sync_skips_a_source_whose_partitions_start_later(monkeypatc
 
 @pytest.mark.parametrize(
     ("partition", "error"),
-    [("2026-13-01", "is not a date; use YYYY-MM-DD"), ("2020-01-01", "No source has a partition")],
+    [("2026-13-01", "is not a date; use YYYY-MM-DD"), ("2020-01-01", "No connection has a partition")],
 )
 def test_all_sources_sync_refuses_a_bad_partition_and_starts_nothing(defs, partition, error):
     with instance_for_test() as instance:

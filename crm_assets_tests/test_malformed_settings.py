@@ -25,7 +25,8 @@ CHILD = r"""
 import json, logging, sys
 from dagster import AssetKey, DagsterInstance, build_run_status_sensor_context
 from crm_assets.alerts import ALERTS_KEY, AlertWebhook
-from crm_assets.definitions import defs
+from crm_assets.definitions import build_definitions
+defs = build_definitions()
 
 failing, healthy, healthy_config, partition = json.loads(sys.argv[1])
 seen = {

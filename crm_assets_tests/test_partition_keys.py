@@ -14,6 +14,7 @@ import pytest
 from dagster import materialize
 
 from crm_assets.core.runtime.assets import build_source_assets
+from crm_assets.core.runtime.connection import Connection
 from crm_assets_tests.sources.nectarcrm import conftest as nectar
 from crm_assets_tests.sources.pipedrive import conftest as pipedrive
 
@@ -55,7 +56,7 @@ SOME = [c for c in ALL if c[0] == "nectarcrm" or c[1] in (CASES[0][0], CASES[2][
 
 def run(harness, warehouse, stream: str, tags: dict[str, str]):
     return materialize(
-        [build_source_assets(harness.source)],
+        [build_source_assets(Connection.of(harness.source))],
         selection=[f"{harness.source.name}/{stream}"],
         tags=tags,
         resources={harness.source.resource_key: harness.resource(), "warehouse": warehouse},

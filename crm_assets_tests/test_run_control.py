@@ -296,8 +296,9 @@ def check_gone_notice(instance: DagsterInstance, run_id: str, before_failure: bo
 
 def launch(instance: DagsterInstance, workspace, run_config: dict) -> str:
     """Launch a nectarcrm_sync run through the instance's run launcher, as the UI does."""
-    from crm_assets.definitions import defs
+    from crm_assets.definitions import build_definitions
 
+    defs = build_definitions()
     context = workspace.create_request_context()
     location = context.get_code_location("crm_assets")
     remote_job = location.get_repository("__repository__").get_full_job("nectarcrm_sync")

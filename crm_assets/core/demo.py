@@ -17,9 +17,11 @@ def demo_mode() -> bool:
     return os.getenv(DEMO_VARIABLE, "").strip().lower() in {"1", "true", "yes"}
 
 
-def demo_host(source: str) -> str:
-    return f"http://{source}.demo.invalid/"
+def demo_host(connection: str) -> str:
+    """The demo host of a connection (a source's own connection is named after it)."""
+    # Underscores are not allowed in host names; connection names have them.
+    return f"http://{connection.replace('_', '-')}.demo.invalid/"
 
 
-def is_demo_url(source: str, url: str) -> bool:
-    return url.startswith(demo_host(source))
+def is_demo_url(connection: str, url: str) -> bool:
+    return url.startswith(demo_host(connection))

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from crm_assets.core.runtime.assets import build_source_assets, human_duration
+from crm_assets.core.runtime.connection import Connection
 from crm_assets.definitions import SOURCES
 
 
@@ -35,7 +36,7 @@ def test_durations_read_as_people_say_them(span, said):
 def descriptions() -> dict[str, str]:
     found = {}
     for source in SOURCES:
-        for key, spec in build_source_assets(source).specs_by_key.items():
+        for key, spec in build_source_assets(Connection.of(source)).specs_by_key.items():
             found[key.to_user_string()] = spec.description
     return found
 

@@ -118,9 +118,9 @@ def test_no_module_outside_the_emulators_is_long():
     assert not long, f"modules over {MOST_LINES} lines: {long}"
 
 
-# Every source's face: its settings, the vendor's protocol, its stream specs, its
-# emulator; declared columns and custom-field logic where it has them.
-FACE = {"__init__.py", "resource.py", "client.py", "streams.py", "emulator"}
+# Every source's face: its settings, its component type, the vendor's protocol, its
+# stream specs, its emulator; declared columns and custom-field logic where it has them.
+FACE = {"__init__.py", "resource.py", "connection.py", "client.py", "streams.py", "emulator"}
 OPTIONAL = {"columns.py", "fields.py"}
 
 

@@ -18,6 +18,7 @@ from dagster import (
 )
 
 from crm_assets.core.runtime.assets import build_source_assets
+from crm_assets.core.runtime.connection import Connection
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.models import build_models, model_key
 from crm_assets.models.funnel import FUNNEL
@@ -58,7 +59,7 @@ def test_a_materialization_reports_rows_schema_and_preview(sqlite_warehouse):
 
 
 def test_models_depend_on_the_raw_assets_they_read():
-    raw = build_source_assets(PIPEDRIVE)
+    raw = build_source_assets(Connection.of(PIPEDRIVE))
     assets = build_models(raw.keys, tables=data.CATALOG)
     deps = {a.key: set(a.dependency_keys) for a in assets}
     assert deps[model_key(FUNNEL)] == {
@@ -70,7 +71,7 @@ def test_models_depend_on_the_raw_assets_they_read():
 
 def test_an_upstream_materialization_triggers_the_models_that_read_it(sqlite_warehouse):
     data.pipedrive(sqlite_warehouse, history=False)
-    raw = build_source_assets(PIPEDRIVE)
+    raw = build_source_assets(Connection.of(PIPEDRIVE))
     assets = build_models(raw.keys, tables=data.CATALOG)
     resources = {**model_resources(sqlite_warehouse), PIPEDRIVE.resource_key: PIPEDRIVE.resource()}
     defs = Definitions(assets=[raw, *assets], resources=resources)

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm_assets.core.runtime.assets import build_source_assets
+from crm_assets.core.runtime.connection import Connection
 from crm_assets_tests.harness import failure_text
 from crm_assets_tests.privacy.sources import SOURCES
 
@@ -16,7 +17,7 @@ def _refused(name: str, warehouse, policy: dict, elsewhere=()) -> str:
     """The failure of a run under `policy`, which must have sent no request."""
     source = SOURCES[name]
     with source.running() as running:
-        running._assets = build_source_assets(source.spec, elsewhere)
+        running._assets = build_source_assets(Connection.of(source.spec), elsewhere)
         result = source.run(running, warehouse, privacy=policy, raise_on_error=False)
         assert running.emulator.bodies == [], "the run reached the vendor"
     assert not result.success
@@ -61,7 +62,7 @@ def test_the_tables_of_the_other_sources_are_left_to_them(sqlite_warehouse):
     source = SOURCES["pipedrive"]
     policy = {"hash": ["email"], "drop": ["nectarcrm_contacts.cpf"]}
     with source.running() as running:
-        running._assets = build_source_assets(source.spec, {"nectarcrm_contacts"})
+        running._assets = build_source_assets(Connection.of(source.spec), {"nectarcrm_contacts"})
         result = source.run(running, sqlite_warehouse, streams=["persons"], privacy=policy)
     assert result.success
     text = _refused("pipedrive", sqlite_warehouse, {"drop": ["nectarcrm_contact.cpf"]},

@@ -27,9 +27,9 @@ from dagster import (
 
 from crm_assets.core.http import ApiError, ClientStats, FatalApiError, rerun_may_fix
 from crm_assets.core.privacy import check_policy_names
-from crm_assets.core.runtime.resource import start_date_from_env
+from crm_assets.core.runtime.connection import Connection
 from crm_assets.core.runtime.worker import WORKER_TAG, orphan_check, report_gone
-from crm_assets.core.spec.streams import SourceSpec, StreamSpec, SyncMode, Window
+from crm_assets.core.spec.streams import StreamSpec, SyncMode, Window
 from crm_assets.core.spec.tables import child_table, stream_table
 from crm_assets.core.sync.scheduling import Stopped
 from crm_assets.core.sync.source import sync_source
@@ -73,45 +73,45 @@ class SourceDays(DailyPartitionsDefinition):
             ) from None
 
 
-def partitions_for(source: SourceSpec) -> DailyPartitionsDefinition:
-    return SourceDays(start_date=start_date_from_env(source.resource), end_offset=1, timezone="UTC")
+def partitions_for(connection: Connection) -> DailyPartitionsDefinition:
+    return SourceDays(start_date=connection.start.isoformat(), end_offset=1, timezone="UTC")
 
 
-def asset_key(source: SourceSpec, stream: StreamSpec) -> AssetKey:
-    return AssetKey([source.name, stream.name])
+def asset_key(connection: Connection, stream: StreamSpec) -> AssetKey:
+    return AssetKey([connection.name, stream.name])
 
 
-def build_source_assets(source: SourceSpec, elsewhere: Collection[str] = ()):
-    """The multi-asset that syncs every selected stream of `source`. `elsewhere` names
-    the code location's other sources' tables, which a shared privacy policy names too.
+def build_source_assets(connection: Connection, elsewhere: Collection[str] = ()):
+    """The multi-asset that syncs every selected stream of `connection`. `elsewhere` names
+    the code location's other connections' tables, which a shared privacy policy names too.
     """
     specs = [
         AssetSpec(
-            key=asset_key(source, stream),
-            group_name=source.name,
-            kinds={"python", source.name},
-            description=_describe(source, stream),
+            key=asset_key(connection, stream),
+            group_name=connection.name,
+            kinds={"python", connection.source.name},
+            description=_describe(connection, stream),
             skippable=True,
             freshness_policy=RAW_FRESHNESS,
         )
-        for stream in source.streams
+        for stream in connection.streams
     ]
-    by_key = {asset_key(source, s): s for s in source.streams}
+    by_key = {asset_key(connection, s): s for s in connection.streams}
 
     @multi_asset(
-        name=f"{source.name}_streams",
+        name=f"{connection.name}_streams",
         specs=specs,
         can_subset=True,
-        partitions_def=partitions_for(source),
+        partitions_def=partitions_for(connection),
         backfill_policy=BackfillPolicy.single_run(),
-        pool=source.name,
-        required_resource_keys={source.resource_key, WAREHOUSE_KEY},
+        pool=connection.name,
+        required_resource_keys={connection.name, WAREHOUSE_KEY},
     )
     def _sync(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-        resource = getattr(context.resources, source.resource_key)
-        if source.config_error:
-            raise _failure(source.config_error)
-        _refuse_days_outside_the_source(context, source, resource)
+        resource = getattr(context.resources, connection.name)
+        if connection.source.config_error:
+            raise _failure(connection.source.config_error)
+        _refuse_days_outside_the_source(context, connection, resource)
         warehouse = getattr(context.resources, WAREHOUSE_KEY)
         full_sync = context.run.tags.get(FULL_SYNC_TAG, "").lower() == "true"
         selected = [s for k, s in by_key.items() if k in context.selected_asset_keys]
@@ -125,8 +125,9 @@ def build_source_assets(source: SourceSpec, elsewhere: Collection[str] = ()):
         )
         privacy = resource.privacy_policy()
         check_policy_names(
-            source.title, privacy, source, resource.table_prefix, warehouse, elsewhere
-        )
+            connection.title, privacy, connection.source, resource.table_prefix, warehouse,
+            elsewhere,
+        )  # fmt: skip
         failures: list[tuple[str, BaseException]] = []
         written = 0
         step_ending = resource.step_ending()
@@ -150,7 +151,7 @@ def build_source_assets(source: SourceSpec, elsewhere: Collection[str] = ()):
                     written += 1
                     done = outcome.result
                     yield _materialization(
-                        source, outcome.stream, warehouse, done.result, done.stats,
+                        connection, outcome.stream, warehouse, done.result, done.stats,
                         resource.sync_mode(outcome.stream),
                     )  # fmt: skip
                 elif isinstance(outcome.error, Stopped):
@@ -166,13 +167,13 @@ def build_source_assets(source: SourceSpec, elsewhere: Collection[str] = ()):
                 raise ending
         if failures:
             names = [stream.name for stream in selected]
-            raise _failure(streams_failed(source, failures, names, written))
+            raise _failure(streams_failed(connection, failures, names, written))
 
     return _sync
 
 
 def streams_failed(
-    source: SourceSpec,
+    connection: Connection,
     failures: list[tuple[str, BaseException]],
     selected: list[str],
     written: int,
@@ -194,7 +195,7 @@ def streams_failed(
     )
     streams = "stream" if len(selected) == 1 else "streams"
     head = (
-        f"{source.title}: {len(failures)} of {len(selected)} {streams} failed{listed}; "
+        f"{connection.title}: {len(failures)} of {len(selected)} {streams} failed{listed}; "
         f"{written_text}."
     )
     if not fix:
@@ -220,7 +221,7 @@ def _ends_the_run(error: BaseException) -> bool:
     return isinstance(error, FatalApiError) or not isinstance(error, ApiError | Stopped)
 
 
-def _refuse_days_outside_the_source(context, source: SourceSpec, resource) -> None:
+def _refuse_days_outside_the_source(context, connection: Connection, resource) -> None:
     """Fail before any API call unless the run's partitions are days from the source's
     start date to today (UTC, the last partition), first to last.
 
@@ -228,34 +229,34 @@ def _refuse_days_outside_the_source(context, source: SourceSpec, resource) -> No
     tag (`dagster job execute --tags`) reaches the run as it was typed.
     """
     keys = context.partition_key_range
-    first, last = _day(source, keys.start), _day(source, keys.end)
+    first, last = _day(connection, keys.start), _day(connection, keys.end)
     today = datetime.now(UTC).date()
     if first > last:
         raise Failure(
-            f"{source.title}: the partition range {keys.start} to {keys.end} ends before it "
+            f"{connection.title}: the partition range {keys.start} to {keys.end} ends before it "
             "starts; give the earlier day first."
         )
     if first < resource.start():
         raise Failure(
-            f"{source.title}: partition {keys.start} is before the source's start date "
-            f"{resource.start_date} ({resource.START_DATE_VARIABLE}); choose a day from "
+            f"{connection.title}: partition {keys.start} is before the source's start date "
+            f"{resource.start_date} ({resource.variable('start_date')}); choose a day from "
             f"{resource.start_date} to {today}."
         )
     if last > today:
         raise Failure(
-            f"{source.title}: partition {keys.end} is after today ({today}, UTC), the last "
+            f"{connection.title}: partition {keys.end} is after today ({today}, UTC), the last "
             f"partition; choose a day from {resource.start_date} to {today}."
         )
 
 
-def _day(source: SourceSpec, key: str) -> date:
+def _day(connection: Connection, key: str) -> date:
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", key):
             raise ValueError(key)
         return date.fromisoformat(key)
     except ValueError:
         raise Failure(
-            f"{source.title}: partition {key!r} is not a date; partitions are days written "
+            f"{connection.title}: partition {key!r} is not a date; partitions are days written "
             "YYYY-MM-DD (UTC)."
         ) from None
 
@@ -280,7 +281,7 @@ def _window(context, resource, stream: StreamSpec, full_sync: bool) -> Window:
     return Window(start=max(start, floor), end=window.end)
 
 
-def _materialization(source, stream, warehouse, result: SyncResult, client: ClientStats, mode):
+def _materialization(connection, stream, warehouse, result: SyncResult, client: ClientStats, mode):
     stats = result.stats
     metadata = {
         "dagster/row_count": warehouse.row_count(result.table),
@@ -306,7 +307,7 @@ def _materialization(source, stream, warehouse, result: SyncResult, client: Clie
         metadata[f"{child}_rows_written"] = child_stats.inserted + child_stats.updated
     if result.returned:
         metadata["rows_naming_erased_subjects"] = result.returned
-    return MaterializeResult(asset_key=asset_key(source, stream), metadata=metadata)
+    return MaterializeResult(asset_key=asset_key(connection, stream), metadata=metadata)
 
 
 def _column_schema(
@@ -325,7 +326,7 @@ def _show_window(window: Window) -> str:
     return f"{window.start.isoformat()} to {window.end.isoformat()}"
 
 
-def _describe(source: SourceSpec, stream: StreamSpec) -> str:
+def _describe(connection: Connection, stream: StreamSpec) -> str:
     """The asset's description, written to read well however the Dagster UI shows it.
 
     The UI renders it as Markdown on the asset's page, shows its first line stripped
@@ -333,7 +334,7 @@ def _describe(source: SourceSpec, stream: StreamSpec) -> str:
     So: the stream's own sentence first, then paragraphs and a plain "- " list, with
     no code spans or emphasis whose markup would show as raw backticks or asterisks.
     """
-    prefix = source.resource.model_fields["table_prefix"].default
+    prefix = connection.table_prefix
     table = stream_table(prefix, stream)
     children = ", ".join(child_table(prefix, stream, c) for c in stream.children)
     if stream.sync_mode == SyncMode.INCREMENTAL:
@@ -354,7 +355,7 @@ def _describe(source: SourceSpec, stream: StreamSpec) -> str:
             "out and the weekly full sync reads only its partition"
         )
     listed = "\n".join(f"- {fact}." for fact in facts)
-    intro = f"A raw table replicated from {source.title}."
+    intro = f"A raw table replicated from {connection.title}."
     summary = stream.description.replace("`", "")
     return f"{summary}\n\n{intro}\n\n{listed}\n\n{_METADATA_NOTE}"
 

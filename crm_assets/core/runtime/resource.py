@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+import zlib
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
@@ -43,6 +44,15 @@ class SourceResource(BoundResource):
     # needs it unless `base_url` is set.
     ACCOUNT_FIELD: ClassVar[str | None] = None
 
+    connection: str = Field(
+        default="",
+        description="The connection's name, which namespaces its assets, tables and variables "
+        "(empty: the source's name).",
+    )
+    variables: dict[str, str] = Field(
+        default_factory=dict,
+        description="The environment variable each secret and setting is read from, by field.",
+    )
     base_url: str
     start_date: str = Field(default=DEFAULT_START_DATE, description="YYYY-MM-DD, UTC.")
     table_prefix: str
@@ -100,30 +110,73 @@ class SourceResource(BoundResource):
     _step_ending: threading.Event = PrivateAttr(default_factory=threading.Event)
 
     @classmethod
-    def from_env(cls, streams: Sequence[StreamSpec] = (), **overrides: Any) -> SourceResource:
-        """The resource as `definitions.py` binds it: demo, or secrets from the environment.
+    def from_env(
+        cls,
+        streams: Sequence[StreamSpec] = (),
+        *,
+        connection: str = "",
+        variables: dict[str, str] | None = None,
+        **overrides: Any,
+    ) -> SourceResource:
+        """The resource of connection `connection` (default: the source's own), as the
+        code location binds it: demo, or secrets and settings from the environment.
 
+        `variables` overrides the variable a field is read from (`default_variables`);
         `streams` binds each stream's default sync mode, so the launchpad lists them.
         """
+        name = connection or cls.SOURCE
+        variables = {**cls.default_variables(name), **(variables or {})}
         settings: dict[str, Any] = {
-            "start_date": start_date_from_env(cls),
+            "connection": name,
+            "variables": variables,
+            "start_date": start_date_from(variables["start_date"], cls.DEFAULT_START_DATE),
             "sync_modes": {s.name: str(s.sync_mode) for s in streams},
         }
         if demo_mode():
-            settings["base_url"] = demo_host(cls.SOURCE) + cls.DEMO_PATH
+            settings["base_url"] = demo_host(name) + cls.DEMO_PATH
         else:
-            variables = {cls.SECRET_FIELD: cls.SECRET_VARIABLE, **cls.ENV_FIELDS}
-            for name, variable in variables.items():
-                if os.getenv(variable):
-                    settings[name] = EnvVar(variable)
+            for field in (cls.SECRET_FIELD, *cls.ENV_FIELDS):
+                if os.getenv(variables[field]):
+                    settings[field] = EnvVar(variables[field])
         settings["privacy"] = policy_from_env()
         if os.getenv(KEY_VARIABLE):
             settings["pii_key"] = EnvVar(KEY_VARIABLE)
         return cls(**{**settings, **overrides})
 
+    @classmethod
+    def default_variables(cls, connection: str) -> dict[str, str]:
+        """Field -> variable for connection `connection`: the source's own variables, with
+        the connection's name in place of the source's (`SALES_EU_API_TOKEN` for
+        connection `sales_eu` of a source reading `<SOURCE>_API_TOKEN`)."""
+        own = {
+            cls.SECRET_FIELD: cls.SECRET_VARIABLE,
+            **cls.ENV_FIELDS,
+            "start_date": cls.START_DATE_VARIABLE,
+        }
+        head = cls.SOURCE.upper() + "_"
+        return {
+            field: connection.upper() + "_" + variable.removeprefix(head)
+            for field, variable in own.items()
+        }
+
+    @property
+    def name(self) -> str:
+        """The connection's name."""
+        return self.connection or self.SOURCE
+
+    @property
+    def label(self) -> str:
+        """How messages name the connection: the source's title, and the connection's name
+        where it is not the source's."""
+        return self.TITLE if self.name == self.SOURCE else f"{self.TITLE} ({self.name})"
+
+    def variable(self, field: str) -> str:
+        """The environment variable `field` is read from."""
+        return self.variables.get(field) or self.default_variables(self.name)[field]
+
     @property
     def is_demo(self) -> bool:
-        return is_demo_url(self.SOURCE, self.base_url)
+        return is_demo_url(self.name, self.base_url)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         # Cheap and side-effect free: `dagster job execute` sets resources up twice.
@@ -131,13 +184,13 @@ class SourceResource(BoundResource):
         self._step_ending = threading.Event()
         if run_has_ended(context):  # the CLI's set-up after the run: the run said why
             return
-        self.require(self.SECRET_FIELD, self.SECRET_VARIABLE)
+        self.require(self.SECRET_FIELD)
         if self.ACCOUNT_FIELD and not self.base_url:
-            self.require(self.ACCOUNT_FIELD, self.ENV_FIELDS[self.ACCOUNT_FIELD])
+            self.require(self.ACCOUNT_FIELD)
         for stream, mode in self.sync_modes.items():
             if mode not in SyncMode.__members__:
                 raise Failure(
-                    f"{self.TITLE}: sync_modes[{stream!r}] is {mode!r}; use INCREMENTAL or FULL_TABLE."
+                    f"{self.label}: sync_modes[{stream!r}] is {mode!r}; use INCREMENTAL or FULL_TABLE."
                 )
         self.privacy_policy()
 
@@ -158,10 +211,10 @@ class SourceResource(BoundResource):
         try:
             policy = Policy(self.privacy, self.pii_key)
         except PolicyError as exc:
-            raise Failure(f"{self.TITLE}: {exc}") from None
+            raise Failure(f"{self.label}: {exc}") from None
         if policy.needs_key and not self.pii_key:
             raise Failure(
-                f"{self.TITLE}: the privacy policy hashes personal data, which needs a secret "
+                f"{self.label}: the privacy policy hashes personal data, which needs a secret "
                 f"key in {KEY_VARIABLE}, which is not set. Export it (keep it: a new key "
                 "changes every hash) and restart Dagster."
             )
@@ -169,10 +222,11 @@ class SourceResource(BoundResource):
             Redactor([self.pii_key])
         return policy
 
-    def require(self, field: str, variable: str) -> None:
+    def require(self, field: str) -> None:
+        variable = self.variable(field)
         if not self.is_demo and not getattr(self, field):
             raise Failure(
-                f"{self.TITLE} needs {variable}, which is not set. Export it and restart "
+                f"{self.label} needs {variable}, which is not set. Export it and restart "
                 f"Dagster, or set {DEMO_VARIABLE}=1 to run on the built-in demo data."
             )
 
@@ -180,7 +234,7 @@ class SourceResource(BoundResource):
         value = getattr(self, self.SECRET_FIELD)
         if not value and self.is_demo:
             return self.emulator().token
-        self.require(self.SECRET_FIELD, self.SECRET_VARIABLE)
+        self.require(self.SECRET_FIELD)
         return value
 
     def sync_mode(self, stream: StreamSpec) -> SyncMode:
@@ -196,7 +250,7 @@ class SourceResource(BoundResource):
         if self.is_demo:
             from crm_assets.core.emulation import WSGIAdapter
 
-            client.mount(demo_host(self.SOURCE), WSGIAdapter(self.emulator()))
+            client.mount(demo_host(self.name), WSGIAdapter(self.emulator()))
         return client
 
     def emulator(self) -> Any:
@@ -218,16 +272,21 @@ class SourceResource(BoundResource):
     def credential(self) -> Credential:
         raise NotImplementedError
 
+    def demo_seed(self, source_seed: int) -> int:
+        """The seed of this connection's demo data: the source's own for its own
+        connection, one of the connection's name for any other, so two demo connections
+        of one source hold different accounts."""
+        return source_seed if self.name == self.SOURCE else zlib.crc32(self.name.encode()) % 10_000
+
     def build_emulator(self) -> Any:
         raise NotImplementedError
 
 
-def start_date_from_env(resource: type[SourceResource]) -> str:
-    value = os.getenv(resource.START_DATE_VARIABLE) or resource.DEFAULT_START_DATE
+def start_date_from(variable: str, default: str) -> str:
+    """The start date `variable` holds, else `default`; a malformed one is refused."""
+    value = os.getenv(variable) or default
     try:
         date.fromisoformat(value)
     except ValueError:
-        raise ValueError(
-            f"{resource.START_DATE_VARIABLE}={value!r} is not a date; use YYYY-MM-DD."
-        ) from None
+        raise ValueError(f"{variable}={value!r} is not a date; use YYYY-MM-DD.") from None
     return value

@@ -50,7 +50,7 @@ class NectarCrmResource(SourceResource):
     def build_emulator(self) -> Any:
         from crm_assets.sources.nectarcrm.emulator import NectarCrmEmulator
 
-        return NectarCrmEmulator()
+        return NectarCrmEmulator(seed=self.demo_seed(7))
 
 
 def classify_error(response: requests.Response, redactor: Redactor) -> ApiError | None:

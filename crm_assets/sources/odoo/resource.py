@@ -63,7 +63,7 @@ class OdooResource(SourceResource):
     def setup_for_execution(self, context: InitResourceContext) -> None:
         super().setup_for_execution(context)
         if not self.is_demo:
-            self.require("base_url", URL_VARIABLE)
+            self.require("base_url")
         if self.protocol not in PROTOCOLS:
             raise Failure(f"Odoo: protocol is {self.protocol!r}; use one of {PROTOCOLS}.")
 
@@ -90,7 +90,7 @@ class OdooResource(SourceResource):
     def build_emulator(self) -> Any:
         from crm_assets.sources.odoo.emulator import OdooEmulator
 
-        return OdooEmulator()
+        return OdooEmulator(seed=self.demo_seed(7))
 
 
 def rpc_error(name: str, message: str, model: str, redactor: Redactor) -> ApiError:

@@ -123,13 +123,14 @@ def stream_name(model: str) -> str:
     return model.replace(".", "_")
 
 
-def configured_models(value: str | None = None) -> list[str]:
-    """Model names from ODOO_MODELS (comma- or space-separated); raises on a bad name."""
-    models = _split(os.getenv(MODELS_VARIABLE, "") if value is None else value)
+def configured_models(value: str | None = None, variable: str = MODELS_VARIABLE) -> list[str]:
+    """Model names from `value`, else `variable` (comma- or space-separated); raises on a
+    bad name."""
+    models = _split(os.getenv(variable, "") if value is None else value)
     bad = [m for m in models if not _MODEL_NAME.match(m)]
     if bad:
         raise ValueError(
-            f"{MODELS_VARIABLE} names {', '.join(map(repr, bad))}, which is not an Odoo model "
+            f"{variable} names {', '.join(map(repr, bad))}, which is not an Odoo model "
             "name (like res.partner). Separate models with commas."
         )
     return models
@@ -139,8 +140,11 @@ def _split(text: str) -> list[str]:
     return [m for m in re.split(r"[,\s]+", text.strip()) if m]
 
 
-def odoo_source(extra_models: list[str] | None = None) -> SourceSpec:
-    """The source: the built-in streams plus `extra_models` (default: ODOO_MODELS).
+def odoo_source(
+    extra_models: list[str] | None = None, variable: str = MODELS_VARIABLE
+) -> SourceSpec:
+    """The source: the built-in streams plus `extra_models` (default: those `variable`
+    names).
 
     A malformed ODOO_MODELS does not stop the definitions from loading (every job,
     schedule and the failure alert would vanish with them): the source keeps its
@@ -150,10 +154,10 @@ def odoo_source(extra_models: list[str] | None = None) -> SourceSpec:
     problem = ""
     if extra_models is None:
         try:
-            extra_models = configured_models()
+            extra_models = configured_models(variable=variable)
         except ValueError as exc:
             problem = f"Odoo: {exc}"
-            named = _split(os.getenv(MODELS_VARIABLE, ""))
+            named = _split(os.getenv(variable, ""))
             extra_models = [m for m in named if _MODEL_NAME.match(m)]
     streams = [model_stream(**built_in._asdict()) for built_in in BUILT_IN]
     known = {built_in.model for built_in in BUILT_IN}

@@ -83,7 +83,7 @@ class PipedriveResource(SourceResource):
         # Half the emulator's default account: a day's changes are still hundreds of
         # deals, and their histories, read one deal a request at the lowest plan's
         # budget, take half a minute rather than a minute and a half.
-        return PipedriveEmulator(scale=DEMO_SCALE)
+        return PipedriveEmulator(scale=DEMO_SCALE, seed=self.demo_seed(11))
 
 
 DEMO_SCALE = 0.5
