@@ -40,11 +40,12 @@ def build_definitions() -> Definitions:
     resources = {s.resource_key: s.resource.from_env(s.streams) for s in SOURCES}
     prefixes = [(s, resources[s.resource_key].table_prefix) for s in SOURCES]
     erasure = erasure_job(prefixes)
-    tables = catalog(prefixes)
+    tables = catalog((s.name, s, prefix) for s, prefix in prefixes)
     # CRM_PII_POLICY is every source's policy: each may meet the others' tables in it.
     raw = [
         build_source_assets(
-            source, {t for name, own in tables.items() if name != source.name for t in own.values()}
+            source,
+            {t for name, own in tables.items() if name != source.name for t in own.tables.values()},
         )
         for source in SOURCES
     ]

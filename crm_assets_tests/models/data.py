@@ -15,14 +15,16 @@ from crm_assets.models.settings import ModelSettings
 from crm_assets.models.spec import Model
 
 SNAPSHOT = "2026-03-01"
-# The shipped sources under their default table prefixes.
-CATALOG = build.catalog((source, f"{source.name}_") for source in SOURCES)
+# The shipped connections: named after their source, under its default table prefix.
+CATALOG = build.catalog((source.name, source, f"{source.name}_") for source in SOURCES)
 
 
-def rebuild(model: Model, warehouse: Warehouse, **settings) -> build.Build:
+def rebuild(
+    model: Model, warehouse: Warehouse, tables: build.Catalog = CATALOG, **settings
+) -> build.Build:
     """Build, check and publish `model` as the asset does, on the snapshot date."""
     return build.rebuild(
-        model, warehouse, SNAPSHOT, tables=CATALOG, settings=ModelSettings(**settings)
+        model, warehouse, SNAPSHOT, tables=tables, settings=ModelSettings(**settings)
     )
 
 
