@@ -76,7 +76,7 @@ def build_definitions(defs_module: ModuleType = connection_folders) -> Definitio
         job for job in own.jobs or () if job.name in {c.sync_job_name for c in connections}
     ]
     launcher = all_sources_job(connections)
-    tables = catalog((c.source, c.table_prefix) for c in connections)
+    tables = catalog((c.name, c.source, c.table_prefix) for c in connections)
     raw_keys = [key for assets in own.assets or () for key in assets.keys]
     return Definitions.merge(
         own,

@@ -51,17 +51,24 @@ def model_key(model: Model) -> AssetKey:
 
 def build_models(raw_keys: Iterable[AssetKey], tables: build.Catalog) -> list[AssetsDefinition]:
     """Every model's asset, its checks its own (`check_specs`); `raw_keys` are the raw
-    assets defined here and `tables` names their tables (`build.catalog`).
+    assets defined here and `tables` names every connection's tables (`build.catalog`).
 
-    A model depends only on raw assets that exist, so a source not yet registered
-    adds no dangling box to the graph; its model part stays empty until it is.
+    A model depends on the streams it reads of every connection of their source, keyed
+    `<connection>/<stream>`, and only on raw assets that exist, so a connection not yet
+    defined adds no dangling box to the graph; its model part stays empty until it is.
     """
     defined = set(raw_keys)
-    assets = []
-    for model in MODELS:
-        deps = [AssetKey(list(k)) for k in model.reads if AssetKey(list(k)) in defined]
-        assets.append(_asset(model, deps, tables))
-    return assets
+    return [_asset(model, _deps(model, tables, defined), tables) for model in MODELS]
+
+
+def _deps(model: Model, tables: build.Catalog, defined: set[AssetKey]) -> list[AssetKey]:
+    keys = [
+        AssetKey([name, stream])
+        for name, connection in tables.items()
+        for source, stream in model.reads
+        if source == connection.source
+    ]
+    return [k for k in keys if k in defined]
 
 
 def _asset(model: Model, deps: list[AssetKey], tables: build.Catalog) -> AssetsDefinition:
@@ -145,7 +152,8 @@ def _refused(model: Model) -> Iterator[None]:
 
 def _metadata(model: Model, warehouse: Warehouse, plan: build.Plan, snapshot_date: str) -> dict:
     built_from = ", ".join(
-        f"{s['source']} (with history)" if s["history"] else s["source"] for s in plan.sources
+        f"{s['connection']} (with history)" if s["history"] else s["connection"]
+        for s in plan.sources
     )
     metadata = {
         **build.describe(model, warehouse),
@@ -177,7 +185,8 @@ def _describe(model: Model) -> str:
     )
     return (
         f"{model.description}\n\nTable `{model.name}`, built in full inside the warehouse on "
-        f"each materialization from {reads}, checked, and published only when no blocking "
-        "check fails (in one transaction). Rebuilt automatically after any of those is "
+        f"each materialization from {reads} of every connection of those sources (assets "
+        "`<connection>/<stream>`), checked, and published only when no blocking check "
+        "fails (in one transaction). Rebuilt automatically after any of those is "
         f"materialized.\n\nChecks:\n{checks}"
     )

@@ -24,26 +24,48 @@ from crm_assets.core.spec.tables import source_tables
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.models import templates
 from crm_assets.models.settings import ModelSettings
-from crm_assets.models.spec import Check, Model
+from crm_assets.models.spec import Check, Model, Part
 
 PREVIEW_ROWS = 10
 STAGING_SUFFIX = "__staging"
 FIRST_VIOLATIONS = 20
 
-Catalog = Mapping[str, Mapping[str, str]]
-"""Every source's tables: source -> stream name (`deals`, `pipelines__etapas`) ->
-its table in the warehouse."""
+
+@dataclass(frozen=True)
+class Tables:
+    """One connection's raw tables: the source (vendor) it reads, whose part of a model
+    applies, and its tables by stream name (`deals`, `pipelines__etapas`)."""
+
+    source: str
+    tables: Mapping[str, str]
 
 
-def catalog(sources: Iterable[tuple[SourceSpec, str]]) -> dict[str, dict[str, str]]:
-    """The catalog of sources given as (spec, table prefix)."""
-    return {spec.name: source_tables(spec, prefix) for spec, prefix in sources}
+Catalog = Mapping[str, Tables]
+"""Every connection's tables, by connection name (`pipedrive`, `pipedrive_latam`)."""
+
+
+def catalog(connections: Iterable[tuple[str, SourceSpec, str]]) -> dict[str, Tables]:
+    """The catalog of connections given as (connection name, source spec, table prefix).
+
+    A connection's name reaches the models' SQL as a string literal and in bind
+    parameter names (`:currency_<connection>`), so only identifier-like names are
+    taken; two connections of one name would be one in every model, so neither is.
+    """
+    named: dict[str, Tables] = {}
+    for name, spec, prefix in connections:
+        templates.connection_name(name)
+        if name in named:
+            raise ValueError(f"Two connections are named {name!r}")
+        named[name] = Tables(spec.name, source_tables(spec, prefix))
+    return named
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Which parts of a model can be built from the tables in the warehouse, and the
-    settings the build runs with."""
+    """Which connections' parts of a model can be built from the tables in the
+    warehouse, and the settings the build runs with. Each entry of `sources` is one
+    connection: its `source` (vendor, which picks the SQL), its `connection` name, its
+    `tables` by stream name, and flags `history`, `has` and `columns` for what exists."""
 
     sources: list[dict[str, Any]]
     skipped: list[str]
@@ -63,7 +85,9 @@ class Plan:
 
     @property
     def parameters(self) -> dict[str, Any]:
-        return self.settings.currency_parameters([s["source"] for s in self.sources])
+        return self.settings.currency_parameters(
+            [(s["connection"], s["source"]) for s in self.sources]
+        )
 
 
 @dataclass(frozen=True)
@@ -86,40 +110,22 @@ class Verdict:
 def plan(
     model: Model, warehouse: Warehouse, tables: Catalog, settings: ModelSettings | None = None
 ) -> Plan:
+    """Every connection whose source has a part in `model`, in the parts' order, then
+    the catalog's; a connection missing a table or column the part needs is skipped,
+    by name, and so is a part no connection here reads."""
     inspector = sa.inspect(warehouse.engine)
     sources, skipped = [], []
     for part in model.parts:
-        named = tables.get(part.source)
-        if named is None:
-            skipped.append(f"{part.source}: not defined here")
-            continue
-        missing = _missing(inspector, named, part.tables)
-        if missing:
-            skipped.append(f"{part.source}: no {', '.join(missing)}")
-            continue
-        history = bool(part.history) and not _missing(inspector, named, part.history)
-        has = {
-            name: not _missing(inspector, named, {name: cols})
-            for name, cols in part.optional.items()
-        }
-        columns = {}
-        for name, cols in part.optional_columns.items():
-            present = _present(inspector, named[name])
-            columns[name] = [c for c in cols if c in present]
-        used = {
-            *part.tables,
-            *(part.history if history else ()),
-            *(n for n, ok in has.items() if ok),
-        }
-        sources.append(
-            {
-                "source": part.source,
-                "history": history,
-                "has": has,
-                "columns": columns,
-                "tables": {name: named[name] for name in used},
-            }
-        )
+        connections = [(name, c.tables) for name, c in tables.items() if c.source == part.source]
+        if not connections:
+            skipped.append(f"{part.source}: no connection defined here")
+        for name, named in connections:
+            missing = _missing(inspector, named, part.tables)
+            if missing:
+                skipped.append(f"{name}: no {', '.join(missing)}")
+                continue
+            sources.append({"source": part.source, "connection": name,
+                            **_available(inspector, part, named)})  # fmt: skip
     return Plan(sources, skipped, settings or ModelSettings())
 
 
@@ -237,6 +243,26 @@ def _verdict(
         # Count the rest as they stream by: bad data may break a check on many rows.
         count = len(first) + sum(1 for _ in result)
     return Verdict(check, count, first)
+
+
+def _available(inspector: Any, part: Part, named: Mapping[str, str]) -> dict[str, Any]:
+    """What one connection's tables hold of a part: whether its history and optional
+    tables exist, which optional columns do, and the tables to read."""
+    history = bool(part.history) and not _missing(inspector, named, part.history)
+    has = {
+        name: not _missing(inspector, named, {name: cols}) for name, cols in part.optional.items()
+    }
+    columns = {}
+    for name, cols in part.optional_columns.items():
+        present = _present(inspector, named[name])
+        columns[name] = [c for c in cols if c in present]
+    used = {*part.tables, *(part.history if history else ()), *(n for n, ok in has.items() if ok)}
+    return {
+        "history": history,
+        "has": has,
+        "columns": columns,
+        "tables": {name: named[name] for name in used},
+    }
 
 
 def _present(inspector: Any, table: str) -> set[str]:

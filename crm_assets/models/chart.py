@@ -1,7 +1,7 @@
 """The funnel as a person reads it at a glance: a Markdown bar chart per pipeline.
 
-Dagster's UI renders Markdown metadata, so each funnel (a source's pipeline in one
-currency) becomes a small table whose last column is a bar as long as the stage's
+Dagster's UI renders Markdown metadata, so each funnel (a connection's pipeline in
+one currency) becomes a small table whose last column is a bar as long as the stage's
 reached deals, beside the counts it is drawn from.
 """
 
@@ -18,7 +18,7 @@ from crm_assets.models.spec import Model
 
 BAR_WIDTH = 24
 MOST_FUNNELS = 24
-FUNNEL_KEY = ("source", "pipeline_id", "pipeline_name", "currency")
+FUNNEL_KEY = ("connection", "pipeline_id", "pipeline_name", "currency")
 
 
 def funnel_chart(model: Model, warehouse: Warehouse) -> str:
@@ -43,7 +43,7 @@ def _draw(rows: list[dict[str, Any]]) -> str:
     currency = first["currency"] or "no currency"
     widest = max((r["reached_deals"] or 0 for r in rows), default=0) or 1
     lines = [
-        f"**{first['source']} · {name} · {currency}**",
+        f"**{first['connection']} · {name} · {currency}**",
         "",
         "| stage | reached | open | won | lost | open value | |",
         "|---|--:|--:|--:|--:|--:|---|",

@@ -1,4 +1,5 @@
-"""`crm_pipeline_stage_funnel`: every CRM's deals by pipeline, currency and stage."""
+"""`crm_pipeline_stage_funnel`: every CRM connection's deals by pipeline, currency and
+stage."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ NAME = "crm_pipeline_stage_funnel"
 
 COLUMNS = (
     Column("source", TEXT, "The CRM the row comes from: nectarcrm, pipedrive or kommo."),
-    Column("pipeline_id", INTEGER, "The pipeline's id in its CRM."),
+    Column(
+        "connection",
+        TEXT,
+        "The connection (one account of the CRM) the row comes from, named as the code "
+        "location names it: `pipedrive`, or `pipedrive_latam` for a second account. Ids "
+        "are the account's own, so two connections' pipeline and stage ids never mix.",
+    ),
+    Column("pipeline_id", INTEGER, "The pipeline's id in its connection's CRM account."),
     Column("pipeline_name", TEXT, "The pipeline's name; empty for a pipeline not synced."),
     Column(
         "currency",
@@ -24,7 +32,11 @@ COLUMNS = (
         "The stage's place in its pipeline, 1 for the first (by position, then id); empty "
         "for the stage-unknown row.",
     ),
-    Column("stage_id", INTEGER, "The stage's id in its CRM; empty for the stage-unknown row."),
+    Column(
+        "stage_id",
+        INTEGER,
+        "The stage's id in its connection's CRM account; empty for the stage-unknown row.",
+    ),
     Column(
         "stage_name",
         TEXT,
@@ -120,29 +132,31 @@ PARTS = (
 FUNNEL = Model(
     name=NAME,
     description=(
-        "The sales funnel of every CRM: one row per source, pipeline, currency and stage, "
-        "with open deals and their value, won and lost counts and values, deals that "
+        "The sales funnel of every CRM connection (each account of NectarCRM, Pipedrive "
+        "or Kommo the code location syncs): one row per connection, pipeline, currency "
+        "and stage, with open deals and their value, won and lost counts and values, deals that "
         "reached the stage (and how many of them from stage history), conversion from the "
         "previous stage, and average days in the stage where stage history exists "
         "(Pipedrive's deal flow, Kommo's lead status events). Won and lost (Kommo's "
         "statuses 142 and 143, NectarCRM's statuses 2, 3 and 4) are outcomes, not stages. "
         f"Deals that cannot be placed in a stage are counted in a `{UNKNOWN_STAGE}` row "
-        "of their pipeline, so a source's open, won and lost deals add up to its live "
+        "of their pipeline, so a connection's open, won and lost deals add up to its live "
         "deals. Deleted deals are left out, and so is what the CRMs hide from their "
         "users (Pipedrive's archived deals, Kommo's archived pipelines, NectarCRM's "
         "inactive pipelines) unless the models' `include_archived` setting is on. Each "
         "money figure is in the row's currency: Pipedrive's deal currency, Kommo's "
         "account currency, and for NectarCRM, whose API states none, the models' "
-        "currency setting (BRL unless set). A CRM whose raw tables are not in the "
-        "warehouse contributes no rows."
+        "currency setting for the connection (BRL unless set). A connection whose raw "
+        "tables are not in the warehouse contributes no rows."
     ),
     columns=COLUMNS,
     parts=PARTS,
     checks=(
         Check(
             "deals_match_raw",
-            "Per source, pipeline and currency, open, won and lost deals and their values "
-            "equal the live deals counted straight from the raw deals tables.",
+            "Per connection, pipeline and currency, open, won and lost deals and their "
+            "values equal the live deals counted straight from the connection's raw deals "
+            "table.",
             "check_funnel_deals_match_raw.sql",
         ),
         Check(
@@ -160,5 +174,5 @@ FUNNEL = Model(
             blocking=False,
         ),
     ),
-    order_by=("source", "pipeline_id", "currency", "stage_order"),
+    order_by=("source", "connection", "pipeline_id", "currency", "stage_order"),
 )

@@ -1,15 +1,24 @@
-"""The Odoo analyses: payments, and insurance quotations converted into policies."""
+"""The Odoo analyses: payments, and insurance quotations converted into policies, of
+every Odoo connection (database) the code location syncs."""
 
 from __future__ import annotations
 
 from crm_assets.core.schema import BOOLEAN, INTEGER, NUMBER, TEXT
 from crm_assets.models.spec import Check, Column, Model, Part
 
+CONNECTION = Column(
+    "connection",
+    TEXT,
+    "The Odoo connection (one database) the row comes from, named as the code location "
+    "names it: `odoo`, or another name for a second database. Ids are the database's "
+    "own, so two connections' rows never add up.",
+)
+
 PAYMENTS = Model(
     name="odoo_payment_analysis",
     description=(
-        "Odoo payments per month, journal, payment method, partner type (customer or "
-        "supplier), direction (inbound or outbound), state and currency: count, totals, "
+        "Odoo payments per connection, month, journal, payment method, partner type "
+        "(customer or supplier), direction (inbound or outbound), state and currency: count, totals, "
         "reconciled and outstanding amounts, average payment. Reconciled means Odoo's "
         "`is_reconciled` (matched with the invoices or bills it pays); outstanding means "
         "confirmed (any state but draft, cancelled or rejected) and not reconciled. Deleted "
@@ -18,6 +27,7 @@ PAYMENTS = Model(
         "currencies never add up."
     ),
     columns=(
+        CONNECTION,
         Column("month", TEXT, "Payment date's month, YYYY-MM."),
         Column("journal_id", INTEGER, "The journal (bank or cash) the payment was made through."),
         Column("journal_name", TEXT, "The journal's name."),
@@ -81,12 +91,14 @@ PAYMENTS = Model(
     checks=(
         Check(
             "payments_match_raw",
-            "Per month, currency, company currency and state, the payment count, total and "
-            "company-currency total equal those of the live raw payments.",
+            "Per connection, month, currency, company currency and state, the payment "
+            "count, total and company-currency total equal those of the connection's live "
+            "raw payments.",
             "check_odoo_payments_match_raw.sql",
         ),
     ),
     order_by=(
+        "connection",
         "month",
         "journal_id",
         "payment_method_line_id",
@@ -101,9 +113,9 @@ PAYMENTS = Model(
 QUOTATIONS = Model(
     name="odoo_insurance_quotation_analysis",
     description=(
-        "Insurance quotations per creation month, product, status, renewal flag and "
-        "currency: how many, how many became policies (a live policy that is not cancelled "
-        "and whose `equotation_id` is the quotation), the conversion rate, how many have "
+        "Insurance quotations per Odoo connection, creation month, product, status, "
+        "renewal flag and currency: how many, how many became policies (a live policy of "
+        "the connection that is not cancelled and whose `equotation_id` is the quotation), the conversion rate, how many have "
         "only cancelled policies (kept apart from conversions), average days from "
         "quotation to its first policy, premium quoted and converted, quotations Odoo "
         "marks expired, and quotations past their validity date that are still open "
@@ -113,6 +125,7 @@ QUOTATIONS = Model(
         "Premiums are in the row's currency."
     ),
     columns=(
+        CONNECTION,
         Column("month", TEXT, "Quotation creation month, YYYY-MM."),
         Column("product_id", INTEGER, "The insurance product quoted."),
         Column("product_name", TEXT, "The product's name."),
@@ -185,9 +198,9 @@ QUOTATIONS = Model(
     checks=(
         Check(
             "quotations_match_raw",
-            "Per month, product, status, renewal flag and currency, the quotations, "
-            "conversions and premiums equal those recomputed quotation by quotation from "
-            "the raw tables.",
+            "Per connection, month, product, status, renewal flag and currency, the "
+            "quotations, conversions and premiums equal those recomputed quotation by "
+            "quotation from the connection's raw tables.",
             "check_odoo_quotations_match_raw.sql",
         ),
         Check(
@@ -197,5 +210,5 @@ QUOTATIONS = Model(
             "check_odoo_no_policy_before_its_quotation.sql",
         ),
     ),
-    order_by=("month", "product_id", "status", "is_renewal", "currency"),
+    order_by=("connection", "month", "product_id", "status", "is_renewal", "currency"),
 )

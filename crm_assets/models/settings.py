@@ -1,4 +1,4 @@
-"""The models' settings: what they count, and the currency of sources that do not say.
+"""The models' settings: what they count, and the currency of connections that do not say.
 
 Bound from the environment when definitions load, so schedules and automation
 use the same settings as a launch from the UI; run config may change either for
@@ -33,9 +33,10 @@ class ModelSettings(ConfigurableResource):
     currencies: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_CURRENCIES),
         description=(
-            "The currency of deal values for a source whose records do not state it, by "
-            "source: NectarCRM (default BRL), and Kommo until its account (which states "
-            f"it) is synced. {CURRENCY_VARIABLE}='nectarcrm=USD,kommo=BRL' sets them."
+            "The currency of deal values for a connection whose records do not state it: "
+            "NectarCRM's (default BRL), and Kommo's until its account (which states it) is "
+            "synced. Keyed by connection name, else by source name for every connection of "
+            f"the source: {CURRENCY_VARIABLE}='nectarcrm=USD,nectarcrm_br=BRL,kommo=BRL'."
         ),
     )
 
@@ -43,12 +44,20 @@ class ModelSettings(ConfigurableResource):
     def from_env(cls) -> ModelSettings:
         currencies = dict(DEFAULT_CURRENCIES)
         for item in os.getenv(CURRENCY_VARIABLE, "").split(","):
-            source, _, code = item.partition("=")
-            if source.strip() and code.strip():
-                currencies[source.strip()] = code.strip().upper()
+            name, _, code = item.partition("=")
+            if name.strip() and code.strip():
+                currencies[name.strip()] = code.strip().upper()
         archived = os.getenv(ARCHIVED_VARIABLE, "").strip().lower() in {"1", "true", "yes"}
         return cls(include_archived=archived, currencies=currencies)
 
-    def currency_parameters(self, sources: list[str]) -> dict[str, str | None]:
-        """`currency_<source>` bind parameters for the models' SQL."""
-        return {f"currency_{s}": self.currencies.get(s) for s in sources}
+    def currency(self, connection: str, source: str) -> str | None:
+        """A connection's currency: its own setting, else its source's, so one setting
+        covers every account of a source that no setting names."""
+        if connection in self.currencies:
+            return self.currencies[connection]
+        return self.currencies.get(source)
+
+    def currency_parameters(self, connections: list[tuple[str, str]]) -> dict[str, str | None]:
+        """`currency_<connection>` bind parameters for the models' SQL, from (connection,
+        source) pairs."""
+        return {f"currency_{name}": self.currency(name, source) for name, source in connections}

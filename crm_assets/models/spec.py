@@ -15,10 +15,11 @@ class Column:
 
 @dataclass(frozen=True)
 class Part:
-    """One source's share of a model, built when its raw tables exist.
+    """One source's share of a model, built for each connection of the source whose raw
+    tables exist.
 
     Tables are named by stream (`deals`, `pipelines__etapas`), never by their
-    warehouse name, which the source's table prefix decides (`core.spec.tables`).
+    warehouse name, which each connection's table prefix decides (`core.spec.tables`).
     `tables` maps each table read to the columns the part needs; `history` and
     `optional` do the same for tables that add to the part when they exist (stage
     history; a table that states what the others do not, such as an account's
@@ -53,11 +54,14 @@ class Check:
 class Model:
     """A table rebuilt from raw tables by one SQL file, `sql/<name>.sql`.
 
-    The file is a SELECT yielding `columns` in order; it may read `sources` (the
-    parts whose tables exist: each with its `source`, `tables` by stream name, and
-    flags `history`, `has` and `columns` for what exists), `include_archived`, and
-    the bind parameters `:snapshot_date` (the build's UTC date, `YYYY-MM-DD`) and
-    `:currency_<source>` (the models' currency setting for that source).
+    The file is a SELECT yielding `columns` in order; it may read `sources` (one
+    entry per connection whose part's tables exist: its `source`, which picks the
+    SQL, its `connection` name, its `tables` by stream name, and flags `history`,
+    `has` and `columns` for what exists), `include_archived`, and the bind parameters
+    `:snapshot_date` (the build's UTC date, `YYYY-MM-DD`) and `:currency_<connection>`
+    (the models' currency setting for that connection). Two connections of one
+    source number their records on their own, so whatever groups, joins or orders
+    rows does so per connection.
     """
 
     name: str
@@ -73,8 +77,9 @@ class Model:
 
     @property
     def reads(self) -> tuple[tuple[str, str], ...]:
-        """Raw streams read, as (source, stream): lineage in the UI and automation
-        triggers. A child table (`pipelines__etapas`) belongs to its stream."""
+        """Raw streams read, as (source, stream), for each connection of the source:
+        lineage in the UI and automation triggers. A child table (`pipelines__etapas`)
+        belongs to its stream."""
         streams = []
         for part in self.parts:
             for table in (*part.tables, *part.history, *part.optional):

@@ -1,14 +1,17 @@
 """The models' SQL files, rendered for one warehouse dialect.
 
 Models are plain SQL run inside the warehouse; Jinja fills in the few things that
-vary: which sources' parts a model unions, their table names (quoted before they
+vary: which connections' parts a model unions, their table names (quoted before they
 reach a template), and the expressions SQLite and PostgreSQL spell differently.
 Identifiers and literals rendered here come from the code or are quoted, never
-data: values from settings go in as bind parameters.
+data: values from settings go in as bind parameters. A connection's name, from the
+code location's configuration, is checked to be an identifier wherever it names a
+bind parameter, and quoted as a string literal wherever it is a value.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ import jinja2
 from sqlalchemy.engine import Connection
 
 SQL_FOLDER = Path(__file__).parent / "sql"
+CONNECTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(SQL_FOLDER),
@@ -73,11 +77,33 @@ def same_currency(policy: str, quotation: str) -> str:
     )
 
 
+def connection_name(name: str) -> str:
+    """`name`, if it may name a connection: an identifier (letters, digits and
+    underscores, not starting with a digit), so it is safe in a bind parameter's name."""
+    if not CONNECTION_NAME.fullmatch(name):
+        raise ValueError(
+            f"Connection name {name!r} is not an identifier (letters, digits and "
+            "underscores, not starting with a digit)"
+        )
+    return name
+
+
+def literal(text: str) -> str:
+    """`text` as a SQL string literal, its quotes doubled, on both dialects."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def currency_setting(part: dict[str, Any]) -> str:
+    """The models' currency setting for a connection, bound as `:currency_<connection>`
+    (`ModelSettings.currency_parameters`)."""
+    return f"CAST(:currency_{connection_name(part['connection'])} AS TEXT)"
+
+
 def account_currency(part: dict[str, Any]) -> str:
-    """The currency of every deal of a source with one currency per account (Kommo):
-    its synced account's, else the models' setting for the source. The funnel and its
-    check both state it, so both take it from here."""
-    setting = f"CAST(:currency_{part['source']} AS TEXT)"
+    """The currency of every deal of a connection with one currency per account (Kommo):
+    its synced account's, else the models' setting for the connection. The funnel and
+    its check both state it, so both take it from here."""
+    setting = currency_setting(part)
     if not part["has"].get("account"):
         return setting
     account = part["tables"]["account"]  # quoted for the dialect by build.Plan
@@ -104,6 +130,8 @@ def render(name: str, dialect: str, **variables: Any) -> str:
         "same": same,
         "same_currency": same_currency,
         "account_currency": account_currency,
+        "currency_setting": currency_setting,
+        "literal": literal,
         "UNKNOWN_STAGE": UNKNOWN_STAGE,
         "CANCELLED": CANCELLED,
         "CLOSED_QUOTATION": CLOSED_QUOTATION,

@@ -15,14 +15,16 @@ from crm_assets.models.settings import ModelSettings
 from crm_assets.models.spec import Model
 
 SNAPSHOT = "2026-03-01"
-# The shipped sources under their default table prefixes.
-CATALOG = build.catalog((source, f"{source.name}_") for source in SOURCES)
+# The shipped connections: named after their source, under its default table prefix.
+CATALOG = build.catalog((source.name, source, f"{source.name}_") for source in SOURCES)
 
 
-def rebuild(model: Model, warehouse: Warehouse, **settings) -> build.Build:
+def rebuild(
+    model: Model, warehouse: Warehouse, tables: build.Catalog = CATALOG, **settings
+) -> build.Build:
     """Build, check and publish `model` as the asset does, on the snapshot date."""
     return build.rebuild(
-        model, warehouse, SNAPSHOT, tables=CATALOG, settings=ModelSettings(**settings)
+        model, warehouse, SNAPSHOT, tables=tables, settings=ModelSettings(**settings)
     )
 
 
@@ -35,10 +37,10 @@ def write(warehouse: Warehouse, table: str, rows: list[dict], key=("id",)) -> No
         writer.write(rows)
 
 
-def nectarcrm(warehouse: Warehouse) -> None:
+def nectarcrm(warehouse: Warehouse, prefix: str = "nectarcrm_") -> None:
     write(
         warehouse,
-        "nectarcrm_pipelines",
+        f"{prefix}pipelines",
         [
             {"id": 1, "nome": "Vendas", "ativo": True, "tipo": 0},
             # An inactive pipeline, which NectarCRM hides.
@@ -49,7 +51,7 @@ def nectarcrm(warehouse: Warehouse) -> None:
     )
     write(
         warehouse,
-        "nectarcrm_pipelines__etapas",
+        f"{prefix}pipelines__etapas",
         [
             {"_parent_id": 1, "id": 11, "nome": "A", "sequencia": 1},
             {"_parent_id": 1, "id": 12, "nome": "B", "sequencia": 2},
@@ -62,7 +64,7 @@ def nectarcrm(warehouse: Warehouse) -> None:
     opportunity = {"funil_venda_id": 1, "pipeline": "Vendas"}
     write(
         warehouse,
-        "nectarcrm_opportunities",
+        f"{prefix}opportunities",
         [
             {**opportunity, "id": 1, "etapa": 1, "status": 1, "valorTotal": 10.0},
             {**opportunity, "id": 2, "etapa": 2, "status": 1, "valorTotal": 20.0},

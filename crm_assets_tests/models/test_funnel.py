@@ -292,8 +292,8 @@ def test_a_custom_table_prefix_reaches_the_funnel(warehouse):
     with warehouse.engine.begin() as connection:
         for stream in ("pipelines", "stages", "deals"):
             connection.execute(sa.text(f"ALTER TABLE pipedrive_{stream} RENAME TO eu_{stream}"))
-    tables = build.catalog([(PIPEDRIVE, "eu_")])
-    assert tables["pipedrive"]["deals"] == "eu_deals"
+    tables = build.catalog([("pipedrive", PIPEDRIVE, "eu_")])
+    assert tables["pipedrive"].tables["deals"] == "eu_deals"
     build.rebuild(FUNNEL, warehouse, data.SNAPSHOT, tables=tables)
     assert {r["source"] for r in warehouse.rows(NAME)} == {"pipedrive"}
     assert sum(r["open_deals"] for r in warehouse.rows(NAME)) == 3

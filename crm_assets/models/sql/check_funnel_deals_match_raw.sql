@@ -1,9 +1,10 @@
--- Per source, pipeline and currency: the built funnel's open, won and lost deals and
--- their values against the live deals counted straight from each raw deals table,
--- with no stage, placement or history, so a deal the funnel drops, doubles or moves
--- to another pipeline or currency shows here.
+-- Per connection, pipeline and currency: the built funnel's open, won and lost deals
+-- and their values against the live deals counted straight from each connection's raw
+-- deals table, with no stage, placement or history, so a deal the funnel drops,
+-- doubles or moves to another connection, pipeline or currency shows here.
 SELECT
     source,
+    connection,
     pipeline_id,
     currency,
     SUM(open_deals) AS open_deals_minus_raw,
@@ -14,15 +15,16 @@ SELECT
     SUM(lost_value) AS lost_value_minus_raw
 FROM (
     SELECT
-        source, pipeline_id, currency, open_deals, won_deals, lost_deals,
+        source, connection, pipeline_id, currency, open_deals, won_deals, lost_deals,
         open_value, won_value, lost_value
     FROM {{ model_table }}
     {%- for part in sources %}
     {%- set t = part.tables %}
+    {%- set named = literal(part.source) ~ ", " ~ literal(part.connection) %}
     UNION ALL
     {%- if part.source == "pipedrive" %}
     SELECT
-        'pipedrive', d.pipeline_id, d.currency,
+        {{ named }}, d.pipeline_id, d.currency,
         -SUM(CASE WHEN d.status = 'open' THEN 1 ELSE 0 END),
         -SUM(CASE WHEN d.status = 'won' THEN 1 ELSE 0 END),
         -SUM(CASE WHEN d.status = 'lost' THEN 1 ELSE 0 END),
@@ -38,7 +40,7 @@ FROM (
     GROUP BY d.pipeline_id, d.currency
     {%- elif part.source == "kommo" %}
     SELECT
-        'kommo', l.pipeline_id,
+        {{ named }}, l.pipeline_id,
         {{ account_currency(part) }},
         -SUM(CASE WHEN l.status_id IN (142, 143) THEN 0 ELSE 1 END),
         -SUM(CASE WHEN l.status_id = 142 THEN 1 ELSE 0 END),
@@ -56,7 +58,7 @@ FROM (
     GROUP BY l.pipeline_id
     {%- elif part.source == "nectarcrm" %}
     SELECT
-        'nectarcrm', o.funil_venda_id, CAST(:currency_nectarcrm AS TEXT),
+        {{ named }}, o.funil_venda_id, {{ currency_setting(part) }},
         -SUM(CASE WHEN o.status IN (2, 3, 4) THEN 0 ELSE 1 END),
         -SUM(CASE WHEN o.status = 2 THEN 1 ELSE 0 END),
         -SUM(CASE WHEN o.status IN (3, 4) THEN 1 ELSE 0 END),
@@ -74,7 +76,7 @@ FROM (
     {%- endif %}
     {%- endfor %}
 ) AS counts
-GROUP BY source, pipeline_id, currency
+GROUP BY source, connection, pipeline_id, currency
 HAVING SUM(open_deals) <> 0 OR SUM(won_deals) <> 0 OR SUM(lost_deals) <> 0
     -- Sums of floats in another order differ in the last digits, never by a cent.
     OR ABS(SUM(open_value)) > 0.005 OR ABS(SUM(won_value)) > 0.005

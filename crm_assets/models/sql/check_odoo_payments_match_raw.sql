@@ -1,8 +1,9 @@
--- Per month, currency, company currency and state: the analysis' payment count and
--- totals against the live raw payments, read one by one from the raw table, so a
--- payment the analysis drops, doubles or files under another month, currency or
--- state shows here.
+-- Per connection, month, currency, company currency and state: the analysis' payment
+-- count and totals against the live raw payments, read one by one from each
+-- connection's raw table, so a payment the analysis drops, doubles or files under
+-- another connection, month, currency or state shows here.
 SELECT
+    connection,
     month,
     currency_name,
     company_currency_name,
@@ -12,19 +13,20 @@ SELECT
     SUM(amount_company_currency_signed) AS company_amount_minus_raw
 FROM (
     SELECT
-        month, currency_name, company_currency_name, state, payment_count, amount_total,
-        amount_company_currency_signed
+        connection, month, currency_name, company_currency_name, state, payment_count,
+        amount_total, amount_company_currency_signed
     FROM {{ model_table }}
     {%- for part in sources %}
     UNION ALL
     SELECT
-        {{ month("r.date") }}, r.currency_name, r.company_currency_name, r.state, -1,
-        -COALESCE(r.amount, 0), -COALESCE(r.amount_company_currency_signed, 0)
+        {{ literal(part.connection) }}, {{ month("r.date") }}, r.currency_name,
+        r.company_currency_name, r.state, -1, -COALESCE(r.amount, 0),
+        -COALESCE(r.amount_company_currency_signed, 0)
     FROM {{ part.tables.payment }} AS r
     WHERE r._deleted = FALSE
     {%- endfor %}
 ) AS counts
-GROUP BY month, currency_name, company_currency_name, state
+GROUP BY connection, month, currency_name, company_currency_name, state
 HAVING SUM(payment_count) <> 0
     -- Sums of floats in another order differ in the last digits, never by a cent.
     OR ABS(SUM(amount_total)) > 0.005

@@ -1,23 +1,25 @@
--- Per month, product, status, renewal flag and currency: the analysis' quotations,
--- conversions and premiums against the raw quotations, each asked on its own whether
--- a counted policy names it, so a quotation the analysis drops or counts once per
--- policy, or a cancelled policy counted as a conversion, shows here.
-{%- set t = sources[0].tables if sources else none %}
+-- Per connection, month, product, status, renewal flag and currency: the analysis'
+-- quotations, conversions and premiums against each connection's raw quotations,
+-- each asked on its own whether a counted policy of its connection names it, so a
+-- quotation the analysis drops, counts once per policy or under another connection,
+-- or a cancelled policy counted as a conversion, shows here.
 SELECT
-    month, product_id, status, is_renewal, currency,
+    connection, month, product_id, status, is_renewal, currency,
     SUM(quotations) AS quotations_minus_raw,
     SUM(converted_quotations) AS converted_minus_raw,
     SUM(premium_quoted) AS premium_quoted_minus_raw,
     SUM(premium_converted) AS premium_converted_minus_raw
 FROM (
     SELECT
-        month, product_id, status, is_renewal, currency, quotations, converted_quotations,
-        premium_quoted, premium_converted
+        connection, month, product_id, status, is_renewal, currency, quotations,
+        converted_quotations, premium_quoted, premium_converted
     FROM {{ model_table }}
-    {%- if t %}
+    {%- for part in sources %}
+    {%- set t = part.tables %}
     UNION ALL
     SELECT
-        {{ month("q.create_date") }}, q.product_id, q.status, q.is_renewal, q.currency_name,
+        {{ literal(part.connection) }}, {{ month("q.create_date") }}, q.product_id,
+        q.status, q.is_renewal, q.currency_name,
         -1,
         CASE WHEN EXISTS (
             SELECT 1 FROM {{ t.policy }} AS p
@@ -33,12 +35,12 @@ FROM (
         ), 0)
     FROM {{ t.insurance_quotation }} AS q
     WHERE q._deleted = FALSE
-        {%- if not include_archived and "active" in sources[0].columns.insurance_quotation %}
+        {%- if not include_archived and "active" in part.columns.insurance_quotation %}
         AND (q.active IS NULL OR q.active = TRUE)
         {%- endif %}
-    {%- endif %}
+    {%- endfor %}
 ) AS counts
-GROUP BY month, product_id, status, is_renewal, currency
+GROUP BY connection, month, product_id, status, is_renewal, currency
 HAVING SUM(quotations) <> 0 OR SUM(converted_quotations) <> 0
     -- Sums of floats in another order differ in the last digits, never by a cent.
     OR ABS(SUM(premium_quoted)) > 0.005 OR ABS(SUM(premium_converted)) > 0.005

@@ -1,9 +1,12 @@
--- One row per source, pipeline, currency and stage, across every CRM whose raw tables
--- exist, plus one stage-unknown row per source, pipeline and currency for the deals
--- that cannot be placed in a stage. Conversion is the share of the previous stage's
--- deals that reached this one, within one currency's deals.
+-- One row per connection, pipeline, currency and stage, across every CRM connection
+-- whose raw tables exist, plus one stage-unknown row per connection, pipeline and
+-- currency for the deals that cannot be placed in a stage. Two accounts of one CRM
+-- number their pipelines and stages on their own, so every window is per connection.
+-- Conversion is the share of the previous stage's deals that reached this one, within
+-- one currency's deals.
 SELECT
     f.source,
+    f.connection,
     f.pipeline_id,
     f.pipeline_name,
     f.currency,
@@ -30,12 +33,13 @@ FROM (
 {%- if not loop.first %}
 UNION ALL
 {%- endif %}
-{% with source = part.source, history = part.history, t = part.tables %}
+{% with source = part.source, connection = part.connection, history = part.history,
+    t = part.tables, facts = "stage_facts_" ~ loop.index %}
 {%- include "funnel_stage_facts.sql" %}
 {%- endwith %}
 {%- endfor %}
 ) AS f
 WINDOW stage_order AS (
-    PARTITION BY f.source, f.pipeline_id, f.currency
+    PARTITION BY f.connection, f.pipeline_id, f.currency
     ORDER BY CASE WHEN f.stage_order IS NULL THEN 1 ELSE 0 END, f.stage_order
 )

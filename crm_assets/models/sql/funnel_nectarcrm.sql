@@ -2,8 +2,8 @@
 -- hold qualifications, not deals). An opportunity's `etapa` is the stage's
 -- `sequencia`; a closed opportunity keeps the stage it was closed from. Status 2 is
 -- won, 3 lost and 4 discarded (counted as lost); 1, and any status NectarCRM may add,
--- counts as open. Values are in the models' currency setting for NectarCRM, whose API
--- states none. Opportunities of inactive pipelines are left out unless the models
+-- counts as open. Values are in the models' currency setting for the connection,
+-- NectarCRM's API stating none. Opportunities of inactive pipelines are left out unless the models
 -- include what the CRMs hide. No stage history.
 pipelines AS (
     SELECT id AS pipeline_id, nome AS pipeline_name
@@ -34,7 +34,7 @@ deals AS (
         CASE o.status WHEN 2 THEN 'won' WHEN 3 THEN 'lost' WHEN 4 THEN 'lost' ELSE 'open' END
             AS outcome,
         o."valorTotal" AS value,
-        CAST(:currency_nectarcrm AS TEXT) AS currency
+        {{ currency_setting(part) }} AS currency
     FROM {{ t.opportunities }} AS o
     -- Two stages sharing a sequence would count the deal twice: the first one takes it.
     LEFT JOIN (

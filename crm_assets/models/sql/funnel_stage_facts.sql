@@ -1,4 +1,4 @@
--- One source's rows. The source's own SQL defines:
+-- One connection's rows, from its tables (`t`). Its source's own SQL defines:
 --   `pipelines` (pipeline_id, pipeline_name): the pipelines it shows;
 --   `stages` (pipeline_id, pipeline_name, stage_id, stage_name, stage_position);
 --   `deals` (deal_id, pipeline_id, stage_id, outcome open/won/lost, value, currency,
@@ -126,7 +126,8 @@ currencies AS (
 )
 
 SELECT
-    '{{ source }}' AS source,
+    {{ literal(source) }} AS source,
+    {{ literal(connection) }} AS connection,
     r.pipeline_id,
     r.pipeline_name,
     c.currency,
@@ -166,7 +167,8 @@ LEFT JOIN stay_days AS sd
 UNION ALL
 
 SELECT
-    '{{ source }}',
+    {{ literal(source) }},
+    {{ literal(connection) }},
     o.pipeline_id,
     p.pipeline_name,
     o.currency,
@@ -187,4 +189,4 @@ SELECT
 FROM outcomes AS o
 LEFT JOIN pipelines AS p ON p.pipeline_id = o.pipeline_id
 WHERE o.stage_id IS NULL
-) AS {{ source }}_stage_facts
+) AS {{ facts }}

@@ -1,36 +1,60 @@
--- Quotations per creation month, product, status, renewal flag and currency. A
--- quotation is converted when a live policy that is not cancelled names it in
--- `equotation_id`; its conversion date is the first such policy's creation, and its
--- converted premium the sum of those policies' premiums in the quotation's currency.
--- A quotation whose only policies are cancelled counts apart. Archived quotations
--- (`active` false, which Odoo hides) are left out unless the models include what the
--- CRMs hide. Expired is what Odoo says (`status`); past validity and still open is a
--- quotation not converted, neither accepted, refused, expired nor cancelled, whose
--- validity date is before the snapshot date.
-{%- set t = sources[0].tables %}
+-- Quotations per connection, creation month, product, status, renewal flag and
+-- currency. A quotation is converted when a live policy of its connection that is not
+-- cancelled names it in `equotation_id`; its conversion date is the first such
+-- policy's creation, and its converted premium the sum of those policies' premiums in
+-- the quotation's currency. A quotation whose only policies are cancelled counts
+-- apart. Archived quotations (`active` false, which Odoo hides) are left out unless
+-- the models include what the CRMs hide. Expired is what Odoo says (`status`); past
+-- validity and still open is a quotation not converted, neither accepted, refused,
+-- expired nor cancelled, whose validity date is before the snapshot date. Two
+-- databases number their records on their own: a policy names a quotation of its
+-- own connection only.
 WITH policies AS (
+{%- for part in sources %}
+{%- if not loop.first %}
+    UNION ALL
+{%- endif %}
     SELECT
+        {{ literal(part.connection) }} AS connection,
         equotation_id,
         currency_id,
         state,
         create_date,
         total_premium_amount,
         CASE WHEN state IN ({{ CANCELLED }}) THEN 1 ELSE 0 END AS cancelled
-    FROM {{ t.policy }}
+    FROM {{ part.tables.policy }}
     WHERE _deleted = FALSE AND equotation_id IS NOT NULL
+{%- endfor %}
 ),
 
 quotations AS (
-    SELECT q.*
-    FROM {{ t.insurance_quotation }} AS q
+{%- for part in sources %}
+{%- if not loop.first %}
+    UNION ALL
+{%- endif %}
+    SELECT
+        {{ literal(part.connection) }} AS connection,
+        q.id,
+        q.status,
+        q.create_date,
+        q.validity_date,
+        q.product_id,
+        q.product_name,
+        q.is_renewal,
+        q.total_premium_amount,
+        q.currency_id,
+        q.currency_name
+    FROM {{ part.tables.insurance_quotation }} AS q
     WHERE q._deleted = FALSE
-        {%- if not include_archived and "active" in sources[0].columns.insurance_quotation %}
+        {%- if not include_archived and "active" in part.columns.insurance_quotation %}
         AND COALESCE(q.active, TRUE) = TRUE
         {%- endif %}
+{%- endfor %}
 ),
 
 outcomes AS (
     SELECT
+        q.connection,
         q.id,
         MIN(CASE WHEN p.cancelled = 0 THEN p.create_date END) AS first_policy_at,
         SUM(CASE WHEN p.cancelled = 0 AND {{ same_currency("p", "q") }}
@@ -38,8 +62,8 @@ outcomes AS (
         MAX(CASE WHEN p.cancelled = 0 THEN 1 ELSE 0 END) AS converted,
         MAX(CASE WHEN p.cancelled = 1 THEN 1 ELSE 0 END) AS any_cancelled
     FROM quotations AS q
-    JOIN policies AS p ON p.equotation_id = q.id
-    GROUP BY q.id
+    JOIN policies AS p ON p.connection = q.connection AND p.equotation_id = q.id
+    GROUP BY q.connection, q.id
 ),
 
 facts AS (
@@ -50,10 +74,11 @@ facts AS (
         COALESCE(o.converted, 0) AS converted,
         CASE WHEN o.any_cancelled = 1 AND o.converted = 0 THEN 1 ELSE 0 END AS only_cancelled
     FROM quotations AS q
-    LEFT JOIN outcomes AS o ON o.id = q.id
+    LEFT JOIN outcomes AS o ON o.connection = q.connection AND o.id = q.id
 )
 
 SELECT
+    connection,
     {{ month("create_date") }} AS month,
     product_id,
     product_name,
@@ -77,4 +102,6 @@ SELECT
             THEN 1 ELSE 0 END
     ) AS past_validity_open
 FROM facts
-GROUP BY {{ month("create_date") }}, product_id, product_name, status, is_renewal, currency_name
+GROUP BY
+    connection, {{ month("create_date") }}, product_id, product_name, status, is_renewal,
+    currency_name
