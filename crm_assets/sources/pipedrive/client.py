@@ -165,8 +165,12 @@ def unpaged(path: str) -> Fetch:
 
 
 def field_definitions(entity: str) -> Fetch:
+    """The entity's field definitions, one row per field: the subfield items v1 lists
+    after a monetary or address field have no id and are described by that field."""
+
     def fetch(client: ApiClient, window: Window) -> Iterator[list[Record]]:
-        yield from v1_pages(client, f"v1/{fields.ENTITIES[entity]}")
+        for page in v1_pages(client, f"v1/{fields.ENTITIES[entity]}"):
+            yield [item for item in page if not fields.is_subfield(item)]
 
     return fetch
 

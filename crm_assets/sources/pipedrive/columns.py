@@ -185,7 +185,11 @@ COLUMNS: dict[str, Columns] = {
         "website": (TEXT, "Web address."),
         "industry": (INTEGER, "Option id of the industry field."),
         "employee_count": (INTEGER, "Number of employees."),
-        "annual_revenue": (NUMBER, "Yearly revenue."),
+        "annual_revenue": (
+            NUMBER,
+            "Yearly revenue, a whole amount: Pipedrive sends it without a currency.",
+        ),
+        "linkedin": (TEXT, "LinkedIn profile address."),
         "label_ids": _LABELS,
         "visible_to": _VISIBLE,
         "add_time": _ADDED,

@@ -6,7 +6,9 @@ becomes a snake_case column named after the field, with its value made readable:
 - enum: `<name>` holds the option id, `<name>_label` its label;
 - set: `<name>` the list of option ids, `<name>_labels` their labels (v1 sends
   `"1,2"`, a string that must be split on commas, never into characters);
-- monetary: `<name>` the amount, `<name>_currency` its currency;
+- monetary: `<name>` the amount, `<name>_currency` its currency (v2 sends
+  `{value, currency}`, v1 the amount under the hash and the currency under
+  `<hash>_currency`, a subfield its field list declares after the field);
 - anything else: the value as sent.
 
 Names are resolved deterministically and stay stable as fields are added: a
@@ -95,8 +97,12 @@ def resolve(
     `reserved` adds the standard keys of the v2 records, which differ from v1's.
     """
     definitions = list(definitions)
+    # A standard field's subfields (a deal's `currency`, an `address_<part>`) are record
+    # keys a column must not take; a custom field's subfields follow their field.
     standard = {d["key"] for d in definitions if not _is_custom(d)} | set(reserved)
-    custom = sorted((d for d in definitions if _is_custom(d)), key=lambda d: int(d["id"]))
+    custom = sorted(
+        (d for d in definitions if _is_custom(d) and not is_subfield(d)), key=lambda d: int(d["id"])
+    )
     taken = set(standard) | {"_synced_at", "_deleted"}
     resolved: dict[str, CustomField] = {}
     for definition in custom:
@@ -178,6 +184,13 @@ def mapping_rows(fields: dict[str, CustomField]) -> list[dict]:
 
 def _is_custom(definition: dict) -> bool:
     return bool(_HASH.match(str(definition.get("key", ""))))
+
+
+def is_subfield(definition: dict) -> bool:
+    """True for the items v1 field lists add after a monetary or address field for the
+    keys its value spreads over (`<key>_currency`, `<key>_<part>`): they have no id of
+    their own and are described by their `parent_id`'s field."""
+    return bool(definition.get("is_subfield")) or definition.get("id") is None
 
 
 def _number(value: Any) -> Any:

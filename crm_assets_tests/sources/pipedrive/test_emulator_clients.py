@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from pipedrive.client import Client
-from pipedrive.exceptions import GoneError
+from pipedrive.exceptions import BadRequestError, GoneError, NotFoundError
 
 from crm_assets.core.emulation import serve
 from crm_assets.sources.pipedrive.emulator import PipedriveEmulator
@@ -66,6 +66,8 @@ def get(url: str, path: str, **params) -> requests.Response:
         (lambda c: c.stages.get_stage(1), "/api/v2/stages/1"),
         (lambda c: c.items.get_item_search(params={"term": "x"}), "/api/v2/itemSearch"),
         (lambda c: c.deals.create_deal({"title": "t"}), "/api/v2/deals"),
+        (lambda c: c.pipelines.get_pipeline_deals(1), "/api/v2/deals?pipeline_id=1"),
+        (lambda c: c.stages.get_stage_deals(2), "/api/v2/deals?stage_id=2"),
     ],
 )
 def test_python_lib_retired_v1_calls_get_410_pointing_at_v2(client, call, v2):
@@ -108,6 +110,28 @@ def test_python_lib_calls_that_v1_still_serves_work(client):
     )
     assert client.leads.get_all_leads()["data"] == []
     assert client.filters.get_all_filters()["success"] is True
+
+
+def test_python_lib_reads_of_what_the_account_lacks_answer_as_the_vendor_does(client):
+    # The emulated account has no leads, filters, mail or webhooks: lists are empty,
+    # single records 404, a search without a term is refused.
+    followers = client.deals.get_deal_followers(5)
+    assert {f["deal_id"] for f in followers["data"]} == {5}
+    assert all({"id", "user_id", "add_time"} <= set(f) for f in followers["data"])
+    assert followers["additional_data"]["pagination"]["more_items_in_collection"] is False
+    assert client.deals.get_deal_mail_messages(5)["data"] == []
+    assert client.webhooks.get_hooks_subscription()["data"] == []
+    assert client.leads.search_leads(params={"term": "acme"})["data"] == {"items": []}
+    with pytest.raises(BadRequestError):
+        client.leads.search_leads(params={"term": "a"})
+    for call in (
+        lambda: client.leads.get_lead("adf21080-0e10-11eb-879b-05d71fb426ec"),
+        lambda: client.leads.get_lead_details("adf21080-0e10-11eb-879b-05d71fb426ec"),
+        lambda: client.filters.get_filter(3),
+        lambda: client.deals.get_deal_followers(999_999),
+    ):
+        with pytest.raises(NotFoundError):
+            call()
 
 
 def test_the_v2_endpoints_a_410_names_answer(url):
@@ -241,7 +265,11 @@ def test_singer_sync_v1_requests_still_answer(url):
     assert stamps == sorted(stamps, reverse=True)
     assert get(url, "/v1/activityTypes", start=0, limit=100).json()["data"]
     deal_fields = get(url, "/v1/dealFields", start=0, limit=100).json()["data"]
-    assert all("id" in f and "update_time" in f for f in deal_fields)
+    # `DealFields.process_row` drops subfields by the mere presence of `parent_id`; the
+    # fields it keeps need their id (key) and `update_time` (bookmark).
+    kept = [f for f in deal_fields if "parent_id" not in f]
+    assert kept and all(f["id"] and f["update_time"] for f in kept)
+    assert all(f["id"] is None for f in deal_fields if "parent_id" in f)
     users = get(url, "/v1/recents", since_timestamp="2000-01-01 00:00:00", items="user").json()
     assert users["data"] and isinstance(users["data"][0]["data"], list)
     assert get(url, "/v1/deals/3/flow", start=0, limit=100).json()["success"] is True

@@ -415,6 +415,33 @@ def test_custom_fields_arrive_as_named_columns_with_the_mapping(fast, warehouse)
     assert columns[("persons", "Job title")][0] == "job_title_custom"
 
 
+def test_money_lands_as_an_amount_beside_its_currency(fast, warehouse):
+    emulator = fast.emulator
+    fast.run(warehouse, streams=["deals", "deal_fields", "organizations"], tags=FULL, **FAST)
+
+    # A deal's `value` (a standard monetary field) and the `currency` its field list
+    # declares as the value's subfield: an amount column and a currency column.
+    types = dict(warehouse.columns("pipedrive_deals"))
+    assert types["value"] == schema.NUMBER
+    assert types["currency"] == schema.TEXT
+    rows = {r["id"]: r for r in warehouse.rows("pipedrive_deals")}
+    for deal in emulator.records("deals"):
+        if deal["status"] != "deleted":
+            assert (rows[deal["id"]]["value"], rows[deal["id"]]["currency"]) == (
+                float(deal["value"]), deal["currency"])  # fmt: skip
+    # The subfield items v1 lists after a monetary or address field are no fields of
+    # their own: the definitions tables hold one row per field, each with its id.
+    definitions = warehouse.rows("pipedrive_deal_fields")
+    assert "currency" not in {r["key"] for r in definitions}
+    assert all(r["id"] is not None for r in definitions)
+    value = next(r for r in definitions if r["key"] == "value")
+    assert value["field_type"] == "monetary"
+    # An organization's annual revenue is a plain amount: Pipedrive sends no currency.
+    revenue = {r["id"]: r["annual_revenue"] for r in warehouse.rows("pipedrive_organizations")}
+    expected = {o["id"]: o["annual_revenue"] for o in emulator.records("organizations")}
+    assert any(expected.values()) and revenue == expected
+
+
 # -- rate limits -----------------------------------------------------------------------
 
 

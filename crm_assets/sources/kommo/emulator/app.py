@@ -1,7 +1,8 @@
 """A Kommo API v4 emulator: a WSGI app that answers like `{subdomain}.kommo.com/api/v4`.
 
 Faithful to the vendor as docs/kommo-api.md describes it: `Authorization: Bearer`
-auth (401 problem otherwise), HAL lists with `_links.next`, 204 for an empty page
+auth (401 problem otherwise), HAL lists with `_links.next` (custom fields and users
+counted, pipelines and statuses whole: `hal.py`), 204 for an empty page
 (also the one a full last page's `next` link leads to), `filter[updated_at]` /
 `filter[created_at]` windows in unix seconds, `order[updated_at]`, deleted leads
 only through `with=only_deleted` (which the contacts and companies lists ignore),
@@ -33,6 +34,8 @@ from crm_assets.sources.kommo.emulator.data import (
 )
 from crm_assets.sources.kommo.emulator.hal import (
     Problem,
+    collection,
+    counted_list,
     hal_list,
     hal_object,
     page_args,
@@ -147,20 +150,26 @@ class KommoEmulator(EmulatorApp):
             item["_links"] = self_link(request, f"{path}/{item['id']}")
         return hal_list(request, key, chunk, page, limit, full_page=len(chunk) == limit)
 
+    def _counted(self, request: Request, key: str, items: list[dict], path: str) -> Response:
+        page, limit = page_args(request)
+        for item in items:
+            item["_links"] = self_link(request, f"{path}/{item['id']}")
+        return counted_list(request, key, items, page, limit)
+
     def _custom_fields(self, request: Request, entity: str) -> Response:
-        return self._small(request, "custom_fields", custom_fields.definitions(entity),
-                           f"{entity}/custom_fields")  # fmt: skip
+        return self._counted(request, "custom_fields", custom_fields.definitions(entity),
+                             f"{entity}/custom_fields")  # fmt: skip
 
     def _catalog_fields(self, request: Request, catalog: str) -> Response:
         if int(catalog) not in {c[0] for c in CATALOGS}:
             raise Problem(404, "Not Found", f"No catalog {catalog}")
-        return self._small(request, "custom_fields",
-                           custom_fields.definitions(f"catalogs/{catalog}"),
-                           f"catalogs/{catalog}/custom_fields")  # fmt: skip
+        return self._counted(request, "custom_fields",
+                             custom_fields.definitions(f"catalogs/{catalog}"),
+                             f"catalogs/{catalog}/custom_fields")  # fmt: skip
 
     def _pipelines(self, request: Request) -> Response:
         items = [self._pipeline(request, n) for n in range(len(self.data.pipelines))]
-        return hal_list(request, "pipelines", items, 1, 250, full_page=False)
+        return collection(request, "pipelines", items)
 
     def _one_pipeline(self, request: Request, pipeline: str) -> Response:
         for n, (pid, *_) in enumerate(self.data.pipelines):
@@ -185,12 +194,11 @@ class KommoEmulator(EmulatorApp):
     def _statuses(self, request: Request, pipeline: str) -> Response:
         for pid, _, _, statuses in self.data.pipelines:
             if pid == int(pipeline):
-                return hal_list(request, "statuses", [dict(s) for s in statuses], 1, 250,
-                                full_page=False)  # fmt: skip
+                return collection(request, "statuses", [dict(s) for s in statuses])
         raise Problem(404, "Not Found", f"No pipeline {pipeline}")
 
     def _users(self, request: Request) -> Response:
-        return self._small(request, "users", self.data.users(), "users")
+        return self._counted(request, "users", self.data.users(), "users")
 
     def _catalogs(self, request: Request) -> Response:
         return self._small(request, "catalogs", self.data.catalogs(), "catalogs")

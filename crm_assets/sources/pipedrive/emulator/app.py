@@ -95,6 +95,12 @@ V1_ROUTES: list[tuple[str, str, Handler]] = [
     # Served for peer connectors; the project does not read them (peers.py).
     (r"deals/(\d+)/products", "list", lambda e, a, i: e.peers.deal_products(int(i), a)),
     (r"deals/(\d+)/participants", "list", lambda e, a, i: e.peers.deal_participants(int(i), a)),
+    (r"deals/(\d+)/followers", "list", lambda e, a, i: e.peers.deal_followers_v1(int(i), a)),
+    (r"deals/(\d+)/mailMessages", "list", lambda e, a, i: e.peers.deal_mail_messages(int(i), a)),
+    ("leads/search", "list", lambda e, a: e.peers.lead_search(a)),
+    (r"leads/([0-9a-f-]{36})", "single", lambda e, a, i: e.peers.missing("Lead")),
+    (r"filters/(\d+)", "single", lambda e, a, i: e.peers.missing("Filter")),
+    ("webhooks", "list", lambda e, a: e.peers.webhooks(a)),
     ("currencies", "list", lambda e, a: e.peers.currencies(a)),
     ("(?:leads|files|filters)", "list", lambda e, a: e.peers.empty(a)),
 ]

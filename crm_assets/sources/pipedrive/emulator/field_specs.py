@@ -127,8 +127,11 @@ STANDARD_FIELDS: dict[str, list[tuple[str, str, str, str, tuple]]] = {
             "enum",
             ((1, "Software"), (2, "Retail"), (3, "Finance"), (4, "Manufacturing")),
         ),
+        ("linkedin", "linkedin", "LinkedIn profile", "varchar", ()),
         ("employee_count", "employee_count", "Number of employees", "int", ()),
-        ("annual_revenue", "annual_revenue", "Annual revenue", "monetary", ()),
+        # An integer with no currency: the v2 reference's `OrganizationItem` types it
+        # `int` and no currency key travels with it (docs/pipedrive-api.md, "Field types").
+        ("annual_revenue", "annual_revenue", "Annual revenue", "int", ()),
         ("label", "label_ids", "Label", "set", LABELS),
         ("visible_to", "visible_to", "Visible to", "visible_to", _VISIBLE),
         ("add_time", "add_time", "Organization created", "date", ()),
@@ -170,6 +173,19 @@ STANDARD_FIELDS: dict[str, list[tuple[str, str, str, str, tuple]]] = {
         ("update_time", "update_time", "Update time", "date", ()),
     ],
 }
+
+# Where a standard monetary field's currency travels: a key beside the amount, which
+# the field lists declare as the field's `currency` subfield (the deal's `value` and
+# `currency`, as the vendor's dealFields list them). Custom monetary fields keep theirs
+# in `<hash>_currency` (v1) or inside their `{value, currency}` object (v2); a lead's
+# `value` is an `{amount, currency}` object and has no sibling.
+CURRENCY_KEYS = {("deals", "value"): "currency"}
+# The parts of an address field: v2 nests them in the value, v1 sends each as
+# `<key>_<part>` beside the address line.
+ADDRESS_PARTS = (
+    "subpremise", "street_number", "route", "sublocality", "locality",
+    "admin_area_level_1", "admin_area_level_2", "country", "postal_code", "formatted_address",
+)  # fmt: skip
 
 # The v1-only lists: (v1 key, name, field_type, options), in the vendor's order.
 _LEAD_LABELS = (

@@ -8,7 +8,11 @@ docs/pipedrive-api.md, "Custom fields":
 - v1 records flatten them: `"<hash>": value`, plus `"<hash>_currency"` for money,
   sets as a "1,2" string;
 - field lists: v1 items `{id, key, name, field_type, edit_flag, options, ...}`,
-  v2 items `{field_code, field_name, field_type, is_custom_field, options, subfields}`.
+  v2 items `{field_code, field_name, field_type, is_custom_field, options, subfields}`;
+- subfields (a monetary field's currency, an address's parts): v2 nests them in the
+  field's `subfields`; v1 lists each as an item of its own right after its field,
+  `{id: null, key, name, field_type, is_subfield: true, parent_id, id_suffix}`, as the
+  vendor's dealFields list `value` and then `currency`.
 Each entity's custom fields include two names that collide once snake-cased and
 one that collides with a standard field, the cases a connector must survive.
 """
@@ -21,6 +25,8 @@ from typing import Any
 
 from crm_assets.sources.pipedrive.emulator.data import Rand
 from crm_assets.sources.pipedrive.emulator.field_specs import (
+    ADDRESS_PARTS,
+    CURRENCY_KEYS,
     CUSTOM_FIELDS,
     CUSTOM_FIELDS_OF,
     ENTITIES,
@@ -108,13 +114,10 @@ class FieldSet:
             _v2_item(code, name, ftype, [_option(i, label) for i, label in options], False)
             for _key, code, name, ftype, options in STANDARD_FIELDS[entity]
         ]
-        for field in self.custom[entity]:
-            item = _v2_item(field["key"], field["name"], field["type"], field["options"], True)
-            if field["type"] == "monetary":
-                item["subfields"] = [
-                    {"field_code": "currency", "field_name": "Currency", "field_type": "varchar"}
-                ]
-            items.append(item)
+        items += [
+            _v2_item(field["key"], field["name"], field["type"], field["options"], True)
+            for field in self.custom[entity]
+        ]
         return items
 
     def v1_items(self, entity: str) -> list[dict[str, Any]]:
@@ -133,12 +136,41 @@ class FieldSet:
         fields += [(f["key"], f["name"], f["type"], f["options"], True) for f in custom]
         base = 12_000 + 1_000 * (ENTITIES + V1_ONLY).index(entity)
         stamp = v1_time(self.created)
-        return [_v1_item(base + n, n, stamp, *field) for n, field in enumerate(fields, start=1)]
+        items: list[dict[str, Any]] = []
+        for n, field in enumerate(fields, start=1):
+            item = _v1_item(base + n, n, stamp, *field)
+            items.append(item)
+            items += [
+                _v1_subfield(item, suffix, key, name)
+                for suffix, key, name in _v1_subfields(entity, *field[:3], custom=field[4])
+            ]
+        return items
+
+
+def _v1_subfields(entity: str, key: str, name: str, ftype: str, *, custom: bool):
+    """(id_suffix, key, name) of each subfield v1 lists after a field: the currency key
+    of a monetary field that has one beside it, the `<key>_<part>` keys of an address."""
+    if ftype == "monetary" and (custom or (entity, key) in CURRENCY_KEYS):
+        sibling = f"{key}_currency" if custom else CURRENCY_KEYS[(entity, key)]
+        yield "currency", sibling, name if custom else "Currency"
+    elif ftype == "address":
+        for part in ADDRESS_PARTS:
+            yield part, f"{key}_{part}", f"{name} ({part.replace('_', ' ')})"
+
+
+def _v1_subfield(parent: dict[str, Any], suffix: str, key: str, name: str) -> dict[str, Any]:
+    return {
+        "id": None, "key": key, "name": name, "field_type": "varchar",
+        "edit_flag": parent["edit_flag"], "active_flag": True, "is_subfield": True,
+        "mandatory_flag": False, "parent_id": parent["id"], "id_suffix": suffix,
+    }  # fmt: skip
 
 
 def _v1_item(item_id, n, stamp, key, name, ftype, options, custom) -> dict[str, Any]:
     """One v1 field. Pipedrive leaves `options` out of fields that have none (a client
-    that reads `field.get("options", [])` must get a list or nothing, never null)."""
+    that reads `field.get("options", [])` must get a list or nothing, never null), and
+    `parent_id` out of every item but a subfield (Singer's tap drops any item that has
+    the key)."""
     item = {
         "id": item_id, "key": key, "name": name, "order_nr": n, "field_type": ftype,
         "json_column_flag": False, "add_time": stamp, "update_time": stamp,
@@ -147,14 +179,9 @@ def _v1_item(item_id, n, stamp, key, name, ftype, options, custom) -> dict[str, 
         "details_visible_flag": True, "add_visible_flag": custom or n <= 3,
         "important_flag": False, "bulk_edit_allowed": True, "searchable_flag": custom and ftype in ("varchar", "text"),
         "filtering_allowed": True, "sortable_flag": True, "mandatory_flag": key in ("title", "name", "subject"),
-        "parent_id": None,
     }  # fmt: skip
     if options:
         item["options"] = options
-    if ftype == "monetary" and custom:
-        item["subfields"] = [
-            {"key": f"{key}_currency", "name": f"Currency of {name}", "field_type": "varchar"}
-        ]
     return item
 
 
@@ -166,8 +193,24 @@ def _v2_item(code: str, name: str, ftype: str, options: list, custom: bool) -> d
     return {
         "field_code": code, "field_name": name, "field_type": ftype, "description": None,
         "is_custom_field": custom, "is_optional_response_field": False,
-        "options": options or None, "subfields": None,
+        "options": options or None, "subfields": _v2_subfields(name, ftype),
     }  # fmt: skip
+
+
+def _v2_subfields(name: str, ftype: str) -> list[dict[str, str]] | None:
+    """The keys of a monetary or address value, as the v2 lists name them (the vendor's
+    dealFields example: `value` has subfields `value` and `currency`)."""
+    if ftype == "monetary":
+        parts = [
+            ("value", f"Amount of {name}", "double"),
+            ("currency", f"Currency of {name}", "varchar"),
+        ]
+    elif ftype == "address":
+        parts = [("value", name, "varchar")]
+        parts += [(part, f"{name} ({part.replace('_', ' ')})", "varchar") for part in ADDRESS_PARTS]
+    else:
+        return None
+    return [{"field_code": c, "field_name": n, "field_type": t} for c, n, t in parts]
 
 
 _PHRASES = (

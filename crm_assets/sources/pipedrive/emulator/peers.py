@@ -8,7 +8,11 @@ v1 ones Pipedrive still serves (they were not part of the 2025 v1 deprecation):
   `person_id` an object as client-php 15.4.0 documents `DealParticipantItem`;
 - `currencies` (Singer): the currencies the account's records use;
 - `leads`, `files`, `filters` (dlt, Singer): lists the emulated account has none of,
-  answered as an empty offset-paged list, as the vendor answers such an account.
+  answered as an empty offset-paged list, as the vendor answers such an account;
+  likewise `deals/{id}/mailMessages`, `webhooks` and `leads/search` (pipedrive-python-lib),
+  while `leads/{id}` and `filters/{id}` answer 404 for any id;
+- `deals/{id}/followers` (pipedrive-python-lib): the v1 follower objects
+  `{id, user_id, deal_id, add_time}` of the deal's creator and owner.
 And in v2, `deals/{id}/followers` (dlt's v2 source): `{user_id, add_time}` items,
 cursor paged; here the deal's creator and owner follow it.
 """
@@ -100,6 +104,33 @@ class PeerEndpoints:
 
     def empty(self, args: Args) -> dict[str, Any]:
         return _paged([], args)
+
+    def missing(self, kind: str) -> dict[str, Any]:
+        raise ApiError(404, f"{kind} not found")
+
+    def webhooks(self, args: Args) -> dict[str, Any]:
+        return {"status": "ok", "success": True, "data": []}
+
+    def lead_search(self, args: Args) -> dict[str, Any]:
+        if len((args.get("term") or "").strip()) < 2:
+            raise ApiError(400, "Parameter 'term' is required and must be at least 2 characters")
+        body = _paged([], args)
+        body["data"] = {"items": []}
+        return body
+
+    def deal_mail_messages(self, deal_id: int, args: Args) -> dict[str, Any]:
+        self._require_deal(deal_id)
+        return _paged([], args)
+
+    def deal_followers_v1(self, deal_id: int, args: Args) -> dict[str, Any]:
+        deal = self._require_deal(deal_id)
+        users = sorted({deal["owner_id"], deal.get("creator_user_id") or deal["owner_id"]})
+        items = [
+            {"id": deal_id * 10 + n, "user_id": user, "deal_id": deal_id,
+             "add_time": _v1(deal["add_time"])}
+            for n, user in enumerate(users, start=1)
+        ]  # fmt: skip
+        return _paged(items, args)
 
     def deal_followers(self, deal_id: int, args: Args) -> dict[str, Any]:
         deal = self._require_deal(deal_id)

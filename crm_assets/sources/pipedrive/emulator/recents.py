@@ -8,8 +8,9 @@ list for `item: "user"`; `additional_data` holds `since_timestamp`,
 or after `since_timestamp` (UTC, `YYYY-MM-DD HH:MM:SS`), oldest first.
 
 v1 records are derived from the v2 ones: custom fields flattened (money as
-`<hash>` + `<hash>_currency`, sets as "1,2"), v1 timestamps, `user_id` for owners
-of deals and activities, `active_flag`/`active`/`deleted` flags.
+`<hash>` + `<hash>_currency`, sets as "1,2"), an organization's address as its line
+plus `address_<part>` keys, v1 timestamps, `user_id` for owners of deals and
+activities, `active_flag`/`active`/`deleted` flags.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bisect import bisect_left
 from datetime import UTC, datetime
 from typing import Any
 
+from crm_assets.sources.pipedrive.emulator.field_specs import ADDRESS_PARTS
 from crm_assets.sources.pipedrive.emulator.http import (
     ApiError,
     Args,
@@ -67,6 +69,11 @@ def v1_record(emu: Store, entity: str, v2: dict[str, Any]) -> dict[str, Any]:
         out["deleted"] = v2["is_deleted"]
     elif entity == "persons":
         out["email"], out["phone"] = out.pop("emails"), out.pop("phones")
+    elif entity == "organizations":
+        # v1 sends the address line as text and each part beside it, `address_<part>`.
+        address = out.pop("address") or {}
+        out["address"] = address.get("value")
+        out.update({f"address_{part}": address.get(part) for part in ADDRESS_PARTS})
     elif entity == "activities":
         out["busy_flag"] = out.pop("busy")
     elif entity == "products":

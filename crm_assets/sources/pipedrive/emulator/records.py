@@ -238,6 +238,7 @@ class Records:
                 "sublocality": None, "route": street, "street_number": number,
                 "subpremise": None, "postal_code": f"{r(24) % 90_000 + 10_000}",
             }  # fmt: skip
+            address["formatted_address"] = address["value"]
         slug = name.split()[0].lower()
         return {
             "id": oid, "name": name, "owner_id": self.owner("organizations", oid),

@@ -37,6 +37,9 @@ RETIRED: list[tuple[str, str]] = [
     (f"organizations/({_ID})/persons", "/api/v2/persons?org_id={id}"),
     ("(pipelines|stages)", "/api/v2/{1}"),
     (f"(pipelines|stages)/({_ID})", "/api/v2/{1}/{id}"),
+    # Deprecated in favour of v2 in the vendor's v1 reference (client-php docs,
+    # PipelinesApi getPipelineDeals, StagesApi getStageDeals).
+    (f"(pipelines|stages)/({_ID})/deals", "/api/v2/deals?{stage}_id={id}"),
     ("itemSearch", "/api/v2/itemSearch"),
     ("itemSearch/field", "/api/v2/itemSearch/field"),
 ]
@@ -53,6 +56,7 @@ def check_retired(method: str, path: str) -> None:
         entity = next((g for g in groups if g and not g.isdigit()), "")
         item_id = next((g for g in groups if g and g.isdigit()), "")
         v2 = replacement.replace("{1}", entity).replace("{id}", item_id)
+        v2 = v2.replace("{stage}", entity[:-1])
         message = (
             f"Gone: API v1 endpoint {method} /v1/{path} has been removed. "
             f"Use API v2 instead: {method if method != 'PUT' else 'PATCH'} {v2}"

@@ -8,7 +8,8 @@ docs/pipedrive-api.md, "Pagination", "Endpoints", "Deleted records" and
 - deals: `status` = comma list of open, won, lost, deleted (omitted: every deal that
   is not deleted; deleted: those deleted in the last 30 days); archived deals live
   only on `/deals/archived`;
-- `custom_fields=k1,k2` (at most 15), `include_option_labels=true`, `include_fields`.
+- `custom_fields=k1,k2` (at most 15), `include_fields`; `include_option_labels=true`
+  on deals, persons and organizations only.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ REF_FILTERS = {
     "products": ("owner_id",),
 }
 DEAL_STATUSES = ("open", "won", "lost", "deleted")
+LABELLED = ("deals", "persons", "organizations")
 
 
 def ok(data: Any, next_cursor: str | None = None, paged: bool = True) -> dict[str, Any]:
@@ -188,7 +190,9 @@ class V2:
 
     def _renderer(self, entity: str, args: Args) -> Callable[[int], dict[str, Any]]:
         emu = self.emu
-        labels = bool(bool_param(args, "include_option_labels"))
+        # Only deals, persons and organizations take `include_option_labels`; the
+        # other lists ignore it, as they ignore any parameter they do not know.
+        labels = entity in LABELLED and bool(bool_param(args, "include_option_labels"))
         keys = emu.fields.check_keys(csv_param(args, "custom_fields"))
         extras = csv_param(args, "include_fields")
         build = getattr(emu.factory, SINGULAR[entity])
