@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import dagster as dg
-from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from crm_assets.core.runtime.assets import build_source_assets
 from crm_assets.core.runtime.connection import Connection, name_problem
@@ -59,6 +66,49 @@ def _variable(value: Any, info: ValidationInfo) -> Any:
 
 
 _CHECKED_MODELS: dict[type, type[BaseModel]] = {}
+HIDDEN = "<not shown>"
+
+
+def _checked_model(component: Any) -> type[BaseModel]:
+    base = component.model()
+    secret = component.SOURCE.resource.SECRET_FIELD
+    known = set(base.model_fields)
+
+    def blank(data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: HIDDEN
+            if key == secret
+            or key not in known
+            or (key.endswith(ENV_VAR_SUFFIX) and not VARIABLE.fullmatch(str(value)))
+            else value
+            for key, value in data.items()
+        }
+
+    def no_secret(value: Any) -> Any:
+        if value is not None:
+            raise ValueError(
+                f"{secret} is a secret, which a YAML file must not hold (it is committed): "
+                "put it in an environment variable and name that variable in "
+                f"{secret}{ENV_VAR_SUFFIX}"
+            )
+        return value
+
+    return type(base)(
+        f"{component.__name__}Attributes",
+        (base,),
+        {
+            "__module__": component.__module__,
+            "__annotations__": {secret: Any},
+            secret: None,
+            "blank_refused_values": model_validator(mode="before")(blank),
+            "no_secret": field_validator(secret)(no_secret),
+            "valid_name": field_validator("name")(_name),
+            "valid_date": field_validator("start_date")(_date),
+            "valid_variables": field_validator("*")(_variable),
+        },
+    )
 
 
 class ConnectionComponent(dg.Component, dg.Resolvable, dg.Model):
@@ -124,18 +174,16 @@ class ConnectionComponent(dg.Component, dg.Resolvable, dg.Model):
 
     @classmethod
     def get_model_cls(cls) -> type[BaseModel]:
-        """The YAML's model, with the checks above: Dagster validates a file's attributes
-        against it and reports what fails at the file and line."""
+        """The model Dagster validates a file's attributes against, and whose errors it
+        reports at the file and line: the attributes, with the checks above.
+
+        Dagster's report repeats each refused value, and a value in the wrong place may
+        be a secret: the model first blanks every value it will refuse for being where
+        a secret may be (the secret itself, a variable name that is none, an unknown
+        attribute), so the report names the attribute and the line, not the value.
+        """
         if cls not in _CHECKED_MODELS:
-            _CHECKED_MODELS[cls] = create_model(
-                f"{cls.__name__}Attributes",
-                __base__=cls.model(),
-                __validators__={
-                    "valid_name": field_validator("name")(_name),
-                    "valid_date": field_validator("start_date")(_date),
-                    "valid_variables": field_validator("*")(_variable),
-                },
-            )
+            _CHECKED_MODELS[cls] = _checked_model(cls)
         return _CHECKED_MODELS[cls]
 
     @classmethod
@@ -152,7 +200,7 @@ class ConnectionComponent(dg.Component, dg.Resolvable, dg.Model):
             return self.name
         folder = self._folder.name if self._folder else self.SOURCE.name
         if problem := name_problem(folder):
-            raise ValueError(f"{problem}; rename the folder or set `name`")
+            raise ValueError(f"{self.defined_in}: {problem}; rename the folder or set `name`")
         return folder
 
     @property
