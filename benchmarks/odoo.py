@@ -23,7 +23,7 @@ TOKEN = "benchmark-key"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--version", type=int, default=19, choices=(17, 19))
+    parser.add_argument("--version", type=int, default=19, choices=(17, 18, 19))
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument(
         "--latency",

@@ -105,7 +105,10 @@ def rpc_error(name: str, message: str, model: str, redactor: Redactor) -> ApiErr
             "with read access to this model, or leave the model out.",
             status=403,
         )
-    if name.endswith("KeyError") or name.endswith("NotFound"):
+    # JSON-2 answers KeyError (model) or NotFound (method); `execute_kw` a UserError
+    # "Object x doesn't exist" (model) or an AttributeError (method).
+    missing = name.endswith(("UserError", "AttributeError")) and "exist" in message
+    if name.endswith(("KeyError", "NotFound")) or missing:
         return ApiError(
             f"Odoo has no model or method{where} ({message!r}). Is the module that defines it "
             "installed? Check the model name in ODOO_MODELS.",

@@ -23,11 +23,20 @@ def v19(make_odoo):
     return make_odoo(version=19)
 
 
-def test_web_version_needs_no_auth_and_names_the_version(make_odoo):
-    for version in (19, 17):
+def test_web_version_is_19s_and_version_info_answers_on_every_version(make_odoo):
+    """`/web/version` came with 19's `rpc` module: 17 and 18 answer their 404 page."""
+    for version in (19, 18, 17):
         running = make_odoo(version=version)
-        body = requests.get(f"{running.url}/web/version", timeout=10).json()
-        assert body == {"version_info": [version, 0, 0, "final", 0, ""], "version": f"{version}.0"}
+        answer = requests.get(f"{running.url}/web/version", timeout=10)
+        info = [version, 0, 0, "final", 0, ""]
+        if version >= 19:
+            assert answer.json() == {"version_info": info, "version": f"{version}.0"}
+        else:
+            assert answer.status_code == 404 and "html" in answer.headers["Content-Type"]
+        call = {"jsonrpc": "2.0", "method": "call", "params": {}, "id": 3}
+        body = requests.post(f"{running.url}/web/webclient/version_info", json=call,
+                             timeout=10).json()  # fmt: skip
+        assert body["id"] == 3 and body["result"]["server_version_info"] == info
 
 
 def test_json2_answers_the_bare_result(v19):
@@ -182,3 +191,40 @@ def test_the_call_log_names_each_method_and_its_arguments_on_both_protocols(make
     [only] = logged[0]
     assert (only.model, only.method) == ("mut.policy", "search")
     assert only.arguments == {"domain": [["id", ">", 3]], "limit": 2, "order": "id asc"}
+
+
+def test_json2_writes_change_the_records_as_odoo_does(v19):
+    [created] = post(v19.url, "/json/2/res.partner/create",
+                     {"vals_list": {"name": "Novo", "write_date": "2000-01-01"}}).json()  # fmt: skip
+    stored = v19.emulator.records("res.partner")[-1]
+    assert stored["id"] == created and stored["active"] is True and stored["company_id"] == 1
+    assert stored["write_date"] != "2000-01-01 00:00:00"  # the ORM's own column
+    policy = v19.emulator.records("mut.policy")[0]
+    certificates = policy["certificate_ids"]
+    commands = {"vals": {"certificate_ids": [[3, certificates[0]], [4, 999]]}}
+    assert post(v19.url, "/json/2/mut.policy/write", {"ids": [policy["id"]], **commands}).json()
+    after = v19.emulator.records("mut.policy")[0]["certificate_ids"]
+    assert after == [*certificates[1:], 999]
+    for vals, message in (({"nope": 1}, "Invalid field 'nope'"),
+                          ({"state": "lost"}, "Wrong value for mut.policy.state")):  # fmt: skip
+        refused = post(v19.url, "/json/2/mut.policy/write", {"ids": [1], "vals": vals})
+        assert refused.status_code == 500 and message in refused.json()["message"]
+    assert post(v19.url, "/json/2/res.partner/unlink", {"ids": [created]}).json() is True
+    gone = post(v19.url, "/json/2/res.partner/unlink", {"ids": [created]})
+    assert gone.status_code == 404 and gone.json()["name"] == "odoo.exceptions.MissingError"
+
+
+@pytest.mark.parametrize("version", (17, 18, 19))
+def test_a_parameter_18_renamed_goes_by_its_name_on_each_version(make_odoo, version):
+    """`name_search` takes `args` on 17 and `domain` from 18 on."""
+    running = make_odoo(version=version)
+    old, new = ("args", "domain") if version == 17 else ("domain", "args")
+    name = running.emulator.records("res.partner")[0]["name"]
+    body = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {"service": "object",
+            "method": "execute_kw", "args": ["mutual", 2, TOKEN, "res.partner", "name_search",
+                                             [name], {old: [["id", "=", 1]]}]}}  # fmt: skip
+    answer = requests.post(f"{running.url}/jsonrpc", json=body, timeout=10).json()
+    assert answer["result"] == [[1, name]]
+    body["params"]["args"][-1] = {new: []}
+    error = requests.post(f"{running.url}/jsonrpc", json=body, timeout=10).json()["error"]
+    assert error["data"]["name"] == "builtins.TypeError"

@@ -1,16 +1,21 @@
 """An Odoo emulator: a WSGI app that answers like an Odoo server's external APIs.
 
-Faithful to the protocols as docs/odoo-api.md describes them:
-- `GET /web/version` (no auth) and the JSON route `/web/webclient/version_info`;
+Faithful to the protocols as docs/odoo-api.md describes them, for Odoo 17, 18 and 19:
+- `GET /web/version` and `/json/version` (no auth) on 19, which 17 and 18 lack
+  (a 404 page); the JSON route `/web/webclient/version_info` on every version;
 - JSON-2 on version 19 (`POST /json/2/{model}/{method}`, `Authorization: bearer`,
   arguments by name, the bare result; errors as `{name, message, arguments, context,
   debug}` with 401, 403, 404, 422 or 500, a 415 page for a body that is not JSON and a
-  404 page when several databases exist and `X-Odoo-Database` names none); on
-  version 17 `/json/2` does not exist (404);
-- JSON-RPC (`/jsonrpc`) and XML-RPC (`/xmlrpc/2/common|object|db`) on both versions,
-  authenticating a login with the API key as its password;
+  404 page when several databases exist and `X-Odoo-Database` names none), and
+  `GET /doc-bearer/<model>.json` (apidoc.py); on 17 and 18 neither exists (404);
+- JSON-RPC (`/jsonrpc`) and XML-RPC (`/xmlrpc/2/<service>`, and the historical
+  `/xmlrpc/<service>` with string fault codes) on every version, authenticating a
+  login with its password or an API key;
+- the web client's session routes (web.py): `/web/session/authenticate` with the
+  password, then `/web/dataset/call_kw` as the session's user;
 - `false` for every empty value, many2one as `[id, display_name]`, archived records
-  hidden unless the context says `active_test: false`, hard deletes.
+  hidden unless the context says `active_test: false`, hard deletes; `create`,
+  `write` and `unlink` change the data as a user's edits do.
 
 Data: `DEFAULT_SIZES` partners, quotations and payments (policies, certificates and
 coverages follow from the quotations), times `scale`, with `sizes` overriding any count.
@@ -28,12 +33,25 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from crm_assets.core.emulation import EmulatorApp
+from crm_assets.sources.odoo.emulator import web
+from crm_assets.sources.odoo.emulator.apidoc import etag, model_document
 from crm_assets.sources.odoo.emulator.data import DEFAULT_SIZES, FMT, Generator, new_record
 from crm_assets.sources.odoo.emulator.fields import MODELS
-from crm_assets.sources.odoo.emulator.legacy import access_denied, json_reply, jsonrpc, xmlrpc
-from crm_assets.sources.odoo.emulator.orm import Call, OdooError, Orm
+from crm_assets.sources.odoo.emulator.legacy import (
+    access_denied,
+    json_reply,
+    json_route,
+    jsonrpc,
+    xmlrpc,
+)
+from crm_assets.sources.odoo.emulator.orm import EXECUTE, Call, OdooError, Orm
 
 LOGIN, UID = "admin", 2
+VERSIONS = (17, 18, 19)
+# `db` service methods that need the server's master password, which no client of
+# the emulated server has: Odoo answers AccessDenied for a wrong one.
+DB_MANAGEMENT = {"create_database", "duplicate_database", "drop", "dump", "restore",
+                 "rename", "change_admin_password", "migrate_databases"}  # fmt: skip
 _NOT_FOUND = (
     "<!doctype html>\n<html lang=en><title>404 Not Found</title>\n<h1>Not Found</h1>\n"
     "<p>The requested URL was not found on the server.</p>\n"
@@ -45,6 +63,7 @@ class OdooEmulator(EmulatorApp):
         self,
         *,
         token: str = "odoo-demo-api-key",
+        password: str = "odoo-demo-password",
         version: int = 19,
         databases: tuple[str, ...] = ("mutual",),
         anchor: date | None = None,
@@ -54,16 +73,19 @@ class OdooEmulator(EmulatorApp):
         latency: float = 0.0,
     ):
         super().__init__(latency=latency)
-        if version not in (17, 19):
-            raise ValueError(f"version must be 17 or 19, not {version}")
-        self.token, self.version, self.databases = token, version, tuple(databases)
+        if version not in VERSIONS:
+            raise ValueError(f"version must be one of {VERSIONS}, not {version}")
+        self.token, self.password = token, password
+        self.version, self.databases, self.uid = version, tuple(databases), UID
         self.anchor = anchor or datetime.now(UTC).date()
         fields = {model: {k: dict(v) for k, v in spec.items()} for model, spec in MODELS.items()}
         scaled = {model: max(1, int(count * scale)) for model, count in DEFAULT_SIZES.items()}
         tables = Generator(self.anchor, {**scaled, **(sizes or {})}, seed).build()
-        self.orm = Orm(tables, fields)
-        # `common.login`/`authenticate` calls answered: each is a session a client opened.
+        self.orm = Orm(tables, fields, version, UID)
+        # Logins answered (`common.login`/`authenticate`, `/web/session/authenticate`).
         self.logins = 0
+        # Web sessions by their `session_id` cookie.
+        self.sessions: dict[str, web.Session] = {}
 
     # -- admin ----------------------------------------------------------------------
 
@@ -128,8 +150,10 @@ class OdooEmulator(EmulatorApp):
 
     def handle(self, request: Request) -> Response:
         path = request.path
-        if path == "/web/version" and request.method == "GET":
+        if path in ("/web/version", "/json/version") and self.version >= 19:
             return json_reply({"version_info": self._version_info(), "version": self._name()})
+        if path.startswith("/doc-bearer/") and path.endswith(".json") and self.version >= 19:
+            return self._doc(request, path.removeprefix("/doc-bearer/").removesuffix(".json"))
         if request.method != "POST":
             return Response(_NOT_FOUND, status=404 if path != "/jsonrpc" else 405,
                             content_type="text/html; charset=utf-8")  # fmt: skip
@@ -138,10 +162,17 @@ class OdooEmulator(EmulatorApp):
         if path == "/jsonrpc":
             return jsonrpc(request, self._service)
         if path == "/web/webclient/version_info":
-            return jsonrpc(request, lambda *_: self._common("version", []), service="common")
-        if path.startswith("/xmlrpc/2/") and path.count("/") == 3:
-            return xmlrpc(request, self._service, path.rsplit("/", 1)[1])
+            return json_route(request, lambda _: self.common("version", []))
+        if web.is_web_route(path):
+            return web.serve(self, request)
+        route = _xmlrpc_route(path)
+        if route is not None:
+            return xmlrpc(request, self._service, route[0], string_faults=route[1])
         return Response(_NOT_FOUND, status=404, content_type="text/html; charset=utf-8")
+
+    def checks_password(self, login: Any, password: Any) -> bool:
+        """Whether `password` is the user's password (an interactive login: no API key)."""
+        return login == LOGIN and password == self.password
 
     def _version_info(self) -> list:
         return [self.version, 0, 0, "final", 0, ""]
@@ -155,19 +186,9 @@ class OdooEmulator(EmulatorApp):
         if request.mimetype != "application/json":
             return Response("<h1>Unsupported Media Type</h1>", status=415,
                             content_type="text/html; charset=utf-8")  # fmt: skip
-        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key:
-            error = OdooError("werkzeug.exceptions.Unauthorized", "Missing apikey", 401)
-            response = _json2_error(error)
-            response.headers["WWW-Authenticate"] = "bearer"
-            return response
-        database = request.headers.get("X-Odoo-Database")
-        if database is None and len(self.databases) > 1:
-            return Response(_NOT_FOUND, status=404, content_type="text/html; charset=utf-8")
-        if (database is not None and database not in self.databases) or key != self.token:
-            return _json2_error(
-                OdooError("werkzeug.exceptions.Unauthorized", "Invalid apikey", 401)
-            )
+        refused = self._bearer(request)
+        if refused is not None:
+            return refused
         model, _, method = route.rpartition("/")
         try:
             body = json.loads(request.get_data() or b"{}")
@@ -181,21 +202,53 @@ class OdooEmulator(EmulatorApp):
         except OdooError as exc:
             return _json2_error(exc)
 
+    def _doc(self, request: Request, model: str) -> Response:
+        """`/doc-bearer/<model>.json`: a `json2` route, so JSON-2's authentication and errors."""
+        refused = self._bearer(request)
+        if refused is not None:
+            return refused
+        if model not in self.orm.tables:
+            message = "404 Not Found: The requested URL was not found on the server."
+            return _json2_error(OdooError("werkzeug.exceptions.NotFound", message, 404))
+        tag = etag(model, self.version)
+        headers = {"ETag": tag, "Cache-Control": "no-cache, private", "Content-Language": "pt-BR"}
+        if request.headers.get("If-None-Match", "").strip('"') == tag:
+            return Response(status=304, headers=headers)
+        response = json_reply(model_document(self.orm, model))
+        response.headers.update(headers)
+        response.content_type = "application/json; charset=utf-8"
+        return response
+
+    def _bearer(self, request: Request) -> Response | None:
+        """JSON-2's answer to a request whose key or database is refused, else None."""
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not key:
+            error = OdooError("werkzeug.exceptions.Unauthorized", "Missing apikey", 401)
+            response = _json2_error(error)
+            response.headers["WWW-Authenticate"] = "bearer"
+            return response
+        database = request.headers.get("X-Odoo-Database")
+        if database is None and len(self.databases) > 1:
+            return Response(_NOT_FOUND, status=404, content_type="text/html; charset=utf-8")
+        if (database is not None and database not in self.databases) or key != self.token:
+            return _json2_error(
+                OdooError("werkzeug.exceptions.Unauthorized", "Invalid apikey", 401)
+            )
+        return None
+
     # -- legacy services --------------------------------------------------------------
 
     def _service(self, service: str, method: str, args: list) -> Any:
         if service == "common":
-            return self._common(method, args)
+            return self.common(method, args)
         if service == "db":
-            if method == "list":
-                return list(self.databases)
-            if method == "server_version":
-                return self._name()
+            return self._db(method, args)
         if service == "object" and method in ("execute_kw", "execute"):
             return self._execute(method, args)
-        raise OdooError("builtins.KeyError", f"{service}.{method}", 404)
+        raise OdooError("builtins.NameError", f"Method not available {method}", 500)
 
-    def _common(self, method: str, args: list) -> Any:
+    def common(self, method: str, args: list) -> Any:
+        """The `common` service: `version`, `login`, `authenticate`, `about`."""
         if method == "version":
             return {"server_version": self._name(), "server_version_info": self._version_info(),
                     "server_serie": self._name(), "protocol_version": 1}  # fmt: skip
@@ -204,21 +257,36 @@ class OdooEmulator(EmulatorApp):
                 self.logins += 1
             database, login, password = (args + [None, None, None])[:3]
             self._check_database(database)
-            return UID if login == LOGIN and password == self.token else False
-        raise OdooError("builtins.KeyError", f"common.{method}", 404)
+            known = login == LOGIN and password in (self.token, self.password)
+            return UID if known else False
+        if method == "about":
+            return "See http://openerp.com"
+        raise OdooError("builtins.NameError", f"Method not available {method}", 500)
+
+    def _db(self, method: str, args: list) -> Any:
+        if method == "list":
+            return list(self.databases)
+        if method == "db_exist":
+            return bool(args) and args[0] in self.databases
+        if method == "server_version":
+            return self._name()
+        if method in DB_MANAGEMENT:
+            raise access_denied()
+        raise OdooError("builtins.NameError", f"Method not available {method}", 500)
 
     def _execute(self, method: str, args: list) -> Any:
         if len(args) < 5:
             raise OdooError("builtins.TypeError", f"{method}() missing arguments", 500)
         database, uid, password, model, name, *rest = args
         self._check_database(database)
-        if uid != UID or password != self.token:
+        if uid != UID or password not in (self.token, self.password):
             raise access_denied()
         if method == "execute":
-            return self.orm.call(model, name, rest, {})
-        positional = rest[0] if rest else []
-        keywords = rest[1] if len(rest) > 1 else {}
-        return self.orm.call(model, name, list(positional), dict(keywords or {}))
+            positional, keywords = rest, {}
+        else:
+            positional = rest[0] if rest else []
+            keywords = rest[1] if len(rest) > 1 else {}
+        return self.orm.call(model, name, list(positional), dict(keywords or {}), dialect=EXECUTE)
 
     def _check_database(self, database: Any) -> None:
         if database not in self.databases:
@@ -227,6 +295,17 @@ class OdooEmulator(EmulatorApp):
                 f'connection to server failed: FATAL:  database "{database}" does not exist',
                 500,
             )
+
+
+def _xmlrpc_route(path: str) -> tuple[str, bool] | None:
+    """(service, whether faults have string codes) for `/xmlrpc/2/<service>` and the
+    historical `/xmlrpc/<service>`; None for any other path."""
+    parts = path.removeprefix("/xmlrpc/").split("/") if path.startswith("/xmlrpc/") else []
+    if len(parts) == 1:
+        return parts[0], True
+    if len(parts) == 2 and parts[0] == "2":
+        return parts[1], False
+    return None
 
 
 def _json2_error(exc: OdooError) -> Response:

@@ -26,7 +26,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from crm_assets.sources.odoo.emulator.fields import LOOKUPS, MODELS
+from crm_assets.sources.odoo.emulator.fields import DESCRIPTIONS, LOOKUPS, MODELS, REPORTS, XMLIDS
 
 Record = dict[str, Any]
 DEFAULT_SIZES = {"res.partner": 400, "mut.insurance.quotation": 1500, "account.payment": 2500}
@@ -117,16 +117,38 @@ class Generator:
         for model, names in LOOKUPS.items():
             for name in names:
                 self._add(model, {"name": name}, created=self._past(1100, 1000))
-        for model in MODELS:
-            if model.startswith(("mut.", "account.payment", "res.partner")):
-                self._add("ir.model", {"name": model, "model": model}, self._past(1100, 1000))
+        business = [m for m in MODELS if m.startswith(("mut.", "account.payment", "res.partner"))]
+        for model in business:
+            self._add("ir.model", self._model(model), self._past(1100, 1000))
         for _ in range(self.sizes["res.partner"]):
             self._add("res.partner", self._person(), self._past(1000, 0))
         for _ in range(self.sizes["mut.insurance.quotation"]):
             self._quotation()
         for _ in range(self.sizes["account.payment"]):
             self._payment()
+        # The technical records come last and draw nothing at random, so the business
+        # records are the same for a seed whatever is listed here.
+        for model in MODELS:
+            if model not in business:
+                self._installed("ir.model", self._model(model))
+        for module, name, model, res_id in XMLIDS:
+            self._installed("ir.model.data", {"module": module, "name": name, "model": model,
+                                              "res_id": res_id})  # fmt: skip
+        for name, model, report_name, report_type in REPORTS:
+            self._installed("ir.actions.report", {"name": name, "model": model,
+                            "report_name": report_name, "report_type": report_type})  # fmt: skip
         return self.tables
+
+    @staticmethod
+    def _model(model: str) -> Record:
+        return {"name": DESCRIPTIONS[model], "model": model}
+
+    def _installed(self, model: str, values: Record) -> None:
+        """A record the modules' data files create when installed, on the earliest day."""
+        table = self.tables[model]
+        record_id = len(table) + 1
+        table[record_id] = new_record(model, record_id, MODELS[model], values, self.floor,
+                                      self.floor, 1)  # fmt: skip
 
     # -- records -------------------------------------------------------------------
 

@@ -219,6 +219,7 @@ SELECTIONS: dict[str, list[tuple[str, str]]] = {
     "coverage_type": [("basic", "Básica"), ("additional", "Adicional")],
     "activity_state": [("overdue", "Overdue"), ("today", "Today"), ("planned", "Planned")],
     "reconciled_invoices_type": [("credit_note", "Credit Note"), ("invoice", "Invoice")],
+    "report_type": [("qweb-html", "HTML"), ("qweb-pdf", "PDF"), ("qweb-text", "Text")],
 }  # fmt: skip
 
 
@@ -253,7 +254,8 @@ MODELS["res.partner"] = parse("res.partner", "name char Name\nvat char Tax ID\ne
 LOOKUPS: dict[str, list[str]] = {
     "res.currency": ["BRL", "USD"],
     "res.company": ["Mutual Seguros S.A."],
-    "res.users": ["Administrator", "Ana Souza", "Bruno Lima", "Carla Mendes"],
+    # Odoo's own two users first: OdooBot (the superuser, id 1) and the administrator.
+    "res.users": ["OdooBot", "Administrator", "Ana Souza", "Bruno Lima"],
     "account.journal": ["Banco do Brasil", "Itaú", "PIX Recebimentos", "Dinheiro"],
     "account.payment.method": ["Manual Payment", "PIX", "Boleto"],
     "account.payment.method.line": ["Manual Payment (Banco)", "PIX (PIX Recebimentos)",
@@ -266,7 +268,55 @@ _LOOKUP_FIELDS = ("id", "name", "display_name", "create_date", "write_date")
 for _model in LOOKUPS:
     _parsed = parse(_model, "name char Name")
     MODELS[_model] = {k: _parsed[k] for k in _LOOKUP_FIELDS}
+
+
+def _technical(model: str, text: str) -> dict[str, dict[str, Any]]:
+    """A technical model's fields: the lookup columns and `text`'s own."""
+    parsed = parse(model, "name char Name\n" + text)
+    return {k: v for k, v in parsed.items() if k in _LOOKUP_FIELDS or k in text.split()}
+
+
 # What `ir.model` lists, so clients that look a model up before using it find it.
-MODELS["ir.model"] = {k: MODELS["res.currency"][k] for k in _LOOKUP_FIELDS} | {
-    "model": {"type": "char", "string": "Model", "store": True, "required": True, "help": ""}
+MODELS["ir.model"] = _technical("ir.model", "model char Model")
+# External ids (`base.user_admin`), which clients resolve with `check_object_reference`.
+MODELS["ir.model.data"] = _technical(
+    "ir.model.data", "module char Module\nmodel char Model Name\nres_id integer Record ID"
+)
+# The reports a user may print, which clients list by model.
+MODELS["ir.actions.report"] = _technical(
+    "ir.actions.report",
+    "model char Model Name\nreport_name char Template Name\nreport_type selection Report Type",
+)
+# Each model's description (`ir.model`'s `name`), as Odoo and the modules define them.
+DESCRIPTIONS = {
+    "account.payment": "Payments",
+    "mut.insurance.quotation": "Proposta de Seguro",
+    "mut.policy": "Apólice",
+    "mut.policy.certificate": "Certificado da Apólice",
+    "mut.certificate.coverage": "Cobertura do Certificado",
+    "res.partner": "Contact",
+    "res.currency": "Currency",
+    "res.company": "Companies",
+    "res.users": "User",
+    "account.journal": "Journal",
+    "account.payment.method": "Payment Methods",
+    "account.payment.method.line": "Payment Methods",
+    "product.product": "Product Variant",
+    "mut.coverage": "Cobertura",
+    "ir.model": "Models",
+    "ir.model.data": "Model Data",
+    "ir.actions.report": "Report Action",
 }
+# External ids the emulated server defines: (module, name, model, id).
+XMLIDS = [
+    ("base", "user_root", "res.users", 1),
+    ("base", "user_admin", "res.users", 2),
+    ("base", "main_company", "res.company", 1),
+    ("base", "BRL", "res.currency", 1),
+    ("base", "USD", "res.currency", 2),
+]
+# Reports: (name, model, report_name, report_type).
+REPORTS = [
+    ("Payment Receipt", "account.payment", "account.report_payment_receipt", "qweb-pdf"),
+    ("Apólice", "mut.policy", "mut_insurance.report_policy", "qweb-pdf"),
+]
