@@ -199,7 +199,10 @@ def test_all_sources_sync_skips_a_source_whose_partitions_start_later(monkeypatc
 
 @pytest.mark.parametrize(
     ("partition", "error"),
-    [("2026-13-01", "is not a date; use YYYY-MM-DD"), ("2020-01-01", "No connection has a partition")],
+    [
+        ("2026-13-01", "is not a date; use YYYY-MM-DD"),
+        ("2020-01-01", "No connection has a partition"),
+    ],
 )
 def test_all_sources_sync_refuses_a_bad_partition_and_starts_nothing(defs, partition, error):
     with instance_for_test() as instance:

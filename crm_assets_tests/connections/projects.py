@@ -21,7 +21,7 @@ from crm_assets.definitions import build_definitions
 
 DG = Path(sys.executable).with_name("dg")
 
-DEFINITIONS = '''import dagster as dg
+DEFINITIONS = """import dagster as dg
 
 import {package}.defs as folders
 from crm_assets.definitions import build_definitions
@@ -30,7 +30,7 @@ from crm_assets.definitions import build_definitions
 @dg.definitions
 def defs():
     return build_definitions(folders)
-'''
+"""
 
 
 @dataclass

@@ -34,8 +34,9 @@ def accounts(project, monkeypatch, tmp_path):
     with ExitStack() as stack:
         urls = {
             account: stack.enter_context(
-                serve(PipedriveEmulator(token=TOKENS[account], anchor=ANCHOR, seed=seed,
-                                        sizes=SIZES))
+                serve(
+                    PipedriveEmulator(token=TOKENS[account], anchor=ANCHOR, seed=seed, sizes=SIZES)
+                )
             )  # fmt: skip
             for account, seed in (("a", 11), ("b", 12))
         }
@@ -61,6 +62,7 @@ def accounts(project, monkeypatch, tmp_path):
 
 
 def _rows(engine, sql: str) -> list[dict]:
+    """Rows of `sql`, which names tables of the connections above only."""
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(sa.text(sql))]
 
@@ -83,7 +85,7 @@ def test_each_account_is_in_the_funnel_under_its_connection(accounts):
     assert by_connection["pd_a"] == by_connection["pd_c"]
     assert by_connection["pd_a"] != by_connection["pd_b"]
     for name in CONNECTIONS:
-        live = _rows(engine, f"SELECT COUNT(*) AS n FROM {name}_deals WHERE NOT _deleted "
+        live = _rows(engine, f"SELECT COUNT(*) AS n FROM {name}_deals WHERE NOT _deleted "  # noqa: S608
                              "AND COALESCE(is_deleted, 0) = 0 AND COALESCE(is_archived, 0) = 0")  # fmt: skip
         counted = sum(
             r["open_deals"] + r["won_deals"] + r["lost_deals"]
@@ -109,7 +111,7 @@ def test_erasure_reaches_every_connection(accounts):
                              "ORDER BY _parent_id LIMIT 1")  # fmt: skip
     email = person["email"]
     before = {
-        name: _rows(engine, f"SELECT id FROM {name}_persons WHERE id = {person['id']}")
+        name: _rows(engine, f"SELECT id FROM {name}_persons WHERE id = {person['id']}")  # noqa: S608
         for name in ("pd_a", "pd_c")
     }
     assert all(before.values())
@@ -119,7 +121,8 @@ def test_erasure_reaches_every_connection(accounts):
     )
     assert result.success
     for name in ("pd_a", "pd_c"):
-        assert not _rows(engine, f"SELECT id FROM {name}_persons WHERE id = {person['id']}"), name
+        gone = f"SELECT id FROM {name}_persons WHERE id = {person['id']}"  # noqa: S608
+        assert not _rows(engine, gone), name
 
 
 def test_the_failure_alert_redacts_every_connections_token(accounts):

@@ -57,9 +57,9 @@ def test_two_connections_writing_one_table_are_refused(project):
 def test_two_connections_of_one_name_are_refused(project):
     first = project.declare("pd_a", connection_yaml("PipedriveConnection", name="sales"))
     second = project.declare("pd_b", connection_yaml("KommoConnection", name="sales"))
-    assert (
-        f"{second}:4: a connection named 'sales' is declared in {first}:4 too"
-    ) in _refusal(project)
+    assert (f"{second}:4: a connection named 'sales' is declared in {first}:4 too") in _refusal(
+        project
+    )
 
 
 def test_dg_check_defs_refuses_a_bad_file_and_says_where(project):
@@ -69,5 +69,7 @@ def test_dg_check_defs_refuses_a_bad_file_and_says_where(project):
     assert checked.returncode != 0
     # dg draws its report in a box, wrapping long lines: compare without the drawing.
     flat = re.sub(r"[\s│]", "", output)
-    assert f"attributes.api_token_env_varat{path}:4`Valueerror,api_token_env_vartakestheNAME" in flat
+    assert (
+        f"attributes.api_token_env_varat{path}:4`Valueerror,api_token_env_vartakestheNAME" in flat
+    )
     assert SECRET not in flat
