@@ -4,6 +4,7 @@ credential, under its own names, with every setting listed at its default."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ import yaml
 from dagster import AssetKey
 
 import crm_assets
-from crm_assets.core.runtime.scaffold import defaults
+from crm_assets.core.runtime.scaffold import defaults, defs_yaml
 
 # Each type, the name its test gives the new connection, and a cheap stream to sync.
 TYPES = {
@@ -88,3 +89,11 @@ def test_every_resource_setting_is_an_attribute_of_its_connection():
         own = {"connection", "variables", secret, "pii_key"}
         missing = set(resource.model_fields) - own - set(component_type.model_fields)
         assert not missing, f"{type_name} lacks {sorted(missing)}"
+
+
+def test_the_shipped_connections_list_every_setting_as_scaffolding_would():
+    folders = Path(crm_assets.__file__).parent / "defs"
+    for type_name in TYPES:
+        name = getattr(crm_assets, type_name).SOURCE.name
+        shipped = (folders / name / "defs.yaml").read_text()
+        assert shipped == defs_yaml(f"crm_assets.{type_name}", getattr(crm_assets, type_name), name)
