@@ -24,8 +24,9 @@ from urllib.parse import unquote_to_bytes, urlsplit
 import requests
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from crm_assets.core.serving import EmulatorServer
 
 WSGIEnviron = dict[str, Any]
 # The status logged for a request whose connection was dropped without an answer.
@@ -244,35 +245,20 @@ def _drop_connection(environ: WSGIEnviron) -> None:
 # -- a loopback server -------------------------------------------------------------
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access-log line per request: tests and benchmarks make thousands."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 @contextmanager
 def serve(app: Callable[[WSGIEnviron, StartResponse], Iterable[bytes]]) -> Iterator[str]:
     """Serve `app` on a free loopback port in a daemon thread; yield its base URL.
 
-    The URL has no trailing slash: `http://127.0.0.1:<port>`. The server is shut
-    down when the block exits.
+    The URL has no trailing slash: `http://127.0.0.1:<port>`. Connections persist
+    across requests, as the vendors' do (`serving.py`); the server, and every
+    connection still open, is shut down when the block exits.
     """
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    # A short poll interval makes shutdown quick; tests start many servers.
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
-        daemon=True,
-        name=f"emulator:{server.port}",
-    )
-    thread.start()
+    server = EmulatorServer(app)
+    server.start()
     try:
-        yield f"http://127.0.0.1:{server.port}"
+        yield server.url
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        server.stop()
 
 
 # -- an in-process transport ---------------------------------------------------------
