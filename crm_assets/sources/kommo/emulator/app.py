@@ -29,6 +29,7 @@ from crm_assets.sources.kommo.emulator.data import (
     ACCOUNT_ID,
     ARCHIVED_PIPELINES,
     CATALOGS,
+    DEFAULT_SIZES,
     ID_BASE,
     Dataset,
 )
@@ -51,7 +52,8 @@ Handler = Callable[..., Response]
 class KommoEmulator(EmulatorApp):
     """Kommo's read API over computed data, with its auth, envelopes and limits.
 
-    `sizes` overrides record counts (leads, contacts, companies, tasks, notes);
+    `scale` multiplies the default record counts (leads, contacts, companies, tasks,
+    notes) and `sizes` overrides any of them;
     `days` is how far back the records' update times reach from the end of the
     `anchor` day. `clock` (monotonic seconds) drives the rate limit; tests pass their own.
     """
@@ -63,6 +65,7 @@ class KommoEmulator(EmulatorApp):
         anchor: date | None = None,
         days: int = 365,
         sizes: dict[str, int] | None = None,
+        scale: float = 1.0,
         per_second: int = 7,
         abuse_threshold: int = 20,
         abuse_window: float = 10.0,
@@ -73,7 +76,8 @@ class KommoEmulator(EmulatorApp):
         super().__init__(latency=latency)
         self.token = token
         self.anchor = anchor or datetime.now(UTC).date()
-        self.data = Dataset(anchor=self.anchor, days=days, sizes=sizes or {})
+        scaled = {kind: max(1, round(n * scale)) for kind, n in DEFAULT_SIZES.items()}
+        self.data = Dataset(anchor=self.anchor, days=days, sizes={**scaled, **(sizes or {})})
         self.lists = Lists(self.data)
         self.limiter = RateLimiter(
             per_second=per_second,

@@ -66,6 +66,7 @@ class OdooEmulator(EmulatorApp):
         password: str = "odoo-demo-password",
         version: int = 19,
         databases: tuple[str, ...] = ("mutual",),
+        login: str = LOGIN,
         anchor: date | None = None,
         sizes: dict[str, int] | None = None,
         scale: float = 1.0,
@@ -77,6 +78,8 @@ class OdooEmulator(EmulatorApp):
             raise ValueError(f"version must be one of {VERSIONS}, not {version}")
         self.token, self.password = token, password
         self.version, self.databases, self.uid = version, tuple(databases), UID
+        # The user the API key and the password belong to: the server's one user.
+        self.login = login
         self.anchor = anchor or datetime.now(UTC).date()
         fields = {model: {k: dict(v) for k, v in spec.items()} for model, spec in MODELS.items()}
         scaled = {model: max(1, int(count * scale)) for model, count in DEFAULT_SIZES.items()}
@@ -172,7 +175,7 @@ class OdooEmulator(EmulatorApp):
 
     def checks_password(self, login: Any, password: Any) -> bool:
         """Whether `password` is the user's password (an interactive login: no API key)."""
-        return login == LOGIN and password == self.password
+        return login == self.login and password == self.password
 
     def _version_info(self) -> list:
         return [self.version, 0, 0, "final", 0, ""]
@@ -257,7 +260,7 @@ class OdooEmulator(EmulatorApp):
                 self.logins += 1
             database, login, password = (args + [None, None, None])[:3]
             self._check_database(database)
-            known = login == LOGIN and password in (self.token, self.password)
+            known = login == self.login and password in (self.token, self.password)
             return UID if known else False
         if method == "about":
             return "See http://openerp.com"
