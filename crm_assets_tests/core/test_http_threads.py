@@ -1,7 +1,10 @@
-"""The HTTP client used from several threads: one budget, one gate, a session per thread."""
+"""The HTTP client used from many threads at once: one budget, one gate, one session,
+requests counted per context."""
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +17,7 @@ from crm_assets.core.http import (
     ApiClient,
     AuthenticationError,
     ClientConfig,
+    ClientStats,
     Credential,
     RateLimit,
     RetriesExhaustedError,
@@ -24,59 +28,81 @@ SECRET = "thread-s3cret"
 
 
 class Clocked(EmulatorApp):
-    """Answers after `latency`, noting when each request arrived (the base counts how
-    many overlapped: `most_in_flight`)."""
+    """Answers after `latency`, noting when each request arrived, on which connection
+    (the client's port) and with which headers (the base counts how many overlapped:
+    `most_in_flight`)."""
 
     def __init__(self, latency: float = 0.0, status: int = 200):
         super().__init__(latency=latency)
         self.arrivals: list[float] = []
+        self.connections: set[str] = set()
+        self.headers: list[dict[str, str]] = []
         self.status = status
 
     def __call__(self, environ, start_response):
         with self.lock:
             self.arrivals.append(time.monotonic())
+            self.connections.add(environ["REMOTE_PORT"])
+            self.headers.append({k: v for k, v in environ.items() if k.startswith("HTTP_")})
         return super().__call__(environ, start_response)
 
     def handle(self, request):
         return Response("{}", status=self.status, content_type="application/json")
 
 
-def make_client(url: str, **overrides) -> ApiClient:
+def make_client(url: str, connections: int = 10, **overrides) -> ApiClient:
     settings = dict(
         source="test",
         base_url=url,
         credential=Credential(SECRET, header="x-token"),
         retry=RetryPolicy(max_attempts=2, backoff_base=0.01),
     )
-    return ApiClient(ClientConfig(**{**settings, **overrides}))
+    return ApiClient(ClientConfig(**{**settings, **overrides}), connections=connections)
 
 
-def in_threads(client: ApiClient, threads: int, calls: int) -> list[ApiClient]:
-    branches = [client.branch() for _ in range(threads)]
+def in_threads(client: ApiClient, threads: int, calls: int) -> list[ClientStats]:
+    """`calls` requests from each of `threads` threads, each counted apart; their counts."""
 
-    def work(branch: ApiClient) -> None:
-        for _ in range(calls):
-            branch.get_json("items")
+    def work(_: int) -> ClientStats:
+        with client.counting() as stats:
+            for _ in range(calls):
+                client.get_json("items")
+        return stats
 
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(work, branches))
-    return branches
+        return list(pool.map(work, range(threads)))
 
 
-def test_branches_in_threads_spend_one_budget():
+def test_threads_spend_one_budget_and_each_counts_its_own_requests():
     app = Clocked(latency=0.02)
     with serve(app) as url, make_client(url + "/", rate_limit=RateLimit(5, 0.5)) as client:
         client.get_json("first")  # until the source has answered, one at a time
-        branches = in_threads(client, threads=4, calls=4)
+        counted = in_threads(client, threads=4, calls=4)
     # 17 requests at 5 per half second: never 6 inside any half-second window.
     arrivals = sorted(app.arrivals)
     assert len(arrivals) == 17
     assert all(
         later - earlier >= 0.45 for earlier, later in zip(arrivals, arrivals[5:], strict=False)
     )
-    assert [b.stats.requests for b in branches] == [4, 4, 4, 4]
-    assert client.stats.requests == 1  # each branch counts its own
+    assert [stats.requests for stats in counted] == [4, 4, 4, 4]
+    assert client.stats.requests == 17  # the client counts every request
     assert app.most_in_flight > 1  # they did overlap
+
+
+def test_work_handed_to_other_threads_in_a_copy_of_the_context_counts_as_its_own():
+    app = Clocked()
+    with serve(app) as url, make_client(url + "/") as client:
+        client.get_json("first")
+        with client.counting() as mine, ThreadPoolExecutor(3) as pool:
+            copied = [contextvars.copy_context() for _ in range(3)]
+            list(pool.map(lambda context: context.run(client.get_json, "items"), copied))
+            client.get_json("items")
+            # A thread that does not run in a copy of this context does other work.
+            elsewhere = threading.Thread(target=client.get_json, args=("items",))
+            elsewhere.start()
+            elsewhere.join()
+    assert (mine.requests, client.stats.requests) == (4, 6)
+    assert mine.bytes_received > 0
 
 
 def test_a_rejected_credential_meets_one_request_not_one_per_thread():
@@ -97,15 +123,15 @@ def test_a_thread_started_after_the_fatal_answer_sends_nothing():
     app = Clocked(status=401)
     errors: list[BaseException] = []
 
-    def one_request(branch: ApiClient) -> None:
+    def one_request(client: ApiClient) -> None:
         try:
-            branch.get_json("items")
+            client.get_json("items")
         except AuthenticationError as exc:
             errors.append(exc)
 
     with serve(app) as url, make_client(url + "/") as client:
         for _ in range(5):
-            thread = threading.Thread(target=one_request, args=(client.branch(),))
+            thread = threading.Thread(target=one_request, args=(client,))
             thread.start()
             thread.join()
     assert len(app.arrivals) == 1
@@ -171,26 +197,40 @@ def test_a_spent_window_holds_every_thread_until_it_resets():
     assert len(others) == 3 and min(others) - first >= 0.29
 
 
-def test_each_thread_sends_on_a_session_of_its_own_with_the_configured_headers():
-    app = Clocked()
-    with serve(app) as url, make_client(url + "/") as client:
+@pytest.mark.parametrize("connections", [4, 2])
+def test_many_threads_share_one_session_and_its_pool_of_connections(connections, caplog):
+    app = Clocked(latency=0.02)
+    with serve(app) as url, make_client(url + "/", connections=connections) as client:
         client.session.headers["X-Picked"] = "db1"  # as a resource configures it
         client.get_json("first")
-        sessions = []
-        # All three alive at once: a thread started after another ended could get its
-        # ident, and Python's thread-local storage, reused.
-        together = threading.Barrier(3)
+        with caplog.at_level(logging.WARNING, logger="urllib3.connectionpool"):
+            counted = in_threads(client, threads=4, calls=10)
+        pools = len(client.session.get_adapter(url).poolmanager.pools)
+    assert [stats.requests for stats in counted] == [10] * 4
+    assert len(app.arrivals) == client.stats.requests == 41
+    assert app.most_in_flight == 4
+    assert all(h["HTTP_X_PICKED"] == "db1" and h["HTTP_X_TOKEN"] == SECRET for h in app.headers)
+    # One pool for the host, shared by every thread; sized for them all, it keeps each
+    # connection when its request ends (41 requests on 4 connections at most), while a
+    # pool too small throws connections away.
+    assert pools == 1
+    discarded = [r for r in caplog.records if "discarding connection" in r.getMessage()]
+    assert bool(discarded) == (connections < 4)
+    if connections == 4:
+        assert len(app.connections) <= 4
 
-        def work() -> None:
-            branch = client.branch()
-            branch.get_json("items")
-            sessions.append(branch._thread_session())
-            together.wait(timeout=10)
 
-        workers = [threading.Thread(target=work) for _ in range(3)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-    assert len({id(s) for s in sessions} | {id(client.session)}) == 4
-    assert all(s.headers["X-Picked"] == "db1" for s in sessions)
+class SettingCookies(Clocked):
+    def handle(self, request):
+        response = super().handle(request)
+        response.set_cookie("session_id", "from-the-server")
+        return response
+
+
+def test_no_answer_changes_the_session_a_cookie_is_refused():
+    app = SettingCookies()
+    with serve(app) as url, make_client(url + "/") as client:
+        client.get_json("first")
+        in_threads(client, threads=2, calls=2)
+    assert not client.session.cookies
+    assert not any("HTTP_COOKIE" in headers for headers in app.headers)

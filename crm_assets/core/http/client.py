@@ -9,20 +9,20 @@ Retries live in this module's own loop (tenacity), not in a mounted urllib3
 `Retry`, because demo mode swaps the transport for an in-process WSGI adapter
 and both paths must behave alike.
 
-A client may be used from several threads: the limiter, the budget pause and the
-gate are shared by every thread and every `branch()` of it, so concurrent streams
-spend one budget; each thread sends on a session of its own (`sessions`).
+A client is made to be used from many threads at once, one client per source and
+run: its limiter, budget pause and gate are every thread's, so concurrent streams
+spend one budget, and it sends on one session that no answer changes (`session`).
+What it sent is counted for the whole client (`stats`) and, apart, for each context
+that asks (`counting`, e.g. one stream and the page work it hands to other threads).
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urljoin
 
@@ -40,49 +40,41 @@ from crm_assets.core.http.errors import (
 )
 from crm_assets.core.http.gate import Gate
 from crm_assets.core.http.pacing import Pause, limiter, reset_seconds, retry_after
-from crm_assets.core.http.sessions import ThreadSessions
+from crm_assets.core.http.session import shared_session
+from crm_assets.core.http.stats import ClientStats, Tally
 from crm_assets.core.redaction import Redactor
 
 BodyCheck = Callable[[Any], str | None]
 """A decoded 2xx body -> why it is a transient fault to retry, or None when it is usable."""
 
 
-@dataclass
-class ClientStats:
-    """What one client, or one branch of it, did: requests sent, retries, seconds spent
-    waiting, 429s met and bytes read."""
-
-    requests: int = 0
-    retries: int = 0
-    waited_seconds: float = 0.0
-    # 429 answers received (each one retried or final).
-    throttled: int = 0
-    # Body bytes of every answer read, as sent (compressed, where the vendor compresses).
-    bytes_received: int = 0
+# Connections kept per host when the caller does not say how many threads will send.
+CONNECTIONS = 10
 
 
 class ApiClient:
-    """A source's HTTP client. Use as a context manager so the session closes."""
+    """A source's HTTP client, for every thread of a run. Use as a context manager so
+    the session closes.
 
-    def __init__(self, config: ClientConfig, *, logger: Any = None):
+    `connections` is how many threads may send at once: the session keeps that many
+    connections open per host.
+    """
+
+    def __init__(self, config: ClientConfig, *, logger: Any = None, connections: int = CONNECTIONS):
         self.config = config
         # Warnings (retries, waits) go to `logger`, usually the run's log; per-request
         # detail goes to the Python logger only, since Dagster stores each run-log line.
         self.detail = logging.getLogger(f"crm_assets.{config.source}")
         self.log = logger or self.detail
-        self.stats = ClientStats()
+        self._tally = Tally()
+        self.stats: ClientStats = self._tally.total
         self.redactor = Redactor([config.credential.secret] if config.credential else [])
-        # The session callers configure (headers, mounted adapters); the thread that
-        # made the client sends on it, every other thread on a copy of it.
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = config.user_agent
-        self.session.headers["Accept"] = "application/json"
-        self._sessions = ThreadSessions(self.session, owner=threading.current_thread())
-        self._stats_lock = threading.Lock()
+        # Callers configure it (headers, mounted transports) before the first request.
+        self.session = shared_session(config.user_agent, connections)
         self._limiter = limiter(config.rate_limit)
         self._pause = Pause()
         self._gate = Gate()
-        # What a source learns once for the whole run and its branches share (which API
+        # What a source learns once for the whole run and its streams share (which API
         # version a server speaks, a login): its own keys, guarded by its own locks.
         self.shared: dict[str, Any] = {}
 
@@ -93,26 +85,18 @@ class ApiClient:
         self.close()
 
     def close(self) -> None:
-        """Close the sessions this client sends on; a branch leaves the shared one open."""
-        self._sessions.close()
+        """Close the session and its connections."""
+        self.session.close()
 
     def mount(self, prefix: str, adapter: requests.adapters.BaseAdapter) -> None:
         """Send requests under `prefix` through `adapter` (a demo's in-process transport)."""
         self.session.mount(prefix, adapter)
 
-    def branch(self) -> ApiClient:
-        """A client for another thread of work on the same source, e.g. one stream.
-
-        It shares this client's limiter, budget pause, gate, configured session, run log
-        and `shared` state, so every branch spends one budget; it counts its own `stats`
-        and sends on sessions of its own. Close it (use `with`); closing it leaves this
-        one open.
-        """
-        twin = copy.copy(self)
-        twin.stats = ClientStats()
-        twin._sessions = ThreadSessions(self.session, owner=None)
-        twin._stats_lock = threading.Lock()
-        return twin
+    def counting(self) -> AbstractContextManager[ClientStats]:
+        """Count the requests sent within the block apart, in the stats it yields, as
+        well as in `stats`: those sent by the block's own thread, and by tasks it hands
+        to other threads in a copy of its context (`contextvars.copy_context`)."""
+        return self._tally.apart()
 
     def get_json(
         self,
@@ -229,7 +213,7 @@ class ApiClient:
         self.detail.debug(self.redactor.redact(f"{method} {url} {_without(params, credential)}"))
         error: str | None = None
         try:
-            return self._thread_session().request(
+            return self.session.request(
                 method,
                 url,
                 params=params,
@@ -243,19 +227,14 @@ class ApiClient:
             error = f"connection failed ({type(exc).__name__}: {self.redactor.redact(str(exc))})"
         raise Transient(error)
 
-    def _thread_session(self) -> requests.Session:
-        return self._sessions.current()
-
     def _count(self, **amounts: float) -> None:
-        with self._stats_lock:
-            for name, amount in amounts.items():
-                setattr(self.stats, name, getattr(self.stats, name) + amount)
+        self._tally.add(**amounts)
 
     def _pace(self, response: requests.Response) -> None:
         """Slow down before the vendor has to say no: wait out a nearly spent window.
 
         The thread that read the header sleeps until the window resets, and every other
-        thread (and branch) of this client holds its next request until then too.
+        thread of this client holds its next request until then too.
         """
         if not self.config.remaining_header or response.status_code == 429:
             return

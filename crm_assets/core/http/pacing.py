@@ -1,6 +1,6 @@
-"""What spaces a client's requests out, shared by all its threads and branches: the
-rate limiter, the pause a vendor's spent window imposes, and reading how long the
-vendor asks to wait."""
+"""What spaces a client's requests out, shared by all its threads: the rate limiter,
+the pause a vendor's spent window imposes, and reading how long the vendor asks to
+wait."""
 
 from __future__ import annotations
 

@@ -246,7 +246,10 @@ class SourceResource(BoundResource):
     def client(self, logger: Any = None) -> ApiClient:
         """A new client for one run; close it (use `with`)."""
         config = dataclasses.replace(self.client_config(), pages_ahead=self.pages_requested_ahead)
-        client = ApiClient(config, logger=logger)
+        # Per stream: the thread writing it or reading its pages, and its pages requested
+        # at once.
+        senders = self.max_concurrent_streams * (2 + self.pages_requested_ahead)
+        client = ApiClient(config, logger=logger, connections=senders)
         if self.is_demo:
             from crm_assets.core.emulation import WSGIAdapter
 

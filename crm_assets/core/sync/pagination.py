@@ -14,6 +14,7 @@ is asked for past the end.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,7 +39,9 @@ class _Requests:
             return self._get_page(key)
         for wanted in (key, *then):
             if wanted not in self._asked:
-                self._asked[wanted] = self._pool.submit(self._get_page, wanted)
+                # In a copy of the caller's context: its requests are counted as its own.
+                context = contextvars.copy_context()
+                self._asked[wanted] = self._pool.submit(context.run, self._get_page, wanted)
         return self._asked.pop(key).result()
 
     def forget(self) -> None:

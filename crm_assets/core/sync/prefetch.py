@@ -8,6 +8,7 @@ stays bounded (the pages queued, the one being fetched and the one being written
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 import time
@@ -51,9 +52,12 @@ def read_ahead(pages: Iterator[T], depth: int, *, name: str) -> Iterator[Iterato
         return
     slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
+    # In a copy of the consumer's context: what it set (whose requests are counted) holds.
+    context = contextvars.copy_context()
     worker = threading.Thread(
-        target=_produce, args=(pages, slots, stop), name=f"read-ahead:{name}", daemon=True
-    )
+        target=context.run, args=(_produce, pages, slots, stop), name=f"read-ahead:{name}",
+        daemon=True,
+    )  # fmt: skip
     worker.start()
     try:
         yield _Consumed(slots)

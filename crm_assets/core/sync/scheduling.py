@@ -2,8 +2,8 @@
 
 A run's time against a rate-limited API goes to round trips, not to the budget,
 when streams are read one after another. `run_concurrently` syncs up to `workers`
-streams at a time, each in a thread with a client branch of its own (which shares
-the source's limiter) and yields each stream's outcome as it finishes.
+streams at a time, each in a thread of its own, all on the source's one client
+(one limiter), and yields each stream's outcome as it finishes.
 
 Streams that write a common table (a child table several streams share) go to one
 worker, in their given order: a table's writer caches its columns for the whole

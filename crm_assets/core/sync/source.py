@@ -2,8 +2,8 @@
 
 The asset and the benchmarks both call `sync_source`, so a benchmark measures what
 production does. Streams run up to `workers` at a time inside the source's one rate
-budget (`scheduling`), each on a branch of the source's client so its requests are
-counted apart; each stream is fetched, protected and written page by page
+budget (`scheduling`), all through the source's one client, which counts each
+stream's requests apart (`ApiClient.counting`); each stream is fetched, protected and written page by page
 (`stream.sync_stream`). The caller decides what an outcome means: a materialization,
 a failure to report, a line of a benchmark.
 """
@@ -69,13 +69,13 @@ def sync_source(
 
         before()
         started = time.perf_counter()
-        with client.branch() as branch:
+        with client.counting() as stats:
             result = sync_stream(
-                branch, warehouse, stream, window_for(stream), prefix=prefix, log=log,
+                client, warehouse, stream, window_for(stream), prefix=prefix, log=log,
                 history_days=history_days, after_page=after, before_page=before,
                 read_ahead=read_ahead, privacy=privacy,
             )  # fmt: skip
-            return StreamDone(result, branch.stats, time.perf_counter() - started)
+            return StreamDone(result, stats, time.perf_counter() - started)
 
     yield from run_concurrently(
         streams, sync_one, workers=workers, shared_tables=shared_tables, is_final=is_final

@@ -16,10 +16,8 @@ split into id ranges requested ahead) and `live_ids` (what deletes left).
 
 from __future__ import annotations
 
-import copy
 import itertools
 import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
@@ -30,23 +28,19 @@ from crm_assets.core.spec.streams import Record, Window
 from crm_assets.core.sync.pagination import pages_at
 from crm_assets.sources.odoo.resource import KEY_HELP, rpc_error
 
-_transports: weakref.WeakKeyDictionary[ApiClient, Any] = weakref.WeakKeyDictionary()
-
 
 def transport_for(client: ApiClient) -> Json2 | JsonRpc:
     """The client's transport, chosen (and for JSON-RPC, logged in) on first use.
 
-    The choice and the login are made once per run: the branches of one client (a
-    stream each) wait for the first to make them, then each sends on its own.
+    The choice and the login are made once per run: the streams that ask meanwhile
+    wait for the first to make them, then all send through the one client.
     """
-    if client not in _transports:
-        lock = client.shared.setdefault("odoo_transport_lock", threading.Lock())
-        with lock:
-            first = client.shared.get("odoo_transport")
-            if first is None:
-                first = client.shared["odoo_transport"] = _discover(client)
-        _transports[client] = first.on(client)
-    return _transports[client]
+    lock = client.shared.setdefault("odoo_transport_lock", threading.Lock())
+    with lock:
+        transport = client.shared.get("odoo_transport")
+        if transport is None:
+            transport = client.shared["odoo_transport"] = _discover(client)
+    return transport
 
 
 def _discover(client: ApiClient) -> Json2 | JsonRpc:
@@ -85,10 +79,6 @@ class Json2:
     def __init__(self, client: ApiClient):
         self.client = client
 
-    def on(self, client: ApiClient) -> Json2:
-        """The same transport, sending through `client` (a branch of this one's)."""
-        return Json2(client)
-
     def call(self, model: str, method: str, **arguments: Any) -> Any:
         return self.client.request_json("POST", f"json/2/{model}/{method}", json_body=arguments)
 
@@ -117,12 +107,6 @@ class JsonRpc:
                 f"Odoo rejected login {login!r} with the API key on database "
                 f"{self.database!r}. Check ODOO_LOGIN and ODOO_API_KEY. " + KEY_HELP
             )
-
-    def on(self, client: ApiClient) -> JsonRpc:
-        """The same login (database and user id), sending through `client` (a branch)."""
-        twin = copy.copy(self)
-        twin.client, twin._ids = client, itertools.count(1)
-        return twin
 
     def call(self, model: str, method: str, **arguments: Any) -> Any:
         args = [self.database, self.uid, self.secret, model, method, [], arguments]
