@@ -13,6 +13,10 @@ Deletes: only the leads list accepts `with=only_deleted`; contacts and companies
 ignore it and would answer with live records, so their deletes are read from the
 `contact_deleted` / `company_deleted` events instead. Tombstones are read before
 the live records of the same window, so a record that is live again wins.
+
+Errors come as `application/problem+json`; those with a fixed meaning (a bad token, a
+refused plan, the 403 block after repeated 429s) become errors that say what to do
+(`classify_error`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,16 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from crm_assets.core.http import ApiClient, MalformedResponseError
+import requests
+
+from crm_assets.core.http import (
+    ApiClient,
+    ApiError,
+    AuthenticationError,
+    FatalApiError,
+    MalformedResponseError,
+)
+from crm_assets.core.redaction import Redactor
 from crm_assets.core.spec.streams import Fetch, Record, Window
 from crm_assets.core.sync.pagination import cursor_pages
 from crm_assets.sources.kommo import fields
@@ -161,3 +174,64 @@ def account(client: ApiClient, window: Window) -> Iterator[list[Record]]:
     if not isinstance(body, dict) or "id" not in body:
         raise MalformedResponseError(f"Kommo /account: not an account object: {body!r:.80}")
     yield [body]
+
+
+# -- errors -------------------------------------------------------------------------
+
+
+class BlockedError(FatalApiError):
+    """Kommo blocked the client (HTTP 403) after repeated rate-limit violations."""
+
+
+def classify_error(response: requests.Response, redactor: Redactor) -> ApiError | None:
+    """Kommo's errors with a fixed meaning, told from their `application/problem+json` body.
+
+    401: the token is wrong or expired. 402: the account's plan or subscription refuses.
+    403: after repeated 429s Kommo blocks the
+    client (https://developers.kommo.com/docs/limitations); retrying only extends the
+    block, so the run stops. 400: a request Kommo rejects (`validation-errors`).
+    Anything else gets the default handling (429 and 5xx are retried).
+    """
+    status = response.status_code
+    problem = redactor.redact(problem_text(response))
+    if status == 401:
+        return AuthenticationError(
+            f"Kommo rejected the access token (HTTP 401: {problem}). Check KOMMO_ACCESS_TOKEN: "
+            "a long-lived token expires on the date chosen when it was created.",
+            status=401,
+        )
+    if status == 402:
+        return FatalApiError(
+            f"Kommo answered HTTP 402 Payment Required ({problem}): the account's subscription "
+            "or plan does not allow this call. Renew or upgrade it in Kommo, then re-run; "
+            "rows already written are kept.",
+            status=402,
+        )
+    if status == 403:
+        return BlockedError(
+            f"Kommo refused access (HTTP 403: {problem}). Kommo blocks a client that keeps "
+            "exceeding 7 requests per second; wait for the block to lift before the next run, "
+            "and make sure no other tool spends this account's budget. If it persists, the "
+            "account may allow API calls only from whitelisted IP addresses, or the token's "
+            "user may lack rights to this data. Rows already written are kept.",
+            status=403,
+        )
+    if status in (400, 404, 405):
+        return ApiError(f"Kommo answered HTTP {status}: {problem}", status=status)
+    return None
+
+
+def problem_text(response: requests.Response) -> str:
+    """The `title`/`detail` of an RFC 7807 problem body, or the start of any other body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return repr(response.text[:200])
+    if not isinstance(body, dict):
+        return repr(str(body)[:200])
+    parts = [str(body[k]) for k in ("title", "detail") if body.get(k)]
+    for error in body.get("validation-errors") or []:
+        details = error.get("errors") if isinstance(error, dict) else None
+        for detail in details or []:
+            parts.append(f"{detail.get('path')}: {detail.get('detail')}")
+    return "; ".join(parts)[:400] or repr(str(body)[:200])

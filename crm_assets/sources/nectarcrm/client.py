@@ -10,7 +10,8 @@ Vendor quirks:
 - Update filters take `dd/MM/yyyy` dates, no time, in São Paulo local days; every
   date and time the API sends is São Paulo's too.
 
-The token, the URL and the error bodies are the resource's (`resource.py`).
+Errors: 401 means a bad token or a refused parameter, told apart by the body
+(`classify_error`). The token and the URL are the resource's (`resource.py`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crm_assets.core.http import ApiClient
+import requests
+
+from crm_assets.core.http import ApiClient, ApiError, AuthenticationError
+from crm_assets.core.redaction import Redactor
 from crm_assets.core.spec.streams import Fetch, Record, Window
 from crm_assets.core.sync.pagination import numbered_pages
 
@@ -75,3 +79,21 @@ def update_filter(window: Window) -> dict[str, str]:
         "dataInicioAtualizacao": first.strftime("%d/%m/%Y"),
         "dataFimAtualizacao": last.strftime("%d/%m/%Y"),
     }
+
+
+def classify_error(response: requests.Response, redactor: Redactor) -> ApiError | None:
+    """NectarCRM answers 401 both for a bad token and for a bad parameter.
+
+    A bad token is the plain body `Invalid token` (labelled `text/json`); anything
+    else under 401 is a parameter the API refused.
+    """
+    if response.status_code != 401:
+        return None
+    body = redactor.redact(response.text.strip()[:200])
+    if body.lower().startswith("invalid token"):
+        return AuthenticationError(
+            "NectarCRM rejected the API token (HTTP 401 'Invalid token'). Check "
+            "NECTARCRM_API_TOKEN: copy it again from Settings > Integrations > Public Token.",
+            status=401,
+        )
+    return ApiError(f"NectarCRM refused a request parameter (HTTP 401): {body!r}", status=401)

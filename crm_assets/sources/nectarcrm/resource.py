@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import requests
 from pydantic import Field
 
-from crm_assets.core.http import ApiError, AuthenticationError, ClientConfig, Credential
-from crm_assets.core.redaction import Redactor
+from crm_assets.core.http import ClientConfig, Credential
 from crm_assets.core.runtime.resource import SourceResource
+from crm_assets.sources.nectarcrm.client import classify_error
 
 
 class NectarCrmResource(SourceResource):
@@ -51,21 +50,3 @@ class NectarCrmResource(SourceResource):
         from crm_assets.sources.nectarcrm.emulator import NectarCrmEmulator
 
         return NectarCrmEmulator(seed=self.demo_seed(7))
-
-
-def classify_error(response: requests.Response, redactor: Redactor) -> ApiError | None:
-    """NectarCRM answers 401 both for a bad token and for a bad parameter.
-
-    A bad token is the plain body `Invalid token` (labelled `text/json`); anything
-    else under 401 is a parameter the API refused.
-    """
-    if response.status_code != 401:
-        return None
-    body = redactor.redact(response.text.strip()[:200])
-    if body.lower().startswith("invalid token"):
-        return AuthenticationError(
-            "NectarCRM rejected the API token (HTTP 401 'Invalid token'). Check "
-            "NECTARCRM_API_TOKEN: copy it again from Settings > Integrations > Public Token.",
-            status=401,
-        )
-    return ApiError(f"NectarCRM refused a request parameter (HTTP 401): {body!r}", status=401)

@@ -6,9 +6,8 @@ argument by name (`execute_kw` passes keyword arguments through), so callers wri
 `transport.call("res.partner", "search_read", domain=..., fields=...)` once for both.
 `GET /web/version` picks the transport unless the resource names one. Both are
 read-only POSTs through the shared client, so they are retried like GETs. Error
-answers of either kind become errors that say what to do (`resource.py`:
-`rpc_error`, `classify_error`;
-https://www.odoo.com/documentation/19.0/developer/reference/external_api.html).
+answers of either kind become errors that say what to do (`rpc_error`,
+`classify_error`; https://www.odoo.com/documentation/19.0/developer/reference/external_api.html).
 
 Reading: `pages` (a keyset on `write_date`, `id`), `id_range_pages` (a full read
 split into id ranges requested ahead) and `live_ids` (what deletes left).
@@ -23,10 +22,17 @@ from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
+import requests
+
 from crm_assets.core.http import ApiClient, ApiError, AuthenticationError, FatalApiError
+from crm_assets.core.redaction import Redactor
 from crm_assets.core.spec.streams import Record, Window
 from crm_assets.core.sync.pagination import pages_at
-from crm_assets.sources.odoo.resource import KEY_HELP, rpc_error
+
+KEY_HELP = (
+    "Check ODOO_API_KEY: keys are made under Preferences > Account Security and last at "
+    "most three months."
+)
 
 
 def transport_for(client: ApiClient) -> Json2 | JsonRpc:
@@ -142,6 +148,73 @@ class JsonRpc:
         return reply
 
 
+# -- errors -----------------------------------------------------------------------
+
+
+def rpc_error(name: str, message: str, model: str, redactor: Redactor) -> ApiError:
+    """An Odoo exception (by its Python name) as a clear error; fatal when no call can work."""
+    message = redactor.redact(message)[:300]
+    where = f" on {model}" if model else ""
+    if name.endswith("AccessDenied"):
+        return AuthenticationError(f"Odoo denied access ({message!r}). " + KEY_HELP, status=401)
+    if name.endswith("AccessError"):
+        return ApiError(
+            f"Odoo: the API key's user may not read{where} ({message!r}). Give the user a group "
+            "with read access to this model, or leave the model out.",
+            status=403,
+        )
+    # JSON-2 answers KeyError (model) or NotFound (method); `execute_kw` a UserError
+    # "Object x doesn't exist" (model) or an AttributeError (method).
+    missing = name.endswith(("UserError", "AttributeError")) and "exist" in message
+    if name.endswith(("KeyError", "NotFound")) or missing:
+        return ApiError(
+            f"Odoo has no model or method{where} ({message!r}). Is the module that defines it "
+            "installed? Check the model name in ODOO_MODELS.",
+            status=404,
+        )
+    if "OperationalError" in name and "does not exist" in message:
+        return FatalApiError(f"Odoo: {message!r}. Check ODOO_DATABASE.", status=404)
+    return ApiError(f"Odoo refused the call{where}: {name}: {message!r}")
+
+
+def classify_error(response: requests.Response, redactor: Redactor) -> ApiError | None:
+    """JSON-2's error answers (`{name, message, ...}` with the HTTP status) as clear errors.
+
+    A 500 naming a Python programming error (a bad domain field is
+    `builtins.ValueError`) is the same on every try, so it is not retried.
+    """
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or "name" not in body:
+        if status == 404 and "/json/2/" in response.url:
+            return FatalApiError(
+                "Odoo answered 404 (an HTML page) for JSON-2: either the server hosts several "
+                "databases and none is named (set ODOO_DATABASE), or it is older than 19 and "
+                "has no JSON-2 (set the resource's protocol to auto or jsonrpc).",
+                status=404,
+            )
+        return None
+    name, message = str(body["name"]), str(body.get("message", ""))
+    model = (
+        response.url.split("/json/2/", 1)[-1].rsplit("/", 1)[0]
+        if "/json/2/" in response.url
+        else ""
+    )
+    if status == 401:
+        return AuthenticationError(
+            f"Odoo rejected the API key (HTTP 401 {redactor.redact(message)!r}). " + KEY_HELP,
+            status=401,
+        )
+    if status in (403, 404, 422) or name.startswith("builtins."):
+        error = rpc_error(name, message, model, redactor)
+        error.status = status
+        return error
+    return None
+
+
 # -- reading ----------------------------------------------------------------------
 
 ORDER = "write_date asc, id asc"
@@ -208,23 +281,9 @@ def _odoo_time(moment: datetime) -> str:
 
 # -- full reads in id ranges (docs/odoo-api.md, "Full reads in id ranges") --------
 #
-# A keyset page's domain names the last record of the page before it, so the next page
-# cannot be asked for before that one arrives. A full read needs no `write_date` order:
-# it can be split into ranges of ids known before they are read, and several ranges
-# can be on their way at once (`core.sync.pagination.pages_at`, within the client's one
-# limiter). `pages` reads this way only when the resource asks for pages ahead.
-#
-# - The opening, three requests at once: the first page in id order, the highest id
-#   and the number of records (archived ones included, like every read). A model that
-#   fits in that page (an empty one too) is read: one round trip, as by the keyset.
-# - Ranges `[lo, lo + width)` from after the first page through the highest id, each
-#   one `search_read` ordered by id. Where ids are dense the width is the page size:
-#   such a range holds at most a page, so it is one request. Where most ids are gone
-#   (hard deletes), ranges that narrow would be mostly empty requests, so they widen
-#   to hold about `FILL` of a page on average; a range that still holds more than a
-#   page reads on after its last id, like the tail below.
-# - Then the records created since the opening: ids above the highest, page after
-#   page until a short page, read last so the read ends as late as a keyset read would.
+# A keyset page names the last record of the page before it, so it cannot be asked for
+# ahead; a full read needs no order, so it is split into ranges of ids known before
+# they are read, several on their way at once (`core.sync.pagination.pages_at`).
 
 ID_ORDER = "id asc"
 # Where fewer ids than this share are in use, ranges widen to hold this much of a page.

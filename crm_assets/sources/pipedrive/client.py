@@ -20,6 +20,9 @@ Deals and what hangs off them:
 - The flow endpoint now and then answers 200 with `data: null` for a deal that has
   history (Singer's tap retries it for this reason). Every deal's flow holds at
   least its creation, so a null there is a fault: retried, and an error if it stays.
+
+Errors with a fixed meaning (a bad token, the company's spent daily budget, the edge's
+HTML block page) become errors that say what to do (`classify_error`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,16 @@ from datetime import UTC, datetime, timedelta
 from itertools import chain
 from typing import Any
 
-from crm_assets.core.http import ApiClient, BodyCheck
+import requests
+
+from crm_assets.core.http import (
+    ApiClient,
+    ApiError,
+    AuthenticationError,
+    BodyCheck,
+    FatalApiError,
+)
+from crm_assets.core.redaction import Redactor
 from crm_assets.core.spec.streams import Fetch, Record, Window
 from crm_assets.core.sync.pagination import cursor_pages, offset_pages
 from crm_assets.sources.pipedrive import fields
@@ -265,3 +277,53 @@ def _as_text(value: Any) -> str | None:
     if value is None:
         return None
     return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else str(value)
+
+
+# -- errors -------------------------------------------------------------------------
+
+
+class BudgetExhaustedError(FatalApiError):
+    """The company's daily API token budget is spent; it resets at midnight."""
+
+
+def classify_error(response: requests.Response, redactor: Redactor) -> ApiError | None:
+    """Errors with a fixed meaning: a bad token, a spent daily budget, a Cloudflare block.
+
+    The block is an HTML page, not the JSON envelope (docs/pipedrive-api.md, "403
+    escalation"): `<!DOCTYPE html>...Sorry, you have been blocked...`.
+    """
+    status = response.status_code
+    content_type = response.headers.get("Content-Type", "")
+    if status == 403 and "html" in content_type:
+        return FatalApiError(
+            "Pipedrive's edge (Cloudflare) blocked this client with an HTML 403 page, which "
+            "it does after repeated rate-limit violations. Wait a few minutes before the next "
+            "run, and lower requests_per_window if other tools share this token.",
+            status=403,
+        )
+    message = _envelope_error(response)
+    if status == 401:
+        return AuthenticationError(
+            f"Pipedrive rejected the API token (HTTP 401: {redactor.redact(message)!r}). Check "
+            "PIPEDRIVE_API_TOKEN under Settings > Personal preferences > API.",
+            status=401,
+        )
+    if status == 429 and "daily" in message.lower():
+        reset = response.headers.get("x-ratelimit-reset", "?")
+        return BudgetExhaustedError(
+            f"Pipedrive's daily API budget for this company is spent ({message!r}); it resets "
+            f"in {reset}s. Rows already written are kept; the next run after the reset "
+            "re-reads the same window and loses nothing.",
+            status=429,
+        )
+    return None
+
+
+def _envelope_error(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        return str(body.get("error") or body.get("error_info") or body)[:300]
+    return str(body)[:300]

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import requests
 from pydantic import Field
 
-from crm_assets.core.http import (
-    ApiError,
-    AuthenticationError,
-    ClientConfig,
-    Credential,
-    FatalApiError,
-    RateLimit,
-)
-from crm_assets.core.redaction import Redactor
+from crm_assets.core.http import ClientConfig, Credential, RateLimit
 from crm_assets.core.runtime.resource import SourceResource
+from crm_assets.sources.pipedrive.client import classify_error
 
 DOMAIN_VARIABLE = "PIPEDRIVE_COMPANY_DOMAIN"
-
-
-class BudgetExhaustedError(FatalApiError):
-    """The company's daily API token budget is spent; it resets at midnight."""
 
 
 class PipedriveResource(SourceResource):
@@ -87,46 +75,3 @@ class PipedriveResource(SourceResource):
 
 
 DEMO_SCALE = 0.5
-
-
-def classify_error(response: requests.Response, redactor: Redactor) -> ApiError | None:
-    """Errors with a fixed meaning: a bad token, a spent daily budget, a Cloudflare block.
-
-    The block is an HTML page, not the JSON envelope (docs/pipedrive-api.md, "403
-    escalation"): `<!DOCTYPE html>...Sorry, you have been blocked...`.
-    """
-    status = response.status_code
-    content_type = response.headers.get("Content-Type", "")
-    if status == 403 and "html" in content_type:
-        return FatalApiError(
-            "Pipedrive's edge (Cloudflare) blocked this client with an HTML 403 page, which "
-            "it does after repeated rate-limit violations. Wait a few minutes before the next "
-            "run, and lower requests_per_window if other tools share this token.",
-            status=403,
-        )
-    message = _envelope_error(response)
-    if status == 401:
-        return AuthenticationError(
-            f"Pipedrive rejected the API token (HTTP 401: {redactor.redact(message)!r}). Check "
-            "PIPEDRIVE_API_TOKEN under Settings > Personal preferences > API.",
-            status=401,
-        )
-    if status == 429 and "daily" in message.lower():
-        reset = response.headers.get("x-ratelimit-reset", "?")
-        return BudgetExhaustedError(
-            f"Pipedrive's daily API budget for this company is spent ({message!r}); it resets "
-            f"in {reset}s. Rows already written are kept; the next run after the reset "
-            "re-reads the same window and loses nothing.",
-            status=429,
-        )
-    return None
-
-
-def _envelope_error(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("error") or body.get("error_info") or body)[:300]
-    return str(body)[:300]
