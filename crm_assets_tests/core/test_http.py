@@ -134,11 +134,14 @@ def test_json_the_fast_decoder_refuses_is_read_as_the_standard_library_reads_it(
 
 def test_4xx_are_not_retried(url, app):
     with client(url) as c:
-        with pytest.raises(AuthenticationError, match="credential was rejected"):
-            c.get_json("denied")
         with pytest.raises(ApiError, match="HTTP 404") as raised:
             c.get_json("gone")
         assert raised.value.status == 404 and SECRET not in str(raised.value)
+        with pytest.raises(AuthenticationError, match="credential was rejected"):
+            c.get_json("denied")
+        # A rejected credential is fatal: the client sends nothing more, to any thread.
+        with pytest.raises(AuthenticationError, match="credential was rejected"):
+            c.get_json("items")
     assert app.count() == 2
 
 

@@ -118,8 +118,8 @@ def test_a_rejected_credential_meets_one_request_not_one_per_thread():
 
 
 def test_a_thread_started_after_the_fatal_answer_sends_nothing():
-    # A stream's read-ahead producer meets the fatal answer and ends; the next stream's
-    # producer starts later, often with the finished thread's ident, and must not pass.
+    # One thread meets the fatal answer and ends; threads started later, often with the
+    # finished thread's ident, must not pass.
     app = Clocked(status=401)
     errors: list[BaseException] = []
 
@@ -136,6 +136,17 @@ def test_a_thread_started_after_the_fatal_answer_sends_nothing():
             thread.join()
     assert len(app.arrivals) == 1
     assert len(errors) == 5
+
+
+def test_the_thread_that_met_the_fatal_answer_sends_nothing_more_either():
+    # A run's threads serve every stream in turn: the one that met the answer may be
+    # handed another stream's page next.
+    app = Clocked(status=401)
+    with serve(app) as url, make_client(url + "/") as client, ThreadPoolExecutor(1) as pool:
+        for _ in range(3):
+            with pytest.raises(AuthenticationError):
+                pool.submit(client.get_json, "items").result()
+    assert len(app.arrivals) == 1
 
 
 def test_once_the_source_answers_threads_send_side_by_side():

@@ -17,8 +17,9 @@ class Gate:
     429 they go one at a time for the rest of the run, each once the requests already
     under way are answered: a source that says no is not hit by every thread at once,
     and a block it imposes for repeated 429s meets one request. A fatal answer closes
-    the gate to every other thread: none sends again, each raises that error. The
-    thread that met it carries it up (and, alone, may go on).
+    the gate for good: no thread sends again, each raises that error, the thread that
+    met it included (a run's threads serve every stream in turn, so a thread is no
+    one stream's).
     """
 
     def __init__(self) -> None:
@@ -28,15 +29,11 @@ class Gate:
         self._throttled = False
         self._under_way = 0
         self._fatal: ApiError | None = None
-        # The thread itself, not its ident: a finished thread's ident is reused by the
-        # next one started (a stream's read-ahead producer), which must not pass.
-        self._met_by: threading.Thread | None = None
 
     @contextmanager
     def passage(self) -> Iterator[None]:
         """Hold one request: side by side with others when the gate is open, alone
-        otherwise. Raises the fatal error that closed the gate, to every thread but the
-        one that met it."""
+        otherwise. Raises the fatal error that closed the gate, if one did."""
         if self._enter_side_by_side():
             yield from self._side_by_side()
             return
@@ -47,7 +44,7 @@ class Gate:
                 with self._state:
                     # Throttled: no request starts side by side any more, so this ends.
                     self._state.wait_for(lambda: self._under_way == 0)
-                if self._fatal is not None and self._met_by is not threading.current_thread():
+                if self._fatal is not None:
                     raise self._fatal
                 yield
         if not alone:
@@ -77,7 +74,7 @@ class Gate:
                 self._answered = True
 
     def close(self, error: ApiError) -> None:
-        """Shut every other thread out with `error`; the first fatal error stays."""
+        """Shut every thread out with `error`; the first fatal error stays."""
         with self._state:
             if self._fatal is None:
-                self._fatal, self._met_by = error, threading.current_thread()
+                self._fatal = error
