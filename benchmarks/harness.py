@@ -30,6 +30,8 @@ import sqlalchemy as sa
 from crm_assets.core.emulation import serve
 from crm_assets.core.spec.streams import SourceSpec, StreamSpec, Window
 from crm_assets.core.sync.source import sync_source
+from crm_assets.core.sync.target import Destination
+from crm_assets.core.sync.workers import Concurrency
 from crm_assets.core.warehouse import Warehouse
 
 
@@ -177,9 +179,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every source's benchmark takes."""
     parser.add_argument("--warehouse", default="sqlite", help=WAREHOUSE_HELP)
     parser.add_argument("--streams", type=int, help="streams at once (default: the resource's)")
-    parser.add_argument("--read-ahead", type=int, help="pages read ahead (default: the resource's)")
     parser.add_argument(
-        "--pages-ahead", type=int, help="pages requested ahead (default: the resource's)"
+        "--prefetch", type=int, help="pages fetched ahead, prefetch_pages (default: the resource's)"
     )
     parser.add_argument(
         "--live",
@@ -202,51 +203,50 @@ def run(
     stream and a total for each pass.
 
     Streams run as the job runs them: up to `args.streams` at once (default: the
-    resource's `max_concurrent_streams`), each reading `args.read_ahead` pages ahead of
-    the page it writes (default: the resource's `read_ahead_pages`).
+    resource's `max_concurrent_streams`), each fetching `args.prefetch` pages ahead of
+    the page it writes (default: the resource's `prefetch_pages`).
     """
     with emulator_process(factory, replay=not args.live) as url:
         res = resource_for(url)
-        streams = args.streams or res.max_concurrent_streams
-        read_ahead = res.read_ahead_pages if args.read_ahead is None else args.read_ahead
-        ahead = res.pages_requested_ahead if args.pages_ahead is None else args.pages_ahead
+        default = res.concurrency()
+        concurrency = Concurrency(
+            streams=args.streams or default.streams,
+            prefetch=default.prefetch if args.prefetch is None else args.prefetch,
+        )
         print(
-            f"{streams} streams at once, {read_ahead} page(s) read ahead, {ahead} page(s) of "
-            "lists that allow it requested ahead"
+            f"{concurrency.streams} streams at once, {concurrency.prefetch} page(s) fetched "
+            f"ahead, {concurrency.ahead} page(s) of lists that allow it requested beside the "
+            "one awaited"
         )
         if not args.live:
             with warehouse_for("sqlite") as scratch:
                 print("\nwarm-up: the emulator builds every page (SQLite)")
-                _one_pass(source, res, scratch, streams, read_ahead, ahead)
+                _one_pass(source, res, scratch, concurrency)
         with warehouse_for(args.warehouse) as target:
             answers = "building every page" if args.live else "answers replayed"
             print(f"\nmeasured: the emulator's {answers} ({target.engine.dialect.name})")
-            _one_pass(source, res, target, streams, read_ahead, ahead)
+            _one_pass(source, res, target, concurrency)
         print(f"peak memory {peak_rss_mb():.0f} MB (connector process)")
 
 
-def _one_pass(
-    source: SourceSpec, res: Any, target: Warehouse, streams: int, read_ahead: int, ahead: int
-):
+def _one_pass(source: SourceSpec, res: Any, target: Warehouse, concurrency: Concurrency):
     clock = _Clock()
     print(f"{'stream':<24}{'records':>10}{'requests':>10}{'MB':>9}{'seconds':>10}")
     collector = _CollectorClock()
     gc.callbacks.append(collector)
     started, cpu = time.perf_counter(), time.process_time()
     totals = {"records": 0, "requests": 0, "throttled": 0, "bytes": 0}
-    with res.client() as client:
-        client.config = dataclasses.replace(client.config, pages_ahead=ahead)
+    destination = Destination(target, res.table_prefix, res.privacy_policy(), res.history_days)
+    with res.client(concurrency=concurrency) as client:
         outcomes = sync_source(
-            [_timed(stream, clock) for stream in source.streams], client, target,
-            prefix=res.table_prefix, window_for=lambda stream: Window(None, None),
-            log=_Quiet(), workers=streams, read_ahead=read_ahead,
-            history_days=res.history_days, privacy=res.privacy_policy(),
+            [_timed(stream, clock) for stream in source.streams], client, destination,
+            window_for=lambda stream: Window(None, None), log=_Quiet(), concurrency=concurrency,
         )  # fmt: skip
         for outcome in outcomes:
             if outcome.error is not None:
                 raise outcome.error
             done = outcome.result
-            records, stats = done.result.records, done.stats
+            records, stats = done.records, done.api
             totals["records"] += records
             totals["requests"] += stats.requests
             totals["throttled"] += stats.throttled

@@ -14,7 +14,7 @@ Then 1 % of each stream's records change and the anchor day's partition runs, as
 the hourly refresh would: its requests by path show the fixed requests each run
 makes (field definitions, archived and deleted lists) plus the changed pages.
 
-`--streams 1 --read-ahead 0` is the old sequential behaviour, for comparison.
+`--streams 1 --prefetch 0` syncs one stream, one page at a time, for comparison.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=20, help="requests per 2-second window")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the record counts")
     parser.add_argument("--streams", type=int, default=None, help="max_concurrent_streams")
-    parser.add_argument("--read-ahead", type=int, default=None, help="read_ahead_pages")
+    parser.add_argument("--prefetch", type=int, default=None, help="prefetch_pages")
     parser.add_argument("--changed", type=float, default=0.01, help="fraction changed, then")
     parser.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: temp SQLite)")
     args = parser.parse_args()
@@ -193,7 +193,7 @@ def main() -> None:
         k: v
         for k, v in (
             ("max_concurrent_streams", args.streams),
-            ("read_ahead_pages", args.read_ahead),
+            ("prefetch_pages", args.prefetch),
         )
         if v is not None
     }

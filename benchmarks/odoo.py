@@ -3,8 +3,8 @@
 Scale 1 is 2,500 payments, 1,500 quotations (about 500 policies, 950 certificates
 and 3,300 coverages). `--version 17` reads over JSON-RPC instead of JSON-2. The
 client's rate limit is lifted so the connector's own work is what is measured.
-`--latency 0.1 --live --pages-ahead 4` measures full reads in id ranges requested
-ahead against a server that takes 100 ms a request.
+`--latency 0.1 --live --prefetch 5` measures full reads in id ranges, five requested at
+once, against a server that takes 100 ms a request.
 """
 
 from __future__ import annotations

@@ -182,7 +182,7 @@ SOURCES = [
     dataclasses.replace(
         ODOO_19,
         name="odoo-ahead",  # a full read in id ranges, three requested ahead of the one awaited
-        overrides={"pages_requested_ahead": 3},
+        overrides={"prefetch_pages": 4},
         stopping_not_fixed=NOT_APPLICABLE + "ranges requested ahead overlap, so which of them "
         "meets the fault, and how many are sent before the run stops, is not fixed; "
         "sources/odoo/test_ranges.py fails a chosen range instead.",

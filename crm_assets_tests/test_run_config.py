@@ -15,6 +15,7 @@ from dagster import AssetKey, DagsterInstance, validate_run_config
 from dagster._core.snap.snap_to_yaml import default_values_yaml_from_type_snap
 
 from crm_assets.core.emulation import serve
+from crm_assets.core.runtime.resource import DEPRECATED
 from crm_assets.definitions import SOURCES, build_definitions
 from crm_assets.sources.nectarcrm.emulator import NectarCrmEmulator
 from crm_assets.sources.pipedrive.emulator import PipedriveEmulator
@@ -116,7 +117,8 @@ def test_the_launchpad_default_shows_every_setting_and_no_secret(source, monkeyp
     assert TOKEN_VALUE not in text
     resources = yaml.safe_load(text)["resources"]
     config = resources[source.name]["config"]
-    assert set(config) == set(source.resource.model_fields)
+    # Every setting but the deprecated ones, which are unset unless a user sets them.
+    assert set(config) == set(source.resource.model_fields) - set(DEPRECATED)
     assert config[source.resource.SECRET_FIELD] == {"env": source.resource.SECRET_VARIABLE}
     assert config["sync_modes"] == {s.name: str(s.sync_mode) for s in source.streams}
     assert resources["warehouse"]["config"]["url"] == {"env": "CRM_WAREHOUSE_URL"}

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import gc
-import logging
 import threading
-from types import SimpleNamespace
 
 import pytest
 
-from crm_assets.core.spec.streams import StreamSpec, Window
+from crm_assets.core.spec.streams import StreamSpec
 from crm_assets.core.sync.garbage_collection import SYNC_THRESHOLD
-from crm_assets.core.sync.scheduling import run_concurrently
-from crm_assets.core.sync.stream import sync_stream
+from crm_assets.core.sync.workers import Concurrency, Workers
+from crm_assets_tests.core.syncing import sync_alone
 
 
 @pytest.fixture(autouse=True)
@@ -35,9 +33,7 @@ def observing(name: str, seen: list, started: threading.Barrier | None = None) -
 
 
 def sync(warehouse, stream: StreamSpec) -> None:
-    client = SimpleNamespace(stats=SimpleNamespace(requests=0))
-    log = logging.getLogger("crm_assets_tests.collection")
-    sync_stream(client, warehouse, stream, Window(None, None), prefix="", log=log)
+    sync_alone(warehouse, stream)
 
 
 def test_a_sync_collects_less_often_and_puts_the_pace_back(warehouse):
@@ -53,10 +49,11 @@ def test_concurrent_syncs_share_the_pace_and_the_last_one_restores_it(warehouse)
     seen: list = []
     streams = [observing(name, seen, started) for name in ("deals", "persons", "notes")]
 
-    def sync_one(stream, stopping):
+    def sync_one(stream):
         sync(warehouse, stream)
 
-    outcomes = list(run_concurrently(streams, sync_one, workers=3))
+    with Workers(Concurrency(streams=3)) as workers:
+        outcomes = list(workers.streams(streams, sync_one))
     assert [o.error for o in outcomes] == [None] * 3
     assert seen == [(SYNC_THRESHOLD, 10, 10)] * 9
     assert gc.get_threshold() == (700, 10, 10)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 from datetime import UTC, datetime
 
 from crm_assets.core import schema
 from crm_assets.core.spec.streams import StreamSpec, SyncMode, Window
-from crm_assets.core.sync.stream import sync_stream
 from crm_assets.core.warehouse import Warehouse
+from crm_assets_tests.core.syncing import sync_alone
 
-LOG = logging.getLogger("test")
 FULL = Window(None, None)
 DAY = Window(datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC))
 
@@ -50,13 +48,8 @@ class Source:
             yield [{"id": i} for i in ids[start : start + 2]]
 
 
-class Client:
-    class stats:  # noqa: N801 (what the progress log reads)
-        requests = 0
-
-
 def run(warehouse: Warehouse, source: Source, window: Window):
-    return sync_stream(Client(), warehouse, source.stream(), window, prefix="", log=LOG)
+    return sync_alone(warehouse, source.stream(), window)
 
 
 def test_a_resolved_stream_declares_discovered_columns_and_describes_them(warehouse):

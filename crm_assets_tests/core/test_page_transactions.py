@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-from types import SimpleNamespace
-
 import pytest
 
 from crm_assets.core.spec.streams import ChildSpec, StreamSpec, Window
-from crm_assets.core.sync.stream import sync_stream
 from crm_assets.core.warehouse import Warehouse, WriteStats
+from crm_assets_tests.core.syncing import sync_alone
 
 FULL = Window(None, None)
 
@@ -34,9 +31,7 @@ def stream(pages: list[list[dict]]) -> StreamSpec:
 
 
 def sync(warehouse, pages: list[list[dict]]):
-    client = SimpleNamespace(stats=SimpleNamespace(requests=0))
-    log = logging.getLogger("t")
-    return sync_stream(client, warehouse, stream(pages), FULL, prefix="", log=log)
+    return sync_alone(warehouse, stream(pages), FULL)
 
 
 def order(i: int, **items: int) -> dict:

@@ -1,17 +1,28 @@
-"""Pages asked for ahead of the one awaited: the same pages, in order, nothing dropped."""
+"""Pages asked for ahead of the one awaited, on the run's workers: the same pages, in
+order, nothing dropped, and no more on their way than the run allows."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from crm_assets.core.http import ApiError
 from crm_assets.core.sync.pagination import numbered_pages, offset_pages, pages_at
+from crm_assets.core.sync.workers import Concurrency, Workers
 
 ITEMS = [{"id": n} for n in range(1, 1235)]
+
+
+@contextmanager
+def run_asking(ahead: int, streams: int = 1) -> Iterator[Workers]:
+    """Inside a run whose lists ask for `ahead` pages beside the one awaited."""
+    with Workers(Concurrency(streams, prefetch=ahead + 1)) as workers, workers.as_current():
+        yield workers
 
 
 class OffsetVendor:
@@ -35,7 +46,8 @@ class OffsetVendor:
 @pytest.mark.parametrize("ahead", [0, 1, 3])
 def test_offset_pages_ahead_yield_every_item_once_in_order(ahead):
     vendor = OffsetVendor(step=100, trimmed={300, 650})
-    pages = list(offset_pages(vendor.page, what="test", step=100, ahead=ahead))
+    with run_asking(ahead):
+        pages = list(offset_pages(vendor.page, what="test", step=100))
     # A trimmed page is followed by the rest of its step: nothing is skipped.
     assert [item for page in pages for item in page] == ITEMS
     assert all(count == 1 for count in vendor.asked.values())
@@ -46,8 +58,8 @@ def test_offset_pages_ahead_yield_every_item_once_in_order(ahead):
 
 def test_offset_pages_ahead_read_on_from_the_offset_the_vendor_announces():
     vendor = OffsetVendor(step=100, trimmed={300})
-    pages = offset_pages(vendor.page, what="test", step=100, ahead=2)
-    starts = [page[0]["id"] - 1 for page in pages]
+    with run_asking(2):
+        starts = [page[0]["id"] - 1 for page in offset_pages(vendor.page, what="test", step=100)]
     # Page 300 held 50 items: the next page starts at 350, not at the 400 asked ahead.
     assert starts[:5] == [0, 100, 200, 300, 350]
     assert vendor.asked[350] == 1
@@ -73,7 +85,8 @@ class NumberedVendor:
 @pytest.mark.parametrize("ahead", [0, 2])
 def test_numbered_pages_ahead_end_on_the_empty_page(ahead):
     vendor = NumberedVendor(pages=7)
-    pages = list(numbered_pages(vendor.page, what="test", ahead=ahead))
+    with run_asking(ahead):
+        pages = list(numbered_pages(vendor.page, what="test"))
     assert [page[0]["id"] for page in pages] == [1 + 10 * n for n in range(7)]
     assert set(range(1, 9)) <= set(vendor.asked) <= set(range(1, 9 + ahead))
     assert all(count == 1 for count in vendor.asked.values())
@@ -81,8 +94,8 @@ def test_numbered_pages_ahead_end_on_the_empty_page(ahead):
 
 def test_numbered_pages_ahead_still_stop_on_a_repeated_page():
     vendor = NumberedVendor(pages=50, repeat_from=3)
-    with pytest.raises(ApiError, match="page 4 repeats page 3"):
-        list(numbered_pages(vendor.page, what="test", ahead=3))
+    with run_asking(3), pytest.raises(ApiError, match="page 4 repeats page 3"):
+        list(numbered_pages(vendor.page, what="test"))
 
 
 def test_an_error_past_the_end_of_the_list_is_not_the_lists_error():
@@ -91,7 +104,8 @@ def test_an_error_past_the_end_of_the_list_is_not_the_lists_error():
             raise ApiError("past the end")
         return [{"id": number}] if number < 3 else []
 
-    assert len(list(numbered_pages(page, what="test", ahead=2))) == 2
+    with run_asking(2):
+        assert len(list(numbered_pages(page, what="test"))) == 2
 
 
 class KeyedVendor:
@@ -122,19 +136,19 @@ class KeyedVendor:
 def test_pages_at_known_keys_are_read_once_in_order_and_none_past_the_last(ahead):
     vendor = KeyedVendor()
     keys = [10, 3, 7, 50, 21, 8, 9]
-    pages = list(pages_at(vendor.page, keys, ahead=ahead))
+    with run_asking(ahead):
+        pages = list(pages_at(vendor.page, keys))
     assert pages == [(key, [key]) for key in keys]
     assert vendor.asked == Counter(keys)
-    assert vendor.most_in_flight <= ahead + 1
-    if ahead == 0:
-        assert vendor.most_in_flight == 1
+    # The page awaited and `ahead` more: side by side, never more.
+    assert vendor.most_in_flight == ahead + 1
 
 
 def test_pages_at_raise_a_failed_page_at_its_turn_after_the_pages_before_it():
     vendor = KeyedVendor(fail=4)
     read = []
-    with pytest.raises(ApiError, match="page 4 failed"):
-        for key, _ in pages_at(vendor.page, range(1, 10), ahead=3):
+    with run_asking(3), pytest.raises(ApiError, match="page 4 failed"):
+        for key, _ in pages_at(vendor.page, range(1, 10)):
             read.append(key)
     assert read == [1, 2, 3]
     assert set(vendor.asked) <= set(range(1, 8))  # nothing asked for once page 4 failed
@@ -142,10 +156,34 @@ def test_pages_at_raise_a_failed_page_at_its_turn_after_the_pages_before_it():
 
 def test_pages_at_left_early_ask_for_nothing_more():
     vendor = KeyedVendor()
-    pages = pages_at(vendor.page, range(1, 100), ahead=2)
-    assert [next(pages)[0] for _ in range(3)] == [1, 2, 3]
-    pages.close()
+    with run_asking(2):
+        pages = pages_at(vendor.page, range(1, 100))
+        assert [next(pages)[0] for _ in range(3)] == [1, 2, 3]
+        pages.close()
     asked = sum(vendor.asked.values())
     assert asked <= 5
     time.sleep(0.05)
     assert sum(vendor.asked.values()) == asked
+
+
+def test_pages_ahead_without_a_free_thread_are_asked_for_at_their_turn():
+    # Two lists read by one task share the run's page threads (one stream's worth, 4):
+    # what finds no thread is asked for by the task at its turn, and both lists still
+    # read every page once, in order.
+    vendor = KeyedVendor()
+    with run_asking(3):
+        lists = [pages_at(vendor.page, range(1, 30)), pages_at(vendor.page, range(101, 130))]
+        read: list[list[int]] = [[], []]
+        for _ in range(29):
+            for index, pages in enumerate(lists):
+                read[index].append(next(pages)[0])
+    assert read == [list(range(1, 30)), list(range(101, 130))]
+    assert vendor.asked == Counter([*range(1, 30), *range(101, 130)])
+    # The task's own request and the 4 page threads': never more, however many are asked.
+    assert 2 < vendor.most_in_flight <= 1 + 4
+
+
+def test_outside_a_run_pages_are_asked_for_one_at_a_time():
+    vendor = KeyedVendor()
+    assert [key for key, _ in pages_at(vendor.page, range(1, 8))] == list(range(1, 8))
+    assert vendor.most_in_flight == 1

@@ -1,13 +1,17 @@
-"""Reading pages ahead in a thread: order, errors, bounded depth, and a clean stop."""
+"""Reading pages ahead on the run's workers: order, errors, bounded depth, a clean stop,
+and pages that stop at a page boundary when the run stops."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from crm_assets.core.sync.prefetch import read_ahead
+from crm_assets.core.sync.workers import Concurrency, Stopped, Workers
 
 
 class Source:
@@ -31,22 +35,29 @@ class Source:
             self.closed.set()
 
 
+@contextmanager
+def ahead(source, depth: int, **options) -> Iterator:
+    with (
+        Workers(Concurrency(1, depth), **options) as workers,
+        read_ahead(iter(source), workers) as pages,
+    ):
+        yield pages
+
+
 @pytest.mark.parametrize("depth", [0, 1, 2])
 def test_pages_arrive_in_order_and_all_of_them(depth):
     source = Source(5)
-    with read_ahead(iter(source), depth, name="t") as pages:
+    with ahead(source, depth) as pages:
         assert [page[0] for page in pages] == [0, 1, 2, 3, 4]
     fetched_elsewhere = source.thread_names != {threading.current_thread().name}
     assert fetched_elsewhere == (depth > 0)
+    assert source.closed.is_set()
 
 
 def test_an_error_comes_after_every_page_before_it():
     source = Source(5, fail_at=3)
     seen = []
-    with (
-        pytest.raises(ValueError, match="page 3 is broken"),
-        read_ahead(iter(source), 2, name="t") as pages,
-    ):
+    with pytest.raises(ValueError, match="page 3 is broken"), ahead(source, 2) as pages:
         for page in pages:
             seen.append(page[0])
     assert seen == [0, 1, 2]
@@ -54,22 +65,21 @@ def test_an_error_comes_after_every_page_before_it():
 
 def test_the_reader_stays_at_most_depth_pages_ahead():
     source = Source(50)
-    with read_ahead(iter(source), 2, name="t") as pages:
+    with ahead(source, 2) as pages:
         first = next(pages)
         time.sleep(0.3)  # ample time for a reader that would not stop
-        # Two queued, one fetched and waiting for room, one handed out.
+        # Two waiting, one fetched and waiting for room, one handed out.
         assert first == [0] and source.produced <= 4
 
 
 def test_leaving_early_stops_the_reader_and_closes_the_pages():
     source = Source(1000)
-    with read_ahead(iter(source), 1, name="t") as pages:
+    with ahead(source, 1) as pages:
         next(pages)
-    assert source.closed.is_set()
+    assert source.closed.is_set()  # closed in the reader's thread before leaving returned
     produced = source.produced
     time.sleep(0.2)
     assert source.produced == produced < 10
-    assert not [t for t in threading.enumerate() if t.name == "read-ahead:t"]
 
 
 def test_the_wait_for_pages_is_counted():
@@ -78,6 +88,28 @@ def test_the_wait_for_pages_is_counted():
             time.sleep(0.05)
             yield [number]
 
-    with read_ahead(slow(), 1, name="t") as pages:
+    with ahead(slow(), 1) as pages:
+        started = time.monotonic()
         list(pages)
-    assert pages.waits.seconds >= 0.1
+        elapsed = time.monotonic() - started
+    # The reader did nothing but wait, however the machine's load delayed either side.
+    assert 0.9 * elapsed <= pages.waiting <= elapsed
+
+
+@pytest.mark.parametrize("depth", [0, 2])
+def test_pages_stop_at_a_page_boundary_once_a_check_fails(depth):
+    source = Source(100)
+    stop = threading.Event()
+
+    def still_running() -> None:
+        if stop.is_set():
+            raise Stopped("the step is ending")
+
+    seen = []
+    with pytest.raises(Stopped), ahead(source, depth, checks=[still_running]) as pages:
+        for page in pages:
+            seen.append(page[0])
+            if len(seen) == 3:
+                stop.set()
+    assert seen == [0, 1, 2]
+    assert source.closed.is_set() and source.produced < 10

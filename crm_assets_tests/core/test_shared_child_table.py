@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-from types import SimpleNamespace
-
 from crm_assets.core.spec.streams import ChildSpec, StreamSpec, Window
-from crm_assets.core.sync.stream import sync_stream
+from crm_assets_tests.core.syncing import sync_alone
 
 FULL = Window(None, None)
 
@@ -31,9 +28,7 @@ def stream(kind: str, records: list[dict]) -> StreamSpec:
 
 
 def sync(warehouse, kind: str, records: list[dict]) -> None:
-    client = SimpleNamespace(stats=SimpleNamespace(requests=0))
-    spec = stream(kind, records)
-    sync_stream(client, warehouse, spec, FULL, prefix="x_", log=logging.getLogger("t"))
+    sync_alone(warehouse, stream(kind, records), FULL, prefix="x_")
 
 
 def test_streams_sharing_a_child_table_never_touch_each_others_rows(sqlite_warehouse):

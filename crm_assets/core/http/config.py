@@ -65,10 +65,6 @@ class ClientConfig:
     timeout: float = 30.0
     # The page size to ask for; a vendor may serve fewer, so never use it as a stop signal.
     page_size: int = 100
-    # Pages of a numbered or offset list, or of a list whose pages are all known at the
-    # start, asked for while the previous one is on its way (`core.sync.pagination`); the
-    # resource sets it from `pages_requested_ahead`.
-    pages_ahead: int = 0
     # Source settings the stream code reads (e.g. an update window), by name.
     options: Mapping[str, Any] = field(default_factory=dict)
     user_agent: str = "crm_assets"

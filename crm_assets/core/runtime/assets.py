@@ -25,15 +25,16 @@ from dagster import (
     multi_asset,
 )
 
-from crm_assets.core.http import ApiError, ClientStats, FatalApiError, rerun_may_fix
+from crm_assets.core.http import ApiError, FatalApiError, rerun_may_fix
 from crm_assets.core.privacy import check_policy_names
 from crm_assets.core.runtime.connection import Connection
 from crm_assets.core.runtime.worker import WORKER_TAG, orphan_check, report_gone
 from crm_assets.core.spec.streams import StreamSpec, SyncMode, Window
 from crm_assets.core.spec.tables import child_table, stream_table
-from crm_assets.core.sync.scheduling import Stopped
 from crm_assets.core.sync.source import sync_source
 from crm_assets.core.sync.stream import SyncResult
+from crm_assets.core.sync.target import Destination
+from crm_assets.core.sync.workers import Stopped
 
 FULL_SYNC_TAG = "crm/full_sync"
 WAREHOUSE_KEY = "warehouse"
@@ -131,27 +132,27 @@ def build_source_assets(connection: Connection, elsewhere: Collection[str] = ())
         failures: list[tuple[str, BaseException]] = []
         written = 0
         step_ending = resource.step_ending()
+        if note := resource.deprecation_note():
+            context.log.warning(note)
+        destination = Destination(warehouse, resource.table_prefix, privacy, resource.history_days)
         with resource.client(logger=context.log) as client:
 
-            def before_page() -> None:
+            def step_goes_on() -> None:
                 if step_ending.is_set():
                     raise Stopped("stopped because the step is ending (interrupted)")
 
             ending: BaseException | None = None
             outcomes = sync_source(
-                selected, client, warehouse, prefix=resource.table_prefix,
+                selected, client, destination,
                 window_for=lambda stream: _window(context, resource, stream, full_sync),
-                log=context.log, workers=resource.max_concurrent_streams,
-                read_ahead=resource.read_ahead_pages, history_days=resource.history_days,
-                privacy=privacy, before_page=before_page, after_page=stop_if_orphaned,
-                is_final=_ends_the_run,
+                log=context.log, concurrency=resource.concurrency(),
+                checks=(step_goes_on, stop_if_orphaned), is_final=_ends_the_run,
             )  # fmt: skip
             for outcome in outcomes:
                 if outcome.error is None:
                     written += 1
-                    done = outcome.result
                     yield _materialization(
-                        connection, outcome.stream, warehouse, done.result, done.stats,
+                        connection, outcome.stream, warehouse, outcome.result,
                         resource.sync_mode(outcome.stream),
                     )  # fmt: skip
                 elif isinstance(outcome.error, Stopped):
@@ -281,8 +282,8 @@ def _window(context, resource, stream: StreamSpec, full_sync: bool) -> Window:
     return Window(start=max(start, floor), end=window.end)
 
 
-def _materialization(connection, stream, warehouse, result: SyncResult, client: ClientStats, mode):
-    stats = result.stats
+def _materialization(connection, stream, warehouse, result: SyncResult, mode):
+    stats, client = result.stats, result.api
     metadata = {
         "dagster/row_count": warehouse.row_count(result.table),
         "dagster/column_schema": _column_schema(stream, result, warehouse.columns(result.table)),

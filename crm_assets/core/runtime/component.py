@@ -145,11 +145,16 @@ class ConnectionComponent(dg.Component, dg.Resolvable, dg.Model):
         default=None, description="Per-stream sync mode: INCREMENTAL or FULL_TABLE."
     )
     max_concurrent_streams: int | None = Field(default=None, description="Streams synced at once.")
+    prefetch_pages: int | None = Field(
+        default=None,
+        description="Pages of a stream fetched ahead of the one being written; where a "
+        "list's next pages can be named ahead, this many are requested at once.",
+    )
     read_ahead_pages: int | None = Field(
-        default=None, description="Pages fetched while the last one is written."
+        default=None, description="Deprecated: prefetch_pages replaces it."
     )
     pages_requested_ahead: int | None = Field(
-        default=None, description="Pages of a numbered list asked for ahead of the one read."
+        default=None, description="Deprecated: prefetch_pages replaces it."
     )
     history_days: int | None = Field(
         default=None, description="Days of earlier row versions kept in `<table>__history`."

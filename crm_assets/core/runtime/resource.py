@@ -8,7 +8,6 @@ also reaches failure sensors, unlike a config error that never creates a run.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 import zlib
@@ -25,6 +24,10 @@ from crm_assets.core.http import ApiClient, ClientConfig, Credential, RateLimit,
 from crm_assets.core.privacy import KEY_VARIABLE, Policy, PolicyError, policy_from_env
 from crm_assets.core.redaction import Redactor
 from crm_assets.core.spec.streams import StreamSpec, SyncMode
+from crm_assets.core.sync.workers import Concurrency
+
+# Settings prefetch_pages replaces; set, they still decide it, and the run's log says so.
+DEPRECATED = ("read_ahead_pages", "pages_requested_ahead")
 
 
 class SourceResource(BoundResource):
@@ -72,20 +75,28 @@ class SourceResource(BoundResource):
             "after another)."
         ),
     )
-    read_ahead_pages: int = Field(
+    prefetch_pages: int = Field(
         default=1,
         ge=0,
-        description="Pages fetched while the last one is written (0: fetch, then write).",
+        description=(
+            "Pages of a stream fetched ahead of the one being written (0: fetch, then "
+            "write). Where a list's next pages can be named before the last one arrives "
+            "(NectarCRM pages, Pipedrive v1 offsets, an Odoo model read in full, then read "
+            "in id ranges), this many are requested at once, within the rate budget; above "
+            "1 that costs up to prefetch_pages - 1 requests past the end of each NectarCRM "
+            "or Pipedrive v1 list, and up to three more per Odoo model read in full."
+        ),
     )
-    pages_requested_ahead: int = Field(
-        default=0,
+    read_ahead_pages: int | None = Field(
+        default=None,
+        ge=0,
+        description="Deprecated: prefetch_pages replaces it (set, it decides prefetch_pages).",
+    )
+    pages_requested_ahead: int | None = Field(
+        default=None,
         ge=0,
         description=(
-            "Pages of a numbered or offset list (or ranges of a list the source can split "
-            "beforehand) asked for while the previous page is on its way, within the rate "
-            "budget (0: one request at a time). For a run dominated by one long list on a "
-            "slow API; each list then costs up to this many requests past its end, and a "
-            "failing page is retried beside the pages after it."
+            "Deprecated: prefetch_pages replaces it (set to N, prefetch_pages is at least N + 1)."
         ),
     )
     history_days: int = Field(
@@ -243,13 +254,34 @@ class SourceResource(BoundResource):
     def start(self) -> date:
         return date.fromisoformat(self.start_date)
 
-    def client(self, logger: Any = None) -> ApiClient:
-        """A new client for one run; close it (use `with`)."""
-        config = dataclasses.replace(self.client_config(), pages_ahead=self.pages_requested_ahead)
-        # Per stream: the thread writing it or reading its pages, and its pages requested
-        # at once.
-        senders = self.max_concurrent_streams * (2 + self.pages_requested_ahead)
-        client = ApiClient(config, logger=logger, connections=senders)
+    def concurrency(self) -> Concurrency:
+        """How much of a run happens at once: the streams side by side and the pages each
+        fetches ahead (`prefetch_pages`, or what the deprecated names set ask for)."""
+        prefetch = self.prefetch_pages
+        if self.read_ahead_pages is not None or self.pages_requested_ahead is not None:
+            read_ahead = 1 if self.read_ahead_pages is None else self.read_ahead_pages
+            requested = self.pages_requested_ahead or 0
+            prefetch = max(read_ahead, requested + 1) if requested else read_ahead
+        return Concurrency(streams=self.max_concurrent_streams, prefetch=prefetch)
+
+    def deprecation_note(self) -> str | None:
+        """What the run's log should say about deprecated settings that are set, if any."""
+        named = [name for name in DEPRECATED if getattr(self, name) is not None]
+        if not named:
+            return None
+        prefetch = self.concurrency().prefetch
+        return (
+            f"{self.TITLE}: {' and '.join(named)} {'is' if len(named) == 1 else 'are'} "
+            f"deprecated; prefetch_pages replaces {'it' if len(named) == 1 else 'them'}. This "
+            f"run fetches {prefetch} page(s) of each stream ahead, as set; to keep that, set "
+            f"prefetch_pages to {prefetch} and remove {' and '.join(named)}."
+        )
+
+    def client(self, logger: Any = None, concurrency: Concurrency | None = None) -> ApiClient:
+        """A new client for one run whose threads are those of `concurrency` (default: the
+        resource's); close it (use `with`)."""
+        threads = (concurrency or self.concurrency()).width
+        client = ApiClient(self.client_config(), logger=logger, connections=threads)
         if self.is_demo:
             from crm_assets.core.emulation import WSGIAdapter
 

@@ -1,9 +1,9 @@
 """`dg scaffold defs crm_assets.<Source>Connection <name>`: a connection's `defs.yaml`.
 
-The file names the connection and lists every other attribute commented out at its
-default, with what it means, so a user sees every setting and changes one by
-uncommenting it. With nothing changed the connection works in demo mode, and with
-its variables set it works against the vendor.
+The file names the connection and lists every other attribute but the deprecated
+ones commented out at its default, with what it means, so a user sees every setting
+and changes one by uncommenting it. With nothing changed the connection works in
+demo mode, and with its variables set it works against the vendor.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import dagster as dg
 import yaml
 
 from crm_assets.core.runtime.connection import name_problem
+from crm_assets.core.runtime.resource import DEPRECATED
 
 ENV_VAR_SUFFIX = "_env_var"
 
@@ -57,14 +58,14 @@ def defs_yaml(type_name: str, component: Any, name: str) -> str:
 
 
 def defaults(component: Any, name: str) -> dict[str, Any]:
-    """Every attribute but `name` of a connection `name` of `component`'s type, at the
-    value it takes when left out."""
+    """Every attribute but `name` and the deprecated ones of a connection `name` of
+    `component`'s type, at the value it takes when left out."""
     source = component.SOURCE
     resource = source.resource
     variables = resource.default_variables(name)
     found: dict[str, Any] = {}
     for attribute, field in component.model_fields.items():
-        if attribute == "name":
+        if attribute == "name" or attribute in DEPRECATED:
             continue
         setting = attribute.removesuffix(ENV_VAR_SUFFIX)
         if attribute.endswith(ENV_VAR_SUFFIX):

@@ -1,3 +1,3 @@
-"""A stream's pages into its tables: pagination, read-ahead, streams at once within a
-source's budget, and the sync of one stream. Uses `http`, `warehouse`, `spec` and
-`privacy`."""
+"""A source's streams into their tables: the run's one pool of threads (`workers`:
+streams side by side, pages fetched ahead), pagination, read-ahead, and the sync of
+one stream. Uses `http`, `warehouse`, `spec` and `privacy`."""

@@ -1,34 +1,32 @@
-"""Read ahead: the next pages of a stream are fetched while the last one is written.
+"""Read ahead: a stream's next pages are fetched while the last one is written.
 
 A stream's pages come from a generator that waits on the network; writing a page
-waits on the database. `read_ahead` runs the generator in a thread of its own, at
-most `depth` pages ahead of the consumer, so the two waits overlap while memory
-stays bounded (the pages queued, the one being fetched and the one being written).
+waits on the database. `read_ahead` runs the generator as page work of the run's
+workers (`workers.Workers.offer`), at most `Concurrency.prefetch` pages ahead of the
+writer, so the two waits overlap while memory stays bounded (the pages waiting, the
+one being fetched and the one being written). With a prefetch of 0, or no thread
+free, the writer fetches each page itself.
+
+Either way the pages stop at a page boundary once the run stops: the workers'
+checkpoint runs before each page is handed over, and before the end is.
 """
 
 from __future__ import annotations
 
-import contextvars
-import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
+
+from crm_assets.core.sync.workers import Workers
 
 T = TypeVar("T")
 
 _END = object()
-# How often a producer blocked on a full queue checks whether the consumer has gone.
-_POLL_SECONDS = 0.1
-
-
-@dataclass
-class Waits:
-    """Seconds the consumer spent waiting for the next page (that is, for the API)."""
-
-    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -37,112 +35,109 @@ class _Failed:
 
 
 @contextmanager
-def read_ahead(pages: Iterator[T], depth: int, *, name: str) -> Iterator[Iterator[T]]:
-    """Yield an iterator over `pages` that a background thread fills `depth` pages ahead.
+def read_ahead(pages: Iterator[T], workers: Workers) -> Iterator[Pages[T]]:
+    """Yield the `pages`, in order, fetched ahead of the caller by `workers`.
 
-    With `depth` 0 the pages are read in the caller's thread, one at a time, as
-    before. An exception raised while fetching is raised by the iterator, at the
-    page where it happened, after every page fetched before it. Leaving the block
-    (normally, or because writing failed) stops the fetching thread, closes `pages`
-    in it and waits for it, so no request is sent for the stream afterwards.
-    The iterator's `waits` attribute counts the time spent waiting for pages.
+    An exception raised while fetching is raised at the page where it happened, after
+    every page fetched before it. Leaving the block (normally, or because writing
+    failed) stops the fetching, closes `pages` and waits for the page work, so no
+    request is sent for the stream afterwards.
     """
-    if depth <= 0:
-        yield _Timed(iter(pages))
+    depth = workers.concurrency.prefetch
+    waiting = _Waiting(depth) if depth > 0 else None
+    fetching = workers.offer(_fetch, pages, waiting) if waiting is not None else None
+    if fetching is None or waiting is None:
+        try:
+            yield Pages(lambda: next(pages), workers)
+        finally:
+            _close(pages)
         return
-    slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    # In a copy of the consumer's context: what it set (whose requests are counted) holds.
-    context = contextvars.copy_context()
-    worker = threading.Thread(
-        target=context.run, args=(_produce, pages, slots, stop), name=f"read-ahead:{name}",
-        daemon=True,
-    )  # fmt: skip
-    worker.start()
     try:
-        yield _Consumed(slots)
+        yield Pages(waiting.take, workers)
     finally:
-        stop.set()
-        _drain(slots)
-        worker.join()
+        waiting.close()
+        wait([fetching])
 
 
-def _produce(pages: Iterator[Any], slots: queue.Queue, stop: threading.Event) -> None:
-    try:
-        for page in pages:
-            if not _put(slots, page, stop):
-                return
-        _put(slots, _END, stop)
-    except BaseException as exc:  # handed to the consumer, which raises it
-        _put(slots, _Failed(exc), stop)
-    finally:
-        close = getattr(pages, "close", None)
-        if close is not None:
-            close()
+class Pages(Generic[T]):
+    """A stream's pages, in order; `waiting` is the seconds spent waiting for them."""
 
-
-def _put(slots: queue.Queue, item: Any, stop: threading.Event) -> bool:
-    while not stop.is_set():
-        try:
-            slots.put(item, timeout=_POLL_SECONDS)
-            return True
-        except queue.Full:
-            continue
-    return False
-
-
-def _drain(slots: queue.Queue) -> None:
-    while True:
-        try:
-            slots.get_nowait()
-        except queue.Empty:
-            return
-
-
-class _Consumed:
-    def __init__(self, slots: queue.Queue):
-        self._slots = slots
+    def __init__(self, take: Callable[[], Any], workers: Workers):
+        self._take, self._workers = take, workers
         self._done = False
-        self.waits = Waits()
+        self.waiting = 0.0
 
-    def __iter__(self) -> _Consumed:
+    def __iter__(self) -> Pages[T]:
         return self
 
-    def __next__(self) -> Any:
+    def __next__(self) -> T:
         if self._done:
             raise StopIteration
         started = time.monotonic()
-        item = self._take()
-        self.waits.seconds += time.monotonic() - started
-        if item is _END:
+        try:
+            page = self._take()
+        except StopIteration:
+            page = _END
+        finally:
+            self.waiting += time.monotonic() - started
+        if isinstance(page, _Failed):
+            self._done = True
+            raise page.error
+        self._workers.checkpoint()
+        if page is _END:
             self._done = True
             raise StopIteration
-        if isinstance(item, _Failed):
-            self._done = True
-            raise item.error
-        return item
-
-    def _take(self) -> Any:
-        # In short slices: a run's cancellation is raised in this thread by Dagster, and
-        # a lock wait without timeout would not see it until the next page arrived.
-        while True:
-            try:
-                return self._slots.get(timeout=_POLL_SECONDS)
-            except queue.Empty:
-                continue
+        return page
 
 
-class _Timed:
-    def __init__(self, pages: Iterator[Any]):
-        self._pages = pages
-        self.waits = Waits()
+def _fetch(pages: Iterator[Any], waiting: _Waiting) -> None:
+    try:
+        for page in pages:
+            if not waiting.put(page):
+                return
+        waiting.put(_END)
+    except BaseException as exc:  # handed to the writer, which raises it
+        waiting.put(_Failed(exc))
+    finally:
+        _close(pages)
 
-    def __iter__(self) -> _Timed:
-        return self
 
-    def __next__(self) -> Any:
-        started = time.monotonic()
-        try:
-            return next(self._pages)
-        finally:
-            self.waits.seconds += time.monotonic() - started
+def _close(pages: Iterator[Any]) -> None:
+    close = getattr(pages, "close", None)
+    if close is not None:
+        close()
+
+
+class _Waiting:
+    """Pages fetched and not yet taken by the writer: at most `depth` of them."""
+
+    def __init__(self, depth: int):
+        self._depth = depth
+        self._pages: deque[Any] = deque()
+        self._closed = False
+        self._changed = threading.Condition()
+
+    def put(self, page: Any) -> bool:
+        """Add `page` once there is room; False when the writer has left."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._closed or len(self._pages) < self._depth)
+            if self._closed:
+                return False
+            self._pages.append(page)
+            self._changed.notify_all()
+            return True
+
+    def take(self) -> Any:
+        """The next page, once fetched (the end and a failure come as pages too)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._pages)
+            page = self._pages.popleft()
+            self._changed.notify_all()
+            return page
+
+    def close(self) -> None:
+        """The writer has left: drop what waits, and take no more."""
+        with self._changed:
+            self._closed = True
+            self._pages.clear()
+            self._changed.notify_all()

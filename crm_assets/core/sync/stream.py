@@ -1,29 +1,28 @@
 """Run one stream into the warehouse, page by page: fetch, then write to its target.
 
-Each page is handed to the stream's `StreamTarget` (flattening, privacy, the
-writers, child tables, history) in turn while the next pages are fetched in a thread
-of their own (at most `read_ahead` pages ahead), so memory stays flat, the
-network and the database wait at the same time, and a failure keeps every page
-already written (re-running resumes). A full read ends by flagging rows the source
-no longer has.
+The stream's pages come through the run's workers (`prefetch.read_ahead`): the next
+ones are fetched while the last is written, and they stop coming at a page boundary
+once the run stops. Each page is handed to the stream's `StreamTarget` (flattening,
+privacy, child tables, history, rows naming erased data subjects) in turn, so memory
+stays flat, the network and the database wait at the same time, and a failure keeps
+every page already written (re-running resumes). A full read ends by flagging rows
+the source no longer has.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from crm_assets.core.privacy import Policy, check_discovered
+from crm_assets.core.http import ApiClient, ClientStats
 from crm_assets.core.spec.streams import StreamSpec, Window
-from crm_assets.core.spec.tables import stream_table
 from crm_assets.core.sync.garbage_collection import fewer_collections
-from crm_assets.core.sync.prefetch import read_ahead as reading_ahead
-from crm_assets.core.sync.target import StreamTarget
-from crm_assets.core.warehouse import Warehouse, WriteStats
+from crm_assets.core.sync.prefetch import read_ahead
+from crm_assets.core.sync.target import Destination
+from crm_assets.core.sync.workers import current_workers
+from crm_assets.core.warehouse import WriteStats
 
 PROGRESS_EVERY_SECONDS = 10.0
 
@@ -44,97 +43,78 @@ class SyncResult:
     descriptions: dict[str, str] = field(default_factory=dict)
     # Rows naming a data subject erased before (see core.privacy.register): reported, not hidden.
     returned: int = 0
-    # Where the sync's time went: waiting for the next page, and writing pages.
+    # The requests the stream cost, sent from whichever of the run's threads.
+    api: ClientStats = field(default_factory=ClientStats)
+    # Where the sync's time went: all of it, waiting for the next page, writing pages.
+    seconds: float = 0.0
     waiting_seconds: float = 0.0
     writing_seconds: float = 0.0
 
 
 def sync_stream(
-    client: Any,
-    warehouse: Warehouse,
-    stream: StreamSpec,
-    window: Window,
-    *,
-    prefix: str,
-    log: Any,
-    history_days: int = 0,
-    after_page: Callable[[], None] | None = None,
-    privacy: Policy | None = None,
-    before_page: Callable[[], None] | None = None,
-    read_ahead: int = 1,
+    client: ApiClient, stream: StreamSpec, window: Window, destination: Destination, *, log: Any
 ) -> SyncResult:
-    """Fetch `stream` for `window` and upsert it into its table and child tables, named
-    with the source's table `prefix` (`core.spec.tables`).
+    """Fetch `stream` for `window` and upsert it into its tables at `destination`.
 
     A stream with `resolve` is first resolved against the source; one with `reconcile`
     ends a windowed read by marking live rows whose keys the source no longer lists.
-    `after_page` runs once each page is written; an exception from it stops the sync
-    there, keeping the pages already written; `before_page` runs as each fetched page
-    arrives, before it is written, and stops the sync the same way. Up to `read_ahead`
-    pages are fetched ahead of the page being written (0: fetch each page after
-    writing the last). Writes take the warehouse's turn (`Warehouse.writing`), so
-    several streams may sync at once from threads of one process, each with a client
-    of its own. `privacy` protects personal data in every row, parent and child,
-    before it is written.
+    Pages are read on the run's workers (`workers.current_workers`; outside a run, in
+    the calling thread), which stop the sync between two pages when the run stops,
+    keeping the pages already written. Writes take the warehouse's turn
+    (`Warehouse.writing`), so streams may sync at once from threads of one process.
     """
-    table = stream_table(prefix, stream)
-    privacy = privacy or Policy({})
-    if stream.resolve is not None:
-        stream = stream.resolve(client)
-        check_discovered(privacy, stream, table, warehouse)
-    reconcile = stream.reconcile if not window.is_full else None
-    flag_unseen = window.is_full or reconcile is not None
-    result = SyncResult(table=table, window=window, descriptions=dict(stream.column_descriptions))
-    progress = _Progress(log, table, client)
-    with ExitStack() as stack:
-        stack.enter_context(fewer_collections())
-        target = stack.enter_context(
-            StreamTarget.open(
-                warehouse,
-                stream,
-                prefix=prefix,
-                privacy=privacy,
-                history_days=history_days,
-                tracks_seen=flag_unseen,
-            )
-        )
-        result.descriptions.update(target.descriptions)
-        pages = stack.enter_context(
-            reading_ahead(stream.fetch(client, window), read_ahead, name=table)
-        )
-        for page in pages:
-            if before_page is not None:
-                before_page()
-            started = time.monotonic()
-            target.write(page)
-            result.writing_seconds += time.monotonic() - started
-            result.pages += 1
-            result.records += len(page)
-            progress.page(result, target.stats)
-            if after_page is not None:
-                after_page()
-        result.waiting_seconds = pages.waits.seconds
-        if reconcile is not None:
-            for keys in reconcile(client):
-                target.see(keys)
-        pruned = target.finish(flag_unseen=flag_unseen)
-        result.stats, result.children = target.stats, target.child_stats
-        result.returned = target.returned
+    started = time.monotonic()
+    with client.counting() as requests, fewer_collections():
+        if stream.resolve is not None:
+            stream = stream.resolve(client)
+            destination.check_discovered(stream)
+        reconcile = stream.reconcile if not window.is_full else None
+        flag_unseen = window.is_full or reconcile is not None
+        result = SyncResult(
+            table=destination.table(stream), window=window, api=requests,
+            descriptions=dict(stream.column_descriptions),
+        )  # fmt: skip
+        progress = _Progress(log, result.table, requests)
+        with (
+            destination.open(stream, tracks_seen=flag_unseen) as target,
+            read_ahead(stream.fetch(client, window), current_workers()) as pages,
+        ):
+            result.descriptions.update(target.descriptions)
+            for page in pages:
+                writing = time.monotonic()
+                target.write(page)
+                result.writing_seconds += time.monotonic() - writing
+                result.pages += 1
+                result.records += len(page)
+                progress.page(result, target.stats)
+            result.waiting_seconds = pages.waiting
+            if reconcile is not None:
+                for keys in reconcile(client):
+                    target.see(keys)
+            pruned = target.finish(flag_unseen=flag_unseen)
+            result.stats, result.children = target.stats, target.child_stats
+            result.returned = target.returned
+    result.seconds = time.monotonic() - started
     progress.done(result)
-    if not history_days:
-        for name, count in pruned.items():
-            if count:
-                log.info(
-                    f"{name}: history is off (history_days=0), so the {count} earlier "
-                    f"versions kept in {name}__history were deleted."
-                )
+    _tell(log, result, pruned if not destination.history_days else {})
+    return result
+
+
+def _tell(log: Any, result: SyncResult, pruned: dict[str, int]) -> None:
+    """What the run's log should know beyond the summary: history deleted, erased
+    data subjects the source still has."""
+    for name, count in pruned.items():
+        if count:
+            log.info(
+                f"{name}: history is off (history_days=0), so the {count} earlier "
+                f"versions kept in {name}__history were deleted."
+            )
     if result.returned:
         log.warning(
-            f"{table}: {result.returned} rows written hold the email or CPF/CNPJ of a data "
-            "subject erased before (crm_erasure_log): the source still has them. Delete them "
-            "at the source, then run erase_data_subject again."
+            f"{result.table}: {result.returned} rows written hold the email or CPF/CNPJ of a "
+            "data subject erased before (crm_erasure_log): the source still has them. Delete "
+            "them at the source, then run erase_data_subject again."
         )
-    return result
 
 
 class _Progress:
@@ -144,15 +124,15 @@ class _Progress:
     (`log`) gets an info line at most every PROGRESS_EVERY_SECONDS and one summary.
     """
 
-    def __init__(self, log: Any, label: str, client: Any):
-        self.log, self.label, self.client = log, label, client
+    def __init__(self, log: Any, label: str, requests: ClientStats):
+        self.log, self.label, self.requests = log, label, requests
         self.started = self.last = time.monotonic()
 
     def page(self, result: SyncResult, stats: WriteStats) -> None:
         line = (
             f"{self.label}: page {result.pages}, {result.records} records read "
             f"(+{stats.inserted} new, {stats.updated} changed), "
-            f"{self.client.stats.requests} requests"
+            f"{self.requests.requests} requests"
         )
         now = time.monotonic()
         if now - self.last >= PROGRESS_EVERY_SECONDS:

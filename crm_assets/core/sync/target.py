@@ -1,28 +1,58 @@
 """Where one stream's pages go: its table and child tables, protected and versioned.
 
-A `StreamTarget` is what a sync writes a page to. Behind `write` stand everything a
-page passes through on its way into the warehouse: flattening, the privacy policy
-(on parent and child rows), the writers with their history, the child tables, and
-the count of rows naming a data subject erased before. A page is one transaction,
-parent and child rows alike, so a sync stopped anywhere keeps whole pages only.
+A `Destination` is where a source's streams go: the warehouse, the source's table
+prefix, its privacy policy and the days of history kept. A `StreamTarget` is what a
+sync writes a page to. Behind `write` stand everything a page passes through on its
+way into the warehouse: flattening, the privacy policy (on parent and child rows), the
+writers with their history, the child tables, and the count of rows naming a data
+subject erased before. A page is one transaction, parent and child rows alike, so a
+sync stopped anywhere keeps whole pages only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass, field
 
-from crm_assets.core.privacy import Policy, Returning
+from crm_assets.core.privacy import Policy, Returning, check_discovered
 from crm_assets.core.spec.streams import ChildSpec, Record, StreamSpec
 from crm_assets.core.spec.tables import child_table, stream_table
 from crm_assets.core.warehouse import Warehouse, WriteStats
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Where a source's streams are written, and how: into `warehouse`, in tables named
+    with the source's `prefix` (`core.spec.tables`), protected by its `privacy` policy,
+    keeping earlier versions of changed rows for `history_days` (0: none)."""
+
+    warehouse: Warehouse
+    prefix: str
+    privacy: Policy = field(default_factory=lambda: Policy({}))
+    history_days: int = 0
+
+    def table(self, stream: StreamSpec) -> str:
+        return stream_table(self.prefix, stream)
+
+    def check_discovered(self, stream: StreamSpec) -> None:
+        """Raise PolicyError when the policy names a column of `table` that a stream
+        resolved at run time turned out not to have (`core.privacy.check_discovered`)."""
+        check_discovered(self.privacy, stream, self.table(stream), self.warehouse)
+
+    def open(
+        self, stream: StreamSpec, *, tracks_seen: bool
+    ) -> AbstractContextManager[StreamTarget]:
+        """The stream's tables, open for one sync (`StreamTarget.open`)."""
+        return StreamTarget.open(self, stream, tracks_seen=tracks_seen)
+
+
 class StreamTarget:
     """The tables of one stream, open for one sync."""
 
-    def __init__(self, stream: StreamSpec, prefix: str, privacy: Policy, warehouse: Warehouse):
-        self.stream, self.warehouse = stream, warehouse
+    def __init__(self, destination: Destination, stream: StreamSpec):
+        prefix, privacy = destination.prefix, destination.privacy
+        self.stream, self.warehouse = stream, destination.warehouse
         self.table = stream_table(prefix, stream)
         self.child_tables = {c.name: child_table(prefix, stream, c) for c in stream.children}
         self.guard = privacy.guard(
@@ -34,25 +64,19 @@ class StreamTarget:
             )
             for c in stream.children
         }
-        self.returning = Returning.load(warehouse.engine)
+        self.returning = Returning.load(self.warehouse.engine)
         self.returned = 0
         self.parent_columns = [f"_parent_{k}" for k in stream.primary_key]
 
     @classmethod
     @contextmanager
     def open(
-        cls,
-        warehouse: Warehouse,
-        stream: StreamSpec,
-        *,
-        prefix: str,
-        privacy: Policy,
-        history_days: int,
-        tracks_seen: bool,
+        cls, destination: Destination, stream: StreamSpec, *, tracks_seen: bool
     ) -> Iterator[StreamTarget]:
         """The stream's tables, with every writer on one connection, so a page commits
         once; `tracks_seen` keeps the keys written, to flag what a full read missed."""
-        target = cls(stream, prefix, privacy, warehouse)
+        target = cls(destination, stream)
+        warehouse, history_days = destination.warehouse, destination.history_days
         with ExitStack() as stack:
             target.transactions = stack.enter_context(warehouse.transactions())
             target.writer = stack.enter_context(

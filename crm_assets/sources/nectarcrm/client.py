@@ -60,7 +60,6 @@ def listing(
                     path, {**part, "page": page, "displayLength": page_size}
                 ),
                 what=f"NectarCRM /{path}" + (f" ({name}={value})" if name else ""),
-                ahead=client.config.pages_ahead,
             )
 
     return fetch

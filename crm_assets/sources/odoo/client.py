@@ -27,7 +27,7 @@ import requests
 from crm_assets.core.http import ApiClient, ApiError, AuthenticationError, FatalApiError
 from crm_assets.core.redaction import Redactor
 from crm_assets.core.spec.streams import Record, Window
-from crm_assets.core.sync.pagination import pages_at
+from crm_assets.core.sync.pagination import pages_ahead, pages_at
 
 KEY_HELP = (
     "Check ODOO_API_KEY: keys are made under Preferences > Account Security and last at "
@@ -228,11 +228,11 @@ def pages(client: ApiClient, model: str, fields: tuple[str, ...], window: Window
     """`search_read` pages in (`write_date`, `id`) order, resuming after the last record.
 
     Odoo applies `limit` in SQL after its access rules, so a page shorter than the
-    limit is the last one. A full read with pages requested ahead
-    (`client.config.pages_ahead`) is read in id ranges instead (`id_range_pages`).
+    limit is the last one. A full read in a run that requests pages ahead
+    (`core.sync.pagination.pages_ahead`) is read in id ranges instead (`id_range_pages`).
     """
     wanted = sorted(set(fields) | set(CURSOR_FIELDS))
-    if window.is_full and client.config.pages_ahead > 0:
+    if window.is_full and pages_ahead() > 0:
         yield from id_range_pages(client, model, wanted, context=CONTEXT)
         return
     transport = transport_for(client)
@@ -295,16 +295,16 @@ def id_range_pages(
 ) -> Iterator[list]:
     """Every record of `model` (its `fields` and `id`), in pages of at most the page size.
 
-    Up to `client.config.pages_ahead` requests are on their way while one is awaited.
+    Up to `pages_ahead()` requests are on their way while one is awaited.
     Raises ApiError when an answer is not a list, holds more records than the limit
     asked for, or holds ids outside the range asked for.
     """
     reader = _Reader(transport_for(client), model, fields, client.config.page_size, context)
-    ahead = client.config.pages_ahead
+    ahead = pages_ahead()
     opening = {"first": lambda: reader.page(None, None),
                "highest": reader.highest_id, "count": reader.count}  # fmt: skip
     answers: dict[str, Any] = {}
-    with closing(pages_at(lambda key: opening[key](), opening, ahead=ahead)) as opened:
+    with closing(pages_at(lambda key: opening[key](), opening)) as opened:
         for key, answer in opened:
             answers[key] = answer
             if key != "first":
@@ -326,8 +326,7 @@ def id_range_pages(
     )
     # The last range ends at the highest id: the ids above it are the tail's, read once.
     ends = {start: min(start + width, highest + 1) for start in starts}
-    first_pages = pages_at(lambda start: reader.page(["id", ">=", start], ends[start]),
-                           starts, ahead=ahead)  # fmt: skip
+    first_pages = pages_at(lambda start: reader.page(["id", ">=", start], ends[start]), starts)
     for start, page in first_pages:
         yield from reader.read_on(page, ends[start])
     yield from reader.read_on(reader.page(["id", ">", highest], None), None)

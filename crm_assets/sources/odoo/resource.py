@@ -9,6 +9,7 @@ from pydantic import Field
 
 from crm_assets.core.http import ApiClient, ClientConfig, Credential
 from crm_assets.core.runtime.resource import SourceResource
+from crm_assets.core.sync.workers import Concurrency
 from crm_assets.sources.odoo.client import classify_error
 
 URL_VARIABLE = "ODOO_URL"
@@ -54,8 +55,8 @@ class OdooResource(SourceResource):
         if self.protocol not in PROTOCOLS:
             raise Failure(f"Odoo: protocol is {self.protocol!r}; use one of {PROTOCOLS}.")
 
-    def client(self, logger: Any = None) -> ApiClient:
-        client = super().client(logger)
+    def client(self, logger: Any = None, concurrency: Concurrency | None = None) -> ApiClient:
+        client = super().client(logger, concurrency)
         if self.database:
             # Picks the database on a server hosting several (ignored when there is one).
             client.session.headers["X-Odoo-Database"] = self.database

@@ -100,9 +100,7 @@ def v1_pages(
         more = pagination.get("more_items_in_collection")
         return body.get("data") or [], pagination.get("next_start") if more else None
 
-    return offset_pages(
-        page, what=f"Pipedrive /{path}", step=V1_PAGE, ahead=client.config.pages_ahead
-    )
+    return offset_pages(page, what=f"Pipedrive /{path}", step=V1_PAGE)
 
 
 def v1_list(client: ApiClient, path: str) -> list[dict]:

@@ -273,13 +273,18 @@ def test_a_run_that_dies_mid_stream_keeps_its_pages_and_a_rerun_completes(nectar
     assert not any(r["_deleted"] for r in warehouse.rows("nectarcrm_contacts"))
 
 
+# Four pages at once: the one awaited and three beside it, set by name or by the
+# deprecated setting it replaces, which still works and says so in the run's log.
+@pytest.mark.parametrize("setting", [{"prefetch_pages": 4}, {"pages_requested_ahead": 3}])
 @pytest.mark.parametrize("warehouse", ["sqlite"], indirect=True)
-def test_a_sync_with_pages_asked_for_ahead_equals_the_emulator(nectar, warehouse):
-    result = nectar.run(
-        warehouse, streams=["contacts"], tags=FULL,
-        page_size=7, pages_requested_ahead=3,
-    )  # fmt: skip
+def test_a_sync_with_pages_asked_for_ahead_equals_the_emulator(nectar, warehouse, setting):
+    result = nectar.run(warehouse, streams=["contacts"], tags=FULL, page_size=7, **setting)
     assert result.success
+    deprecated = "pages_requested_ahead is deprecated; prefetch_pages replaces it"
+    said = logged_text(result, nectar.instance)
+    assert (deprecated in said and "set prefetch_pages to 4" in said) == (
+        "pages_requested_ahead" in setting
+    )
     expected = {r["id"]: r["nome"] for r in nectar.emulator.records("contatos")}
     assert {r["id"]: r["nome"] for r in warehouse.rows("nectarcrm_contacts")} == expected
     pages = Counter(

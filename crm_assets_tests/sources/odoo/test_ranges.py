@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from crm_assets.core.spec.streams import Window
+from crm_assets.core.sync.workers import Concurrency, Workers
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.odoo.client import FILL, pages, transport_for
 from crm_assets.sources.odoo.fields import discover
@@ -29,6 +30,8 @@ from crm_assets_tests.sources.odoo.test_sync import (
 EVERYTHING = Window(None, None)
 PAYMENT = "account.payment"
 AHEAD = 3
+# The range awaited, and AHEAD more requested beside it.
+PREFETCH = AHEAD + 1
 
 
 @pytest.fixture
@@ -43,11 +46,17 @@ def two_warehouses(warehouse, request, tmp_path):
 
 
 def read(running, model: str, ahead: int, window: Window = EVERYTHING, during=None):
-    """The pages `client.pages` yields for `model`, and the model calls they cost.
+    """The pages `client.pages` yields for `model` in a run that asks for `ahead` pages
+    beside the one awaited, and the model calls they cost.
 
     `during(index)` runs after each page is received, before the next is asked for.
     """
-    with running.resource(pages_requested_ahead=ahead).client() as client:
+    concurrency = Concurrency(streams=1, prefetch=ahead + 1)
+    with (
+        running.resource().client() as client,
+        Workers(concurrency) as workers,
+        workers.as_current(),
+    ):
         transport_for(client)  # JSON-RPC logs in first
         fields = discover(client, model).fields
         running.emulator.reset_log()
@@ -71,7 +80,7 @@ def test_a_full_sync_with_ranges_requested_ahead_writes_what_one_without_does(od
     ahead, plain = two_warehouses
     odoo.run(plain, tags=FULL)
     odoo.emulator.reset_log()
-    odoo.run(ahead, tags=FULL, pages_requested_ahead=AHEAD)
+    odoo.run(ahead, tags=FULL, prefetch_pages=PREFETCH)
     assert any(d and d[0][:2] == ["id", ">="] for d in searches(odoo.emulator.calls))
     for stream, model in MODELS.items():
         table = f"odoo_{stream}"
@@ -211,7 +220,7 @@ def test_a_windowed_read_keeps_the_keyset_whatever_is_requested_ahead(odoo):
 def test_a_windowed_run_asks_for_nothing_ahead(odoo, sqlite_warehouse):
     odoo.emulator.latency = 0.05
     odoo.run(sqlite_warehouse, partition=str(ANCHOR), streams=["payment"],
-             pages_requested_ahead=AHEAD)  # fmt: skip
+             prefetch_pages=PREFETCH)  # fmt: skip
     assert odoo.emulator.most_in_flight == 1
 
 
@@ -222,7 +231,7 @@ def test_ranges_requested_ahead_are_in_flight_together(odoo, sqlite_warehouse):
     assert emulator.most_in_flight == 1
     plain = emulator.count()
     emulator.reset_log()
-    odoo.run(sqlite_warehouse, tags=FULL, streams=["payment"], pages_requested_ahead=AHEAD)
+    odoo.run(sqlite_warehouse, tags=FULL, streams=["payment"], prefetch_pages=PREFETCH)
     assert emulator.most_in_flight == AHEAD + 1
     # The rate budget still counts every request: a few more than the keyset's.
     assert plain < emulator.count() <= plain + 4
@@ -246,7 +255,7 @@ def test_a_range_failing_for_good_stops_the_stream_keeping_the_ranges_before_it(
     running.emulator.stall(0, times=6, path_prefix=path)
     running.emulator.inject(times=1, path_prefix=path, **fault)
     failed = running.run(sqlite_warehouse, tags=FULL, streams=["payment"], max_attempts=1,
-                         pages_requested_ahead=AHEAD, raise_on_error=False)  # fmt: skip
+                         prefetch_pages=PREFETCH, raise_on_error=False)  # fmt: skip
     assert not failed.success
     assert says in failure_text(failed) and "account.payment" in failure_text(failed)
     records = sorted(r["id"] for r in running.emulator.records(PAYMENT))
@@ -255,6 +264,6 @@ def test_a_range_failing_for_good_stops_the_stream_keeping_the_ranges_before_it(
     assert kept == records[: len(kept)], "whole ranges, in order, before the failed one"
 
     again = running.run(sqlite_warehouse, tags=FULL, streams=["payment"],
-                        pages_requested_ahead=AHEAD)  # fmt: skip
+                        prefetch_pages=PREFETCH)  # fmt: skip
     assert again.success
     assert sorted(r["id"] for r in sqlite_warehouse.rows("odoo_payment")) == records

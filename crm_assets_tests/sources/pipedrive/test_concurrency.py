@@ -30,7 +30,7 @@ def test_concurrent_streams_write_every_record_once(make_pipedrive, warehouse):
     # stream's five, however busy the machine.
     pipedrive = make_pipedrive(latency=0.05)
     emulator = pipedrive.emulator
-    settings = dict(max_concurrent_streams=4, read_ahead_pages=2, **FAST)
+    settings = dict(max_concurrent_streams=4, prefetch_pages=2, **FAST)
     first = pipedrive.run(warehouse, tags=FULL, streams=STREAMS, **settings)
     assert sorted(by_stream(first)) == sorted(STREAMS)
     assert others_between_deals(emulator.requests) > 0
