@@ -81,10 +81,10 @@ class SourceResource(BoundResource):
         description=(
             "Pages of a stream fetched ahead of the one being written (0: fetch, then "
             "write). Where a list's next pages can be named before the last one arrives "
-            "(NectarCRM pages, Pipedrive v1 offsets, an Odoo model read in full, then read "
-            "in id ranges), this many are requested at once, within the rate budget; above "
-            "1 that costs up to prefetch_pages - 1 requests past the end of each NectarCRM "
-            "or Pipedrive v1 list, and up to three more per Odoo model read in full."
+            "(numbered pages, offsets, ranges of ids of a list read in full), this many are "
+            "requested at once, within the rate budget; above 1 a list whose length is not "
+            "announced costs up to prefetch_pages - 1 requests past its end (the README "
+            "says which lists those are)."
         ),
     )
     read_ahead_pages: int | None = Field(
