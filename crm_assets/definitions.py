@@ -14,8 +14,7 @@ from types import ModuleType
 
 from dagster import BetaWarning, ComponentTree, Definitions, PreviewWarning, definitions
 
-# Imported before `defs` is bound, so the package's attribute `defs` ends as the
-# definitions, not as this subpackage (Python binds a subpackage on first import).
+import crm_assets
 import crm_assets.defs as connection_folders
 from crm_assets.alerts import ALERTS_KEY, AlertWebhook, failure_alert_sensor
 from crm_assets.automation import (
@@ -61,6 +60,11 @@ def load_connections(tree: ComponentTree | None = None) -> list[Connection]:
 @definitions
 def defs() -> Definitions:
     return build_definitions()
+
+
+# `crm_assets.defs` names the definitions, which Dagster looks up in the package; the
+# import of the subpackage above bound the same name to the subpackage.
+crm_assets.defs = defs  # type: ignore[attr-defined]
 
 
 def build_definitions(defs_module: ModuleType = connection_folders) -> Definitions:

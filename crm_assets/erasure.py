@@ -196,16 +196,3 @@ def _named(policy: Policy, config: EraseConfig) -> str:
         return f"identifier hash {config.identifier_hash[:16]}"
     kind = EMAIL if config.email else CPF
     return f"{kind} hash {policy.hash(kind, config.email or config.tax_id)[:16]}"
-
-
-def identifier_hash(key: str, email: str = "", tax_id: str = "") -> str:
-    """The hash `identifier_hash` takes: what the warehouse and the register store for
-    the email (trimmed, lower-cased) or CPF/CNPJ (digits) under `key`."""
-    if bool(email) == bool(tax_id):
-        raise ValueError("give one of an email or a CPF/CNPJ")
-    if email and "@" not in email:
-        raise ValueError("the email has no @")
-    if tax_id and tax_id_class(tax_id) is None:
-        raise ValueError("that is not a CPF or CNPJ (check digits differ)")
-    kind = EMAIL if email else CPF
-    return Policy({}, key).hash(kind, email or tax_id)

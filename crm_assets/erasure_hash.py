@@ -15,8 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from crm_assets.core.privacy import KEY_VARIABLE
-from crm_assets.erasure import identifier_hash
+from crm_assets.core.privacy import KEY_VARIABLE, identifier_hash
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,6 +32,7 @@ from crm_assets.core.privacy.register import Returning
 from crm_assets.core.privacy.subject import (
     Subject,
     hashed_terms,
+    identifier_hash,
     identifier_terms,
     record_subject,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "digits",
     "erase",
     "hashed_terms",
+    "identifier_hash",
     "identifier_terms",
     "masked",
     "normalize",

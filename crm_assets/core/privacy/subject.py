@@ -166,3 +166,16 @@ def normalized(column: Any, classes: tuple[str, ...]) -> Any:
 def _matches(table: sa.Table, columns: dict, terms: set[str]) -> Any:
     found = [normalized(table.c[c], k).in_(sorted(terms)) for c, k in columns.items()]
     return sa.or_(*found)
+
+
+def identifier_hash(key: str, email: str = "", tax_id: str = "") -> str:
+    """The hash the erasure job's `identifier_hash` takes: what the warehouse and the register store for
+    the email (trimmed, lower-cased) or CPF/CNPJ (digits) under `key`."""
+    if bool(email) == bool(tax_id):
+        raise ValueError("give one of an email or a CPF/CNPJ")
+    if email and "@" not in email:
+        raise ValueError("the email has no @")
+    if tax_id and personal_data.tax_id_class(tax_id) is None:
+        raise ValueError("that is not a CPF or CNPJ (check digits differ)")
+    kind = personal_data.EMAIL if email else personal_data.CPF
+    return Policy({}, key).hash(kind, email or tax_id)
