@@ -94,7 +94,8 @@ class _Fault:
 class EmulatorApp:
     """Base WSGI app: logs each request, then serves a queued fault or `handle`.
 
-    Subclasses implement `handle(request) -> Response`. It runs under `self.lock`
+    Subclasses implement `handle(request) -> Response`, and `arrive` where the vendor
+    refuses requests as they arrive (a rate budget). Both run under `self.lock`
     (re-entrant, also for a subclass's admin methods), so the subclass's data needs
     no locking of its own; latency and stalls sleep outside it, so a stalled
     request does not hold up the next one.
@@ -113,6 +114,15 @@ class EmulatorApp:
     def handle(self, request: Request) -> Response:
         raise NotImplementedError
 
+    def arrive(self, request: Request) -> Response | None:
+        """What the vendor's edge decides as a request arrives, before the request's
+        latency: a refusal to answer (a 429, a block page), or None to serve it.
+
+        Vendors count a rate budget as requests arrive; counting them after the latency
+        and behind the requests being served would move a request into a later window
+        than the one it arrived in."""
+        return None
+
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         with self.lock:
             self.in_flight += 1
@@ -125,15 +135,19 @@ class EmulatorApp:
 
     def _serve(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
+        with self.lock:
+            refused = self.arrive(request)
         if self.latency:
             time.sleep(self.latency)
-        fault = self._next_fault(request.path)
+        fault = self._next_fault(request.path) if refused is None else None
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         if fault is not None and fault.drop:
             self._record(request, DROPPED)
             _drop_connection(environ)
-        if fault is not None and fault.status is not None:
+        if refused is not None:
+            response = refused
+        elif fault is not None and fault.status is not None:
             response = fault.response()
         else:
             with self.lock:

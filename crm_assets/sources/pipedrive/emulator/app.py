@@ -156,7 +156,7 @@ class PipedriveEmulator(EmulatorApp):
 
     # -- the wire ----------------------------------------------------------------------
 
-    def handle(self, request: Request) -> Response:
+    def arrive(self, request: Request) -> Response | None:
         now = self.clock()
         token = _presented_token(request)
         limits = self.limits
@@ -165,6 +165,12 @@ class PipedriveEmulator(EmulatorApp):
         if not limits.take(token, now):
             limits.rejected(token, now)
             return self._answer(429, error_body(429, "Request over limit"), token, now)
+        return None
+
+    def handle(self, request: Request) -> Response:
+        now = self.clock()
+        token = _presented_token(request)
+        limits = self.limits
         if token != self.token:
             return self._answer(401, UNAUTHORIZED, token, now)
         try:
