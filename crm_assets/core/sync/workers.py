@@ -6,8 +6,10 @@ one of its threads, at most `Concurrency.width`:
 
 - Lanes: up to `Concurrency.streams` threads kept for streams. Each takes the next
   group of streams when it ends one, so streams start as others end.
-- Page work: a stream's read-ahead (`prefetch`) and the pages of a list requested side
-  by side (`pagination`) are offered to the other threads (`offer`). Work that finds
+- Page work: a stream's read-ahead (`prefetch`), the pages of a list requested side
+  by side (`pagination`) and the slices of a list read side by side (`slices`) are
+  offered to the other threads (`offer`), and a lane's thread joins them once no
+  stream is left for it. Work that finds
   no thread free is not queued: the offer is refused, and the task that made it does
   the work itself when it needs the result. No task ever waits for work queued behind
   other tasks, which is how a pool whose tasks wait on tasks of the same pool
@@ -88,7 +90,10 @@ class Workers:
         self.concurrency = concurrency
         self._checks = tuple(checks)
         self._threads = ThreadPoolExecutor(max(concurrency.width, 1), thread_name_prefix="sync")
-        self._free = threading.Semaphore(concurrency.streams * concurrency.prefetch)
+        # Threads free for page work: the read-ahead's at first, and a lane's once it
+        # has no stream left to take.
+        self._free = concurrency.streams * concurrency.prefetch
+        self._counting = threading.Lock()
         self._stopping: str | None = None
 
     def __enter__(self) -> Workers:
@@ -110,20 +115,32 @@ class Workers:
     def offer(self, work: Callable[..., T], *args: Any) -> Future[T] | None:
         """Start `work(*args)` in a free thread, in a copy of the caller's context; None
         when no thread is free for page work: the caller then does it itself."""
-        if not self._free.acquire(blocking=False):
-            return None
+        with self._counting:
+            if self._free < 1:
+                return None
+            self._free -= 1
         context = contextvars.copy_context()
         try:
             return self._threads.submit(self._page_work, context, work, args)
         except BaseException:
-            self._free.release()
+            self._release()
             raise
+
+    def idle(self) -> bool:
+        """Whether a thread is free for page work now: a hint for work that costs
+        something to prepare (another task may take the thread first)."""
+        with self._counting:
+            return self._free > 0
+
+    def _release(self) -> None:
+        with self._counting:
+            self._free += 1
 
     def _page_work(self, context: contextvars.Context, work: Callable[..., T], args) -> T:
         try:
             return context.run(work, *args)
         finally:
-            self._free.release()
+            self._release()
 
     def checkpoint(self) -> None:
         """Raise Stopped once the run is stopping, and run the run's checks (whose
@@ -173,6 +190,8 @@ class Workers:
                             return
                         ended.put(self._sync(stream, sync_one, is_final))
             finally:
+                # No stream left for this lane: its thread is free for page work.
+                self._release()
                 ended.put(None)
 
         for _ in range(lanes):
