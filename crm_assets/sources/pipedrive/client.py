@@ -2,11 +2,12 @@
 (docs/pipedrive-api.md, "Pagination", "Endpoints" and "Deleted records").
 
 v2 lists page with an opaque cursor (`additional_data.next_cursor`, null at the
-end), v1 lists with `start`/`limit` (`more_items_in_collection`). Incremental
-reads sort ascending by update time so a run that stops part-way has written a
-prefix of the window, and filter with `updated_since` (>=) / `updated_until` (<);
-timestamps have one-second resolution, so a record on a boundary may be read by
-two partitions, which the upsert makes harmless.
+end), v1 lists with `start`/`limit` (`more_items_in_collection`). Reads sort
+ascending by update time and filter with `updated_since` (>=) / `updated_until`
+(<); timestamps have one-second resolution, so a record on a boundary may be read
+by two partitions, which the upsert makes harmless. A long list is read as time
+slices side by side, each with its own cursor (`v2_by_update`, `core.sync.slices`):
+a cursor names only the page after it, so one cursor is one page at a time.
 
 Deals and what hangs off them:
 - `/api/v2/deals` without `status` hides deleted deals, and since 2025-07-15 it
@@ -45,6 +46,7 @@ from crm_assets.core.http import (
 from crm_assets.core.redaction import Redactor
 from crm_assets.core.spec.streams import Fetch, Record, Window
 from crm_assets.core.sync.pagination import cursor_pages, offset_pages
+from crm_assets.core.sync.slices import TimeList, sliced_pages
 from crm_assets.sources.pipedrive import fields
 
 Pages = Callable[[ApiClient, Window], Iterator[list[Record]]]
@@ -55,6 +57,7 @@ V1_PAGE = 500
 LIVE = "open,won,lost"
 BULK_IDS = 100
 ORDERED = {"sort_by": "update_time", "sort_direction": "asc"}
+NEWEST = {"sort_by": "update_time", "sort_direction": "desc"}
 
 
 # -- envelopes and pagination -------------------------------------------------------
@@ -75,13 +78,45 @@ def window_params(window: Window, *, until: bool = True) -> dict[str, str]:
 
 def v2_pages(client: ApiClient, path: str, params: dict[str, Any]) -> Iterator[list[dict]]:
     def page(cursor: str | None) -> tuple[list[dict], str | None]:
-        query = {**params, "limit": client.config.page_size}
-        if cursor:
-            query["cursor"] = cursor
-        body = client.get_json(path, query) or {}
-        return body.get("data") or [], (body.get("additional_data") or {}).get("next_cursor")
+        return v2_page(client, path, params, cursor)
 
     return cursor_pages(page, what=f"Pipedrive /{path}")
+
+
+def v2_page(
+    client: ApiClient, path: str, params: dict[str, Any], cursor: str | None
+) -> tuple[list[dict], str | None]:
+    query = {**params, "limit": client.config.page_size}
+    if cursor:
+        query["cursor"] = cursor
+    body = client.get_json(path, query) or {}
+    return body.get("data") or [], (body.get("additional_data") or {}).get("next_cursor")
+
+
+def v2_by_update(
+    client: ApiClient, path: str, window: Window, params: dict[str, Any] | None = None
+) -> Iterator[list[dict]]:
+    """A v2 list of the records updated in `window`, read as time slices side by side
+    (`core.sync.slices`): the list filters by `updated_since`/`updated_until`."""
+
+    def page(asked: Window, cursor: str | None) -> tuple[list[dict], str | None]:
+        return v2_page(client, path, {**ORDERED, **(params or {}), **window_params(asked)}, cursor)
+
+    def newest(asked: Window) -> list[dict]:
+        return v2_page(client, path, {**(params or {}), **window_params(asked), **NEWEST}, None)[0]
+
+    listing = TimeList(
+        page=page, updated=_update_time, newest=newest, key=_id, what=f"Pipedrive /{path}"
+    )
+    return sliced_pages(listing, window)
+
+
+def _update_time(record: dict) -> datetime:
+    return datetime.fromisoformat(record["update_time"].replace("Z", "+00:00"))
+
+
+def _id(record: dict) -> Any:
+    return record["id"]
 
 
 def v1_pages(
@@ -141,8 +176,9 @@ def with_custom_fields(entity: str, pages: Pages) -> Fetch:
 
 def v2_list(path: str, *, until: bool = True) -> Pages:
     def pages(client: ApiClient, window: Window) -> Iterator[list[Record]]:
-        params = {**ORDERED, **window_params(window, until=until)}
-        return v2_pages(client, path, params)
+        if until:
+            return v2_by_update(client, path, window)
+        return v2_pages(client, path, {**ORDERED, **window_params(window, until=False)})
 
     return pages
 
@@ -217,10 +253,8 @@ def deal_ids(client: ApiClient, window: Window) -> Iterator[list[int]]:
 
 
 def _listed(client: ApiClient, window: Window) -> Iterator[list[dict]]:
-    yield from v2_pages(
-        client, "api/v2/deals", {**ORDERED, "status": LIVE, **window_params(window)}
-    )
-    for page in v2_pages(client, "api/v2/deals/archived", {**ORDERED, **window_params(window)}):
+    yield from v2_by_update(client, "api/v2/deals", window, {"status": LIVE})
+    for page in v2_by_update(client, "api/v2/deals/archived", window):
         yield [{**deal, "is_archived": True} for deal in page]
 
 
