@@ -63,6 +63,10 @@ class PipedriveResource(SourceResource):
             options={"notes_update_window_days": self.notes_update_window_days},
             remaining_header="x-ratelimit-remaining",
             reset_header="x-ratelimit-reset",
+            # The limiter paces the client to the plan's budget; the headers guard
+            # against others spending the token's window. Pausing with one request
+            # left would idle every thread for the whole-second reset of every window.
+            remaining_floor=0,
         )
 
     def build_emulator(self) -> Any:
