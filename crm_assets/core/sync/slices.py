@@ -15,17 +15,18 @@ request more.
 - The list is read from its first page on, as a sequential read is: a list of one
   page costs one request.
 - While the list is read, whenever the workers have a thread free and fewer than
-  `MOST_SLICES` slices were cut, the slice with the most pages left (estimated from
-  the update times of its own pages) is cut in two at the middle of what it has left
-  to read. It keeps the first half and stops at its new end; the second half is read
-  with the list narrowed to it. The end of the window's last slice, open when the
-  window has none, is the newest update time the list holds (one request, sorted
-  descending), and that slice stays open, so a record updated later is still read.
+  `MOST_SLICES` slices were cut, the slice with the most pages left is cut in two
+  where about half of them are left to read. It keeps the first half and stops at
+  its new end; the second half is read with the list narrowed to it. The pages left
+  are estimated from the density of update times in the slice's own pages and in
+  the window's newest page (one request, sorted descending, asked for once the list
+  looks longer than a page more); the slice of the newest records stays open when
+  the window is, so a record updated during the read is still read.
 - Edges are whole seconds (the resolution of the vendors' filters), and slices are
   half open: a record on an edge belongs to the slice that starts there.
 
 The cost over a sequential read is a partial last page per slice cut and the one
-request for the newest update time: at most `MOST_SLICES` more.
+request for the newest page: at most `MOST_SLICES` more.
 
 Where a slice stops is decided by the caller's thread, page by page, as it takes the
 pages: a page a slice read past its new end loses the records past it, and the slice
@@ -201,7 +202,7 @@ class _Reading:
         if len(self.slices) >= MOST_SLICES or not self.workers.idle():
             return
         reading = [s for s in self.slices if not s.done and s.more and s.reached is not None]
-        if not reading or self.newest is None and not self._find_newest():
+        if not reading or self.newest is None and not self._find_newest(reading):
             return
         plans = [(self._plan(s), s) for s in reading]
         (pages, edge), widest = max(plans, key=lambda plan: plan[0][0])
@@ -236,7 +237,16 @@ class _Reading:
         edge = (start + timedelta(seconds=x * span)).replace(microsecond=0)
         return pages, edge if start < edge < upper else None
 
-    def _find_newest(self) -> bool:
+    def _find_newest(self, reading: list[_Slice]) -> bool:
+        """Ask for the window's newest page, once a slice read so far looks to have a
+        page or more left before the window's end (or now) at its own density: a list
+        that ends soon costs no request for it."""
+        until = self.window.end or datetime.now(UTC)
+        if not any(
+            s.largest_page and s.density() * (until - s.reached).total_seconds() >= s.largest_page
+            for s in reading
+        ):
+            return False
         page = self.source.newest(self.window)
         if not page:
             return False
