@@ -107,7 +107,7 @@ class KommoEmulator(EmulatorApp):
             ]
         ]
 
-    def handle(self, request: Request) -> Response:
+    def arrive(self, request: Request) -> Response | None:
         try:
             self._authenticate(request)
             refusal = self.limiter.admit(self.token)
@@ -117,6 +117,12 @@ class KommoEmulator(EmulatorApp):
                 )
             if refusal == 429:
                 raise Problem(429, "Too Many Requests", "Too many requests: 7 per second at most")
+        except Problem as problem:
+            return problem.response()
+        return None
+
+    def handle(self, request: Request) -> Response:
+        try:
             if request.method != "GET":
                 raise Problem(405, "Method Not Allowed", f"{request.method} is not emulated")
             match = _PREFIX.match(request.path)
