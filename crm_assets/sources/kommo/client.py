@@ -7,7 +7,8 @@ when the API answers 204 with no body, which Kommo does for an empty result and
 for the page after a full last page whose `next` link it still sent.
 Incremental reads filter `filter[updated_at][from|to]` (events: `created_at`) in
 unix seconds, both ends inclusive (so `to` is the window's last second), sorted
-ascending so a run stopped part-way has written a prefix of the window.
+ascending. A long list filtered by `updated_at` is read as time slices side by
+side, each following its own next links (`by_update`, `core.sync.slices`).
 
 Deletes: only the leads list accepts `with=only_deleted`; contacts and companies
 ignore it and would answer with live records, so their deletes are read from the
@@ -22,6 +23,7 @@ refused plan, the 403 block after repeated 429s) become errors that say what to 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +39,7 @@ from crm_assets.core.http import (
 from crm_assets.core.redaction import Redactor
 from crm_assets.core.spec.streams import Fetch, Record, Window
 from crm_assets.core.sync.pagination import cursor_pages
+from crm_assets.core.sync.slices import TimeList, sliced_pages
 from crm_assets.sources.kommo import fields
 
 LIMIT = 250
@@ -52,19 +55,53 @@ def hal_pages(
     what = f"Kommo /{path}"
 
     def page(link: str | None) -> tuple[list[dict], str | None]:
-        if link is None:
-            body = client.get_json(path, {"page": 1, "limit": LIMIT, **(params or {})})
-        else:
-            body = client.get_json(link)
-        if body is None:  # 204: nothing (more) to read
-            return [], None
-        if not isinstance(body, dict):
-            raise MalformedResponseError(f"{what}: the answer is not a HAL object: {body!r:.80}")
-        items = (body.get("_embedded") or {}).get(key) or []
-        href = ((body.get("_links") or {}).get("next") or {}).get("href")
-        return items, relative(href, client.config.base_url, what) if href else None
+        return hal_page(client, path, key, params or {}, link)
 
     return cursor_pages(page, what=what)
+
+
+def hal_page(
+    client: ApiClient, path: str, key: str, params: dict[str, Any], link: str | None
+) -> tuple[list[dict], str | None]:
+    """One page of `_embedded[key]` (the first of `path` with `params`, or the page at
+    `link`), and the link to the next one."""
+    what = f"Kommo /{path}"
+    if link is None:
+        body = client.get_json(path, {"page": 1, "limit": LIMIT, **params})
+    else:
+        body = client.get_json(link)
+    if body is None:  # 204: nothing (more) to read
+        return [], None
+    if not isinstance(body, dict):
+        raise MalformedResponseError(f"{what}: the answer is not a HAL object: {body!r:.80}")
+    items = (body.get("_embedded") or {}).get(key) or []
+    href = ((body.get("_links") or {}).get("next") or {}).get("href")
+    return items, relative(href, client.config.base_url, what) if href else None
+
+
+def by_update(
+    client: ApiClient, path: str, key: str, window: Window, params: dict[str, Any] | None = None
+) -> Iterator[list[dict]]:
+    """A list of the records updated in `window`, read as time slices side by side
+    (`core.sync.slices`): the list filters by `filter[updated_at]`."""
+
+    def page(asked: Window, link: str | None) -> tuple[list[dict], str | None]:
+        return hal_page(client, path, key, {**(params or {}), **window_params(asked)}, link)
+
+    def newest(asked: Window) -> list[dict]:
+        query = {**(params or {}), **window_params(asked), "order[updated_at]": "desc"}
+        return hal_page(client, path, key, query, None)[0]
+
+    listing = TimeList(page=page, updated=_updated, newest=newest, key=_id, what=f"Kommo /{path}")
+    return sliced_pages(listing, window)
+
+
+def _updated(record: dict) -> datetime:
+    return datetime.fromtimestamp(record["updated_at"], UTC)
+
+
+def _id(record: dict) -> Any:
+    return record["id"]
 
 
 def relative(href: str, base_url: str, what: str) -> str:
@@ -111,7 +148,7 @@ def leads(client: ApiClient, window: Window) -> Iterator[list[Record]]:
     # listed live afterwards, ends up live.
     params = window_params(window)
     yield from hal_pages(client, "leads", "leads", {**params, "with": "only_deleted"})
-    yield from hal_pages(client, "leads", "leads", {**params, "with": "contacts,loss_reason"})
+    yield from by_update(client, "leads", "leads", window, {"with": "contacts,loss_reason"})
 
 
 def deleted_by_events(event_type: str) -> Fetch:
@@ -133,13 +170,15 @@ def live_and_deleted(path: str, event_type: str) -> Fetch:
 
     def fetch(client: ApiClient, window: Window) -> Iterator[list[Record]]:
         yield from deleted(client, window)
-        yield from hal_pages(client, path, path, window_params(window))
+        yield from by_update(client, path, path, window)
 
     return fetch
 
 
 def listing(path: str, key: str, *, incremental: str | None = None) -> Fetch:
     def fetch(client: ApiClient, window: Window) -> Iterator[list[Record]]:
+        if incremental == "updated_at":
+            return by_update(client, path, key, window)
         params = window_params(window, incremental) if incremental else {}
         return hal_pages(client, path, key, params)
 
