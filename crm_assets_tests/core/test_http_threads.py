@@ -208,6 +208,35 @@ def test_a_spent_window_holds_every_thread_until_it_resets():
     assert len(others) == 3 and min(others) - first >= 0.29
 
 
+class SpentByUs(Clocked):
+    """Counts a window of 4 requests, saying how many are left and that it resets in a
+    second (whole seconds, as vendors say it)."""
+
+    def handle(self, request):
+        response = super().handle(request)
+        response.headers["x-left"] = str(max(0, 4 - len(self.arrivals)))
+        response.headers["x-reset"] = "1"
+        return response
+
+
+@pytest.mark.parametrize("rate, paused", [(4, False), (8, True)])
+def test_a_window_spent_by_the_clients_own_requests_is_left_to_its_limiter(rate, paused):
+    # At a rate of 4 per 0.3 s the client's limiter holds the fifth request until the
+    # window its four spent has passed; at 8 it would not, and the vendor's reset holds it.
+    app = SpentByUs()
+    settings = dict(
+        remaining_header="x-left", reset_header="x-reset", remaining_floor=0,
+        rate_limit=RateLimit(rate, 0.3),
+    )  # fmt: skip
+    with serve(app) as url, make_client(url + "/", **settings) as client:
+        for _ in range(5):
+            client.get_json("call")
+    gap = app.arrivals[4] - app.arrivals[3]
+    assert (gap >= 0.95) is paused, gap
+    if not paused:
+        assert app.arrivals[4] - app.arrivals[0] >= 0.3
+
+
 @pytest.mark.parametrize("connections", [4, 2])
 def test_many_threads_share_one_session_and_its_pool_of_connections(connections, caplog):
     app = Clocked(latency=0.02)

@@ -39,7 +39,7 @@ from crm_assets.core.http.errors import (
     status_error,
 )
 from crm_assets.core.http.gate import Gate
-from crm_assets.core.http.pacing import Pause, limiter, reset_seconds, retry_after
+from crm_assets.core.http.pacing import Pause, Sent, limiter, reset_seconds, retry_after
 from crm_assets.core.http.session import shared_session
 from crm_assets.core.http.stats import ClientStats, Tally
 from crm_assets.core.redaction import Redactor
@@ -72,6 +72,7 @@ class ApiClient:
         # Callers configure it (headers, mounted transports) before the first request.
         self.session = shared_session(config.user_agent, connections)
         self._limiter = limiter(config.rate_limit)
+        self._sent = Sent(config.rate_limit)
         self._pause = Pause()
         self._gate = Gate()
         # What a source learns once for the whole run and its streams share (which API
@@ -209,6 +210,7 @@ class ApiClient:
             self._sleep(paused)
         if self._limiter is not None:
             self._limiter.try_acquire(self.config.source)
+        self._sent.add()
         self._count(requests=1)
         self.detail.debug(self.redactor.redact(f"{method} {url} {_without(params, credential)}"))
         error: str | None = None
@@ -243,7 +245,9 @@ class ApiClient:
         except (KeyError, ValueError):
             return
         wait = reset_seconds(response, self.config.reset_header)
-        if remaining <= self.config.remaining_floor and wait:
+        # A window this client's own requests spent is waited out by its limiter:
+        # pausing for the reset as well (whole seconds) would idle every thread.
+        if remaining <= self.config.remaining_floor and wait and not self._sent.fill_the_window():
             wait = min(wait, self.config.retry.max_wait)
             self.detail.debug(
                 f"{self.config.source}: {remaining} requests left in the window; "

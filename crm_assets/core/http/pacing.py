@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from email.utils import parsedate_to_datetime
 
 import requests
@@ -27,6 +28,30 @@ def limiter(rate: RateLimit | None) -> Limiter | None:
         return None
     window = rate.per_seconds + ARRIVAL_SPREAD_SECONDS
     return Limiter(Rate(rate.requests, int(window * Duration.SECOND)))
+
+
+class Sent:
+    """When this client's last requests left: whether its own requests fill a window."""
+
+    def __init__(self, rate: RateLimit | None):
+        self._rate = rate
+        self._lock = threading.Lock()
+        self._times: deque[float] = deque(maxlen=rate.requests if rate else 1)
+
+    def add(self) -> None:
+        with self._lock:
+            self._times.append(time.monotonic())
+
+    def fill_the_window(self) -> bool:
+        """Whether this client sent the whole rate within the last window (widened by
+        the arrival spread): the limiter then holds its next request until that window
+        has passed, and a vendor's window spent by these requests needs no pause."""
+        if self._rate is None:
+            return False
+        window = self._rate.per_seconds + ARRIVAL_SPREAD_SECONDS
+        with self._lock:
+            full = len(self._times) == self._times.maxlen
+            return full and time.monotonic() - self._times[0] <= window
 
 
 class Pause:
