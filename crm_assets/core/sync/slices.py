@@ -141,7 +141,8 @@ class _Reading:
         self.changed = threading.Condition()
         self.closed = False
         self.running: list[Future] = []
-        # The start of the slice each record was last read from: the later, the newer.
+        # The start of the slice each record was last read from, for records read
+        # from a slice cut off (the later the start, the newer the version).
         self.read_from: dict[Hashable, datetime] = {}
 
     def pages(self) -> Iterator[list[Record]]:
@@ -189,11 +190,16 @@ class _Reading:
             piece.first = piece.first or updated(page[0])
             piece.reached = updated(page[-1])
             piece.records += len(page)
+        if len(self.slices) == 1:
+            return page  # one cursor: nothing read from a later slice
+        # The first slice's reads need no note: no slice starts earlier to read them.
+        noting = piece is not self.slices[0]
         kept = []
         for record in page:
             key = self.source.key(record)
             if self.read_from.get(key, piece.start) <= piece.start:
-                self.read_from[key] = piece.start
+                if noting:
+                    self.read_from[key] = piece.start
                 kept.append(record)
         return kept
 
