@@ -9,7 +9,7 @@ from crm_assets_tests.sources.kommo.conftest import SMALL, UNLIMITED
 from crm_assets_tests.sources.kommo.helpers import assert_table_is
 from crm_assets_tests.sources.kommo.test_sync import FAST, FULL
 
-LONG = {**SMALL, "leads": 2500, "contacts": 1500}
+LONG = {**SMALL, "leads": 1500, "contacts": 1000}
 STREAMS = ["leads", "contacts"]
 # One stream at a time, its one page-work thread reading ahead: nothing to cut slices with.
 SEQUENTIAL = dict(max_concurrent_streams=1, prefetch_pages=1, **FAST)
