@@ -15,6 +15,8 @@ the hourly refresh would: its requests by path show the fixed requests each run
 makes (field definitions, archived and deleted lists) plus the changed pages.
 
 `--streams 1 --prefetch 0` syncs one stream, one page at a time, for comparison.
+`--source kommo` runs the Kommo full sync at Kommo's budget instead
+(`benchmarks/latency_kommo.py`).
 """
 
 from __future__ import annotations
@@ -122,15 +124,17 @@ def ask(pipe: Any, command: str, argument: Any = None) -> Any:
     return pipe.recv()
 
 
-def run_job(assets, resource_: PipedriveResource, warehouse, partition: str, tags: dict):
+def run_job(assets, resource_, warehouse, partition: str, tags: dict, streams=STREAMS):
+    """Materialize `streams` of the resource's source through Dagster, as a run does."""
+    source = resource_.SOURCE
     started = time.perf_counter()
     with DagsterInstance.ephemeral() as instance:
         result = materialize(
             [assets],
-            selection=[f"pipedrive/{s}" for s in STREAMS],
+            selection=[f"{source}/{s}" for s in streams],
             partition_key=partition,
             tags=tags,
-            resources={"pipedrive": resource_, "warehouse": warehouse},
+            resources={source: resource_, "warehouse": warehouse},
             instance=instance,
         )
     wall = time.perf_counter() - started
@@ -141,12 +145,14 @@ def run_job(assets, resource_: PipedriveResource, warehouse, partition: str, tag
     return wall, metadata
 
 
-def report(title: str, wall: float, metadata: dict, statuses: dict[int, int]) -> None:
+def report(
+    title: str, wall: float, metadata: dict, statuses: dict[int, int], streams=STREAMS
+) -> None:
     print(f"\n{title}")
     print(f"{'stream':<16}{'records':>9}{'requests':>10}{'waiting s':>11}{'writing s':>11}")
     records = requests = received = 0
     waiting = writing = 0.0
-    for stream in STREAMS:
+    for stream in streams:
         m = metadata[stream]
         records += m["records_read"]
         requests += m["requests"]
@@ -178,14 +184,24 @@ def peak_rss_mb() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--source", choices=("pipedrive", "kommo"), default="pipedrive")
     parser.add_argument("--latency", type=float, default=0.14, help="seconds per request")
-    parser.add_argument("--budget", type=int, default=20, help="requests per 2-second window")
+    parser.add_argument(
+        "--budget", type=int, default=None,
+        help="requests per 2-second window (Pipedrive, default 20) or per second (Kommo, 7)",
+    )  # fmt: skip
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the record counts")
     parser.add_argument("--streams", type=int, default=None, help="max_concurrent_streams")
     parser.add_argument("--prefetch", type=int, default=None, help="prefetch_pages")
     parser.add_argument("--changed", type=float, default=0.01, help="fraction changed, then")
     parser.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: temp SQLite)")
     args = parser.parse_args()
+    if args.source == "kommo":
+        from benchmarks import latency_kommo
+
+        latency_kommo.main(args)
+        return
+    args.budget = args.budget or 20
     SIZES_IN_USE.update({k: max(1, round(v * args.scale)) for k, v in SIZES.items()})
     today = datetime.now(UTC).date()
     settings = dict(sizes=SIZES_IN_USE, burst_limit=args.budget, latency=args.latency, anchor=today)
