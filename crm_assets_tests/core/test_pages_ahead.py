@@ -132,16 +132,17 @@ class KeyedVendor:
                 self.in_flight -= 1
 
 
-@pytest.mark.parametrize("ahead", [0, 1, 3])
-def test_pages_at_known_keys_are_read_once_in_order_and_none_past_the_last(ahead):
+# (prefetch_pages, requests side by side): known keys are asked for ahead by default,
+# since none is past the last; prefetch_pages 0 asks one at a time.
+@pytest.mark.parametrize(("prefetch", "side_by_side"), [(0, 1), (1, 2), (2, 2), (4, 4)])
+def test_pages_at_known_keys_are_read_once_in_order_and_none_past_the_last(prefetch, side_by_side):
     vendor = KeyedVendor()
     keys = [10, 3, 7, 50, 21, 8, 9]
-    with run_asking(ahead):
+    with Workers(Concurrency(1, prefetch=prefetch)) as workers, workers.as_current():
         pages = list(pages_at(vendor.page, keys))
     assert pages == [(key, [key]) for key in keys]
     assert vendor.asked == Counter(keys)
-    # The page awaited and `ahead` more: side by side, never more.
-    assert vendor.most_in_flight == ahead + 1
+    assert vendor.most_in_flight == side_by_side
 
 
 def test_pages_at_raise_a_failed_page_at_its_turn_after_the_pages_before_it():

@@ -9,7 +9,8 @@ last one is on its way (`workers.Concurrency.ahead`): a list then costs round tr
 at the rate budget's pace, not one after another. The pages are still read in order,
 each checked the same way; requests past the end of the list (at most that many per
 list) are answered and thrown away. Where every page's address is known before the
-first is read (`pages_at`: ranges of ids, say), nothing is asked for past the end.
+first is read (`pages_at`: ranges of ids, the pages a list announces it has),
+nothing is asked for past the end, so those are asked for ahead by default.
 """
 
 from __future__ import annotations
@@ -76,17 +77,23 @@ def _requests(get_page: Callable[[Any], Any]) -> Iterator[_Requests]:
         requests.wait()
 
 
+def known_pages_ahead() -> int:
+    """Pages of a list whose page addresses are all known asked for beside the one
+    awaited: on by default, since none is past the end (`Concurrency.ahead_known`)."""
+    return current_workers().concurrency.ahead_known
+
+
 def pages_at(get_page: Callable[[K], Any], keys: Iterable[K]) -> Iterator[tuple[K, Any]]:
     """Yield `(key, get_page(key))` for each of `keys` (distinct), in their order.
 
     For a list whose page addresses are all known before the first page is read.
-    Up to `pages_ahead()` of the following keys are asked for while each page is
-    awaited, and no key is asked for twice or past the last. Answers are yielded unchecked: the
+    Up to `known_pages_ahead()` of the following keys are asked for while each page
+    is awaited, and no key is asked for twice or past the last. Answers are yielded unchecked: the
     caller knows what its pages should hold. An exception raised fetching a page is
     raised at that page's turn, after every page before it; leaving early waits for
     the requests already sent and sends no more.
     """
-    keys, ahead = list(keys), pages_ahead()
+    keys, ahead = list(keys), known_pages_ahead()
     with _requests(get_page) as requests:
         for index, key in enumerate(keys):
             yield key, requests.page(key, keys[index + 1 : index + 1 + ahead])

@@ -67,6 +67,13 @@ class Concurrency:
         return max(self.prefetch - 1, 0)
 
     @property
+    def ahead_known(self) -> int:
+        """Pages requested beside the one awaited where every page's address is known
+        before the first is read (`pagination.pages_at`): as `ahead`, and 1 at the
+        default `prefetch` of 1, since nothing is then asked for past the end."""
+        return max(self.ahead, 1) if self.prefetch > 0 else 0
+
+    @property
     def width(self) -> int:
         """Threads the run may use, each of which may send a request: a lane per
         stream, and per stream its read-ahead and its pages requested ahead."""

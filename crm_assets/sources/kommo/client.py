@@ -23,6 +23,7 @@ refused plan, the 403 block after repeated 429s) become errors that say what to 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,7 +39,7 @@ from crm_assets.core.http import (
 )
 from crm_assets.core.redaction import Redactor
 from crm_assets.core.spec.streams import Fetch, Record, Window
-from crm_assets.core.sync.pagination import cursor_pages
+from crm_assets.core.sync.pagination import cursor_pages, pages_at
 from crm_assets.core.sync.slices import TimeList, sliced_pages
 from crm_assets.sources.kommo import fields
 
@@ -51,13 +52,30 @@ LIMIT = 250
 def hal_pages(
     client: ApiClient, path: str, key: str, params: dict[str, Any] | None = None
 ) -> Iterator[list[dict]]:
-    """Pages of `_embedded[key]` from `path`, following `_links.next` until it ends."""
-    what = f"Kommo /{path}"
+    """Pages of `_embedded[key]` from `path`, following `_links.next` until it ends.
 
-    def page(link: str | None) -> tuple[list[dict], str | None]:
-        return hal_page(client, path, key, params or {}, link)
-
-    return cursor_pages(page, what=what)
+    A counted list (custom fields, users) announces its page count on its first page:
+    the pages after it are asked for by number, several on their way at once
+    (`pages_at`), none past the last announced. A next link on the last of them (the
+    list grew meanwhile) is followed on as any list's is."""
+    first = {"page": 1, "limit": LIMIT, **(params or {})}
+    items, link, count = hal_read(client, path, key, first, None)
+    if items:
+        yield items
+    if link and count > 1:
+        numbered = pages_at(
+            lambda n: hal_read(client, path, key, {**first, "page": n}, None), range(2, count + 1)
+        )
+        with closing(numbered):
+            for _, page in numbered:
+                items, link, _ = page  # the last page's link: set where the list grew
+                if items:
+                    yield items
+    if link:
+        yield from cursor_pages(
+            lambda cursor: hal_page(client, path, key, first, cursor or link),
+            what=f"Kommo /{path}",
+        )
 
 
 def hal_page(
@@ -65,18 +83,29 @@ def hal_page(
 ) -> tuple[list[dict], str | None]:
     """One page of `_embedded[key]` (the first of `path` with `params`, or the page at
     `link`), and the link to the next one."""
+    items, href, _ = hal_read(client, path, key, {"page": 1, "limit": LIMIT, **params}, link)
+    return items, href
+
+
+def hal_read(
+    client: ApiClient, path: str, key: str, query: dict[str, Any], link: str | None
+) -> tuple[list[dict], str | None, int]:
+    """One page of `_embedded[key]` (`path` with `query`, or the page at `link`), the
+    link to the next one, and the page count a counted list announces (else 0)."""
     what = f"Kommo /{path}"
-    if link is None:
-        body = client.get_json(path, {"page": 1, "limit": LIMIT, **params})
-    else:
-        body = client.get_json(link)
+    body = client.get_json(path, query) if link is None else client.get_json(link)
     if body is None:  # 204: nothing (more) to read
-        return [], None
+        return [], None, 0
     if not isinstance(body, dict):
         raise MalformedResponseError(f"{what}: the answer is not a HAL object: {body!r:.80}")
     items = (body.get("_embedded") or {}).get(key) or []
     href = ((body.get("_links") or {}).get("next") or {}).get("href")
-    return items, relative(href, client.config.base_url, what) if href else None
+    count = body.get("_page_count")
+    return (
+        items,
+        relative(href, client.config.base_url, what) if href else None,
+        count if isinstance(count, int) else 0,
+    )
 
 
 def by_update(
