@@ -63,15 +63,19 @@ def test_a_stream_that_fails_loses_none_of_the_others():
 def test_a_final_error_stops_the_others_at_their_next_page_boundary(streams_at_once):
     streams = [spec(name) for name in ("done", "fatal", "long", "later")]
     pages: list[str] = []
+    long_is_writing = threading.Event()
 
     def sync_one(stream):
         if stream.name == "fatal":
-            time.sleep(0.1)
+            # Side by side, the long stream is under way when this one fails, however
+            # busy the machine; one after another, it has not started.
+            long_is_writing.wait(timeout=5 if streams_at_once > 1 else 0)
             raise RuntimeError("the worker is gone")
         if stream.name == "long":
             for _ in range(100):
                 time.sleep(0.02)
                 pages.append(stream.name)
+                long_is_writing.set()
                 current_workers().checkpoint()  # a page boundary
         return stream.name
 
