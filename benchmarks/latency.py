@@ -107,10 +107,12 @@ def _change(emulator: PipedriveEmulator, fraction: float) -> dict[str, int]:
 
 
 @contextmanager
-def emulator_process(settings: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+def emulator_process(settings: dict[str, Any], target: Any = None) -> Iterator[tuple[str, Any]]:
+    """An emulator served by `target(settings, pipe)` (default: Pipedrive's) in a process of
+    its own, so its CPU is not the connector's; yields its URL and the pipe to ask it."""
     context = multiprocessing.get_context("fork")
     ours, theirs = context.Pipe()
-    process = context.Process(target=_serve, args=(settings, theirs), daemon=True)
+    process = context.Process(target=target or _serve, args=(settings, theirs), daemon=True)
     process.start()
     try:
         yield ours.recv(), ours

@@ -14,16 +14,13 @@ run against the budget's floor: the requests the server answered ÷ the budget.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import resource
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.latency import _Counting, ask, peak_rss_mb, report, run_job
+from benchmarks.latency import _Counting, ask, emulator_process, peak_rss_mb, report, run_job
 from crm_assets.core.emulation import serve
 from crm_assets.core.runtime.assets import FULL_SYNC_TAG, build_source_assets
 from crm_assets.core.runtime.connection import Connection
@@ -47,19 +44,6 @@ def _serve(settings: dict[str, Any], pipe: Any) -> None:
                 pipe.send(counting.take())
 
 
-@contextmanager
-def emulator_process(settings: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    context = multiprocessing.get_context("fork")
-    ours, theirs = context.Pipe()
-    process = context.Process(target=_serve, args=(settings, theirs), daemon=True)
-    process.start()
-    try:
-        yield ours.recv(), ours
-    finally:
-        process.terminate()
-        process.join(10)
-
-
 def main(args: argparse.Namespace) -> None:
     budget = args.budget or 7
     sizes = {kind: max(1, round(n * args.scale)) for kind, n in DEFAULT_SIZES.items()}
@@ -70,7 +54,7 @@ def main(args: argparse.Namespace) -> None:
         for k, v in (("max_concurrent_streams", args.streams), ("prefetch_pages", args.prefetch))
         if v is not None
     }
-    with emulator_process(settings) as (url, pipe), tempfile.TemporaryDirectory() as tmp:
+    with emulator_process(settings, _serve) as (url, pipe), tempfile.TemporaryDirectory() as tmp:
         warehouse = Warehouse(url=args.warehouse or f"sqlite:///{Path(tmp) / 'bench.db'}")
         kommo = KommoResource(
             access_token=TOKEN, base_url=f"{url}/api/v4/", requests_per_second=budget,
