@@ -15,10 +15,9 @@ from typing import Any
 import dagster as dg
 import yaml
 
+from crm_assets.core.runtime.component import ENV_VAR_SUFFIX
 from crm_assets.core.runtime.connection import name_problem
 from crm_assets.core.runtime.resource import DEPRECATED
-
-ENV_VAR_SUFFIX = "_env_var"
 
 
 class ConnectionScaffolder(dg.Scaffolder):
