@@ -2,66 +2,22 @@
 code location: every job, schedule and sensor loads, the failure alert reports the
 failed run with the setting's own message, and the other sources still run.
 
-Both variables are read when the definitions load (ODOO_MODELS at import), so each
-case loads the code location in a fresh interpreter, in demo mode, as a deployment's
-code server would, and reports what it saw as JSON.
+Both variables are read when the definitions are built, so each case sets them, then
+builds the definitions in demo mode as a deployment's code server would.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-
-import crm_assets
-
-ROOT = Path(crm_assets.__file__).parent.parent
-
-CHILD = r"""
-import json, logging, sys
 from dagster import AssetKey, DagsterInstance, build_run_status_sensor_context
+
 from crm_assets.alerts import ALERTS_KEY, AlertWebhook
+from crm_assets.core.demo import DEMO_VARIABLE
 from crm_assets.definitions import build_definitions
-defs = build_definitions()
-
-failing, healthy, healthy_config, partition = json.loads(sys.argv[1])
-seen = {
-    "jobs": sorted(j.name for j in defs.jobs),
-    "schedules": sorted(s.name for s in defs.schedules),
-    "sensors": sorted(s.name for s in defs.sensors),
-}
-lines = []
-class Captured(logging.Handler):
-    def emit(self, record):
-        lines.append(record.getMessage())
-
-def run(source, stream, config=None):
-    job = defs.resolve_job_def(f"{source}_sync")
-    return job.execute_in_process(
-        instance=instance, partition_key=partition, raise_on_error=False,
-        asset_selection=[AssetKey([source, stream])], run_config=config or {},
-    )
-
-with DagsterInstance.ephemeral() as instance:
-    failed = run(*failing)
-    seen["failed"] = not failed.success
-    [event] = [e for e in failed.all_events if e.event_type_value == "PIPELINE_FAILURE"]
-    context = build_run_status_sensor_context(
-        sensor_name="crm_run_failure_alert", dagster_event=event, dagster_instance=instance,
-        dagster_run=instance.get_run_by_id(failed.run_id),
-        resources={ALERTS_KEY: AlertWebhook()},
-    ).for_run_failure()
-    context.log.addHandler(Captured())
-    defs.get_sensor_def("crm_run_failure_alert")(context)
-    seen["alert"] = "\n".join(lines)
-    seen["logs"] = "\n".join(str(record) for record in instance.all_logs(failed.run_id))
-    seen["healthy"] = run(*healthy, config=healthy_config).success
-print("RESULT " + json.dumps(seen))
-"""
 
 KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
 # The key pasted into the policy's variable too: the message says where, not what.
@@ -69,28 +25,55 @@ BAD_POLICIES = ["hash: email", KEY, '{"hash": "email"}', '{"hash": ["mail"]}']
 PIPEDRIVE_OWN_POLICY = {"resources": {"pipedrive": {"config": {"privacy": {"mask": ["email"]}}}}}
 
 
-def _load_and_run(tmp_path, env: dict, failing, healthy, healthy_config=None) -> dict:
-    bin_dir = Path(sys.executable).parent
+class Captured(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def _load_and_run(monkeypatch, tmp_path, env: dict, failing, healthy, healthy_config=None) -> dict:
+    """Build the definitions with `env` set, run the `failing` stream's job and alert on
+    its failure, then run the `healthy` one; what was seen, as the UI would show it."""
+    monkeypatch.setenv(DEMO_VARIABLE, "1")
+    monkeypatch.setenv("CRM_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'warehouse.db'}")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    defs = build_definitions()
     partition = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
-    argument = json.dumps([failing, healthy, healthy_config or {}, partition])
-    completed = subprocess.run(
-        [sys.executable, "-c", CHILD, argument],
-        cwd=ROOT,
-        env={
-            "PATH": str(bin_dir),
-            "HOME": str(tmp_path),
-            "CRM_ASSETS_DEMO": "1",
-            "CRM_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'warehouse.db'}",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    [line] = [x for x in completed.stdout.splitlines() if x.startswith("RESULT ")] or [
-        completed.stderr[-3000:]
-    ]
-    return json.loads(line.removeprefix("RESULT "))
+    seen = {
+        "jobs": sorted(j.name for j in defs.jobs),
+        "schedules": sorted(s.name for s in defs.schedules),
+        "sensors": sorted(s.name for s in defs.sensors),
+    }
+
+    def run(instance, source, stream, config=None):
+        job = defs.resolve_job_def(f"{source}_sync")
+        return job.execute_in_process(
+            instance=instance, partition_key=partition, raise_on_error=False,
+            asset_selection=[AssetKey([source, stream])], run_config=config or {},
+        )  # fmt: skip
+
+    with DagsterInstance.ephemeral() as instance:
+        failed = run(instance, *failing)
+        seen["failed"] = not failed.success
+        [event] = [e for e in failed.all_events if e.event_type_value == "PIPELINE_FAILURE"]
+        context = build_run_status_sensor_context(
+            sensor_name="crm_run_failure_alert",
+            dagster_event=event,
+            dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(failed.run_id),
+            resources={ALERTS_KEY: AlertWebhook()},
+        ).for_run_failure()
+        captured = Captured()
+        context.log.addHandler(captured)
+        defs.resolve_sensor_def("crm_run_failure_alert")(context)
+        seen["alert"] = "\n".join(captured.lines)
+        seen["logs"] = "\n".join(str(record) for record in instance.all_logs(failed.run_id))
+        seen["healthy"] = run(instance, *healthy, config=healthy_config).success
+    return seen
 
 
 def _assert_everything_loaded(seen: dict) -> None:
@@ -101,8 +84,9 @@ def _assert_everything_loaded(seen: dict) -> None:
 
 
 @pytest.mark.parametrize("value", BAD_POLICIES)
-def test_a_malformed_policy_fails_the_sources_runs_and_is_alerted(value, tmp_path):
+def test_a_malformed_policy_fails_the_sources_runs_and_is_alerted(value, monkeypatch, tmp_path):
     seen = _load_and_run(
+        monkeypatch,
         tmp_path,
         {"CRM_PII_POLICY": value},
         failing=["kommo", "users"],
@@ -122,8 +106,9 @@ def test_a_malformed_policy_fails_the_sources_runs_and_is_alerted(value, tmp_pat
     assert KEY[8:] not in json.dumps(seen)
 
 
-def test_malformed_odoo_models_fail_odoo_runs_and_are_alerted(tmp_path):
+def test_malformed_odoo_models_fail_odoo_runs_and_are_alerted(monkeypatch, tmp_path):
     seen = _load_and_run(
+        monkeypatch,
         tmp_path,
         {"ODOO_MODELS": "res.partner;drop table"},
         failing=["odoo", "policy"],
@@ -134,11 +119,12 @@ def test_malformed_odoo_models_fail_odoo_runs_and_are_alerted(tmp_path):
     assert "Odoo: ODOO_MODELS names 'res.partner;drop', 'table'" in seen["alert"], seen["alert"]
 
 
-def test_the_shared_policy_may_name_every_sources_tables(tmp_path):
+def test_the_shared_policy_may_name_every_sources_tables(monkeypatch, tmp_path):
     """CRM_PII_POLICY names tables of several sources: each runs, and a table no source
     has fails them all."""
     policy = {"drop": ["nectarcrm_contacts.cpf", "pipedrive_persons__phones.value"]}
     seen = _load_and_run(
+        monkeypatch,
         tmp_path,
         {"CRM_PII_POLICY": json.dumps({**policy, "mask": ["pipedrive_user.email"]})},
         failing=["kommo", "users"],
