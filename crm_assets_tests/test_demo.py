@@ -1,7 +1,8 @@
 """The Quickstart demo writes where CRM_WAREHOUSE_URL points and shows live and deleted rows.
 
-Each test runs `python -m crm_assets.demo` as a user would: every source job on its
-emulator (about half a minute, most of it NectarCRM's request rate).
+The demo's runs are tested through `python -m crm_assets.demo`, as a user runs it: every
+source job on its emulator. A URL that cannot work ends the demo before any run, which
+`main()` shows in this process.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sys
 
 import pytest
 
+from crm_assets import demo
+from crm_assets.core.demo import DEMO_VARIABLE
 from crm_assets.core.warehouse import Warehouse
 from crm_assets.definitions import SOURCES
 from crm_assets.models import MODELS
@@ -58,32 +61,37 @@ def test_the_demo_writes_to_the_warehouse_url_and_lists_live_and_deleted_rows(wa
     assert "password" not in stdout
 
 
-def test_the_demo_explains_a_bad_warehouse_url_and_runs_nothing():
-    done = subprocess.run(
-        [sys.executable, "-m", "crm_assets.demo"],
-        env={**os.environ, "CRM_WAREHOUSE_URL": "mysql://user:hunter2@db/warehouse"},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 2
-    assert done.stderr.strip().startswith("CRM_WAREHOUSE_URL names a 'mysql' database")
-    assert "hunter2" not in done.stderr + done.stdout
-    assert "Running" not in done.stdout
+def run_demo_here(url: str, monkeypatch, capsys) -> tuple[int, str, str]:
+    """`main()` of the demo in this process, for the cases that end before any run:
+    what it returned and printed. The demo sets its own variable and directory, which
+    `monkeypatch` puts back."""
+    monkeypatch.setenv("CRM_WAREHOUSE_URL", url)
+    monkeypatch.setenv(DEMO_VARIABLE, "")
+    monkeypatch.chdir(os.getcwd())
+    capsys.readouterr()
+    returned = demo.main()
+    out, err = capsys.readouterr()
+    return returned, out, err
 
 
-def test_the_demo_names_a_warehouse_that_does_not_answer_and_runs_nothing():
+def test_the_demo_explains_a_bad_warehouse_url_and_runs_nothing(monkeypatch, capsys):
+    returned, out, err = run_demo_here("mysql://user:hunter2@db/warehouse", monkeypatch, capsys)
+    assert returned == 2
+    assert err.strip().startswith("CRM_WAREHOUSE_URL names a 'mysql' database")
+    assert "hunter2" not in err + out
+    assert "Running" not in out
+
+
+def test_the_demo_names_a_warehouse_that_does_not_answer_and_runs_nothing(monkeypatch, capsys):
     with socket.socket() as probe:  # a loopback port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"postgresql+psycopg://crm:hunter2@127.0.0.1:{port}/warehouse"
-    done = subprocess.run(
-        [sys.executable, "-m", "crm_assets.demo"],
-        env={**os.environ, "CRM_WAREHOUSE_URL": url},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 2
-    assert done.stderr.strip() == (
+    returned, out, err = run_demo_here(url, monkeypatch, capsys)
+    assert returned == 2
+    assert err.strip() == (
         f"The PostgreSQL warehouse at 127.0.0.1:{port} refused the connection: start the "
         "server there, or change the host and port in CRM_WAREHOUSE_URL."
     )
-    assert "hunter2" not in done.stderr + done.stdout
-    assert "Running" not in done.stdout
+    assert "hunter2" not in err + out
+    assert "Running" not in out

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance
 
-from crm_assets.core.privacy import digits, pseudonym
+from crm_assets import erasure_hash
+from crm_assets.core.privacy import KEY_VARIABLE, digits, pseudonym
 from crm_assets_tests.privacy.sources import PII_KEY, SOURCES, run_erasure
 from crm_assets_tests.privacy.test_erasure_links import Person, traces
 
@@ -40,17 +43,30 @@ def _erase(warehouse, config: dict) -> tuple[bool, str, str]:
         return result.success, str(stored.run_config) + str(stored.tags), logs
 
 
-def _hash_cli(*args: str, key: str | None = PII_KEY) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "CRM_PII_KEY"}
-    if key is not None:
-        env["CRM_PII_KEY"] = key
-    return subprocess.run(
-        [sys.executable, "-m", "crm_assets.erasure_hash", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+@dataclass
+class Printed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def hash_cli(monkeypatch, capsys) -> Callable[..., Printed]:
+    """`python -m crm_assets.erasure_hash` with `args`, its key in CRM_PII_KEY (unset
+    when None): what it returned and printed. Run in this process: the module's own
+    entry is held by `test_the_hash_cli_runs_as_a_module`."""
+
+    def run(*args: str, key: str | None = PII_KEY) -> Printed:
+        if key is None:
+            monkeypatch.delenv(KEY_VARIABLE, raising=False)
+        else:
+            monkeypatch.setenv(KEY_VARIABLE, key)
+        capsys.readouterr()
+        returned = erasure_hash.main(args)
+        out, err = capsys.readouterr()
+        return Printed(returned, out, err)
+
+    return run
 
 
 def _clear(text: str) -> list[str]:
@@ -65,9 +81,11 @@ def _contacts(warehouse) -> int:
 
 
 @pytest.mark.parametrize("privacy", [None, HASH_ALL], ids=["stored-raw", "stored-hashed"])
-def test_an_identifier_hash_from_the_cli_erases_with_no_identifier_in_the_run(warehouse, privacy):
+def test_an_identifier_hash_from_the_cli_erases_with_no_identifier_in_the_run(
+    warehouse, privacy, hash_cli
+):
     _sync(warehouse, privacy)
-    printed = _hash_cli("--email", f" {EMAIL} ")
+    printed = hash_cli("--email", f" {EMAIL} ")
     assert printed.returncode == 0, printed.stderr
     digest = printed.stdout.strip()
     assert digest == pseudonym(PII_KEY.encode(), "email", EMAIL)
@@ -107,9 +125,19 @@ def test_a_hash_that_is_not_one_is_refused(sqlite_warehouse):
         (("--email", EMAIL), None, "CRM_PII_KEY is not set"),
     ],
 )
-def test_the_hash_cli_says_what_is_wrong(args, key, message):
-    printed = _hash_cli(*args, key=key)
+def test_the_hash_cli_says_what_is_wrong(args, key, message, hash_cli):
+    printed = hash_cli(*args, key=key)
     assert printed.returncode == 2 and message in printed.stderr and printed.stdout == ""
+
+
+def test_the_hash_cli_runs_as_a_module():
+    env = {**os.environ, KEY_VARIABLE: PII_KEY}
+    printed = subprocess.run(
+        [sys.executable, "-m", "crm_assets.erasure_hash", "--email", EMAIL],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == pseudonym(PII_KEY.encode(), "email", EMAIL) + "\n"
 
 
 def test_an_identifier_typed_in_the_config_is_kept_with_the_run(sqlite_warehouse):
