@@ -154,6 +154,18 @@ def test_records_on_a_slice_edge_are_read_once(make_odoo, version):
     assert set(handed.values()) == {1}
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_window_of_one_page_costs_one_request_with_threads_free(make_odoo, version):
+    odoo = make_odoo(version=version, sizes=LONG, latency=0.005)
+    written = spread(odoo.emulator, lambda n: n // 3)
+    window = Window(T0 + timedelta(seconds=10), T0 + timedelta(seconds=12))
+    got, calls = read(odoo, window, threads=3)
+    assert sorted(got) == sorted(
+        i for i, at in written.items() if at[11:] in ("00:00:10", "00:00:11")
+    )
+    assert len(calls) == 1 and calls[0].method == "search_read"
+
+
 def test_empty_slices_cost_a_request_each_and_lose_nothing(make_odoo):
     odoo = make_odoo(version=19, sizes=LONG, latency=0.005)
     # Half the payments in the window's first 100 seconds, half about 14 hours later:
