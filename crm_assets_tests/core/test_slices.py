@@ -116,6 +116,16 @@ def test_a_window_is_read_within_its_edges_only():
     assert cut(vendor)
 
 
+def test_a_window_ending_long_after_its_newest_record_is_cut_where_the_records_are():
+    # As today's window, which ends tomorrow: halving the time left would cut slices
+    # where nothing is yet, and leave the first slice every page to read.
+    vendor = TimeVendor(LAYOUTS["even"])
+    window = Window(at(0), at(86_400))
+    assert sorted(ids(read(vendor, window))) == sorted(vendor.updated)
+    edges = {key[0] for key in vendor.asked if len(key) == 3 and key[0] != at(0)}
+    assert edges and max(edges) <= max(vendor.updated.values())
+
+
 def test_a_list_of_one_page_costs_one_request():
     vendor = TimeVendor(list(range(8)))
     assert ids(read(vendor)) == list(range(1, 9))

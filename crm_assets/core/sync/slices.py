@@ -20,8 +20,9 @@ request more.
   its new end; the second half is read with the list narrowed to it. The pages left
   are estimated from the density of update times in the slice's own pages and in
   the window's newest page (one request, sorted descending, asked for once the list
-  looks longer than a page more); the slice of the newest records stays open when
-  the window is, so a record updated during the read is still read.
+  looks longer than a page more), up to the newest record; the slice of the newest
+  records still ends where the window does (or stays open, when the window is), so
+  a record updated during the read is still read.
 - Edges are whole seconds (the resolution of the vendors' filters), and slices are
   half open: a record on an edge belongs to the slice that starts there.
 
@@ -227,9 +228,13 @@ class _Reading:
 
         The density of update times is taken to change linearly from what the slice
         read so far to what the window's newest page shows: a CRM's records are
-        mostly recent, so an edge halfway in time would leave most pages after it."""
+        mostly recent, so an edge halfway in time would leave most pages after it.
+        Nothing is counted past the window's newest record: a window that ends later
+        (today's, which ends tomorrow) would put every edge where nothing is yet."""
         newest, start = self.newest, piece.reached
-        upper = piece.end or newest.time + SECOND
+        upper = newest.time + SECOND
+        if piece.end is not None:
+            upper = min(piece.end, upper)
         span = (upper - start).total_seconds()
         if span <= 1 or not piece.largest_page:
             return 0.0, None

@@ -9,8 +9,9 @@ read-only POSTs through the shared client, so they are retried like GETs. Error
 answers of either kind become errors that say what to do (`rpc_error`,
 `classify_error`; https://www.odoo.com/documentation/19.0/developer/reference/external_api.html).
 
-Reading: `pages` (a keyset on `write_date`, `id`), `id_range_pages` (a full read
-split into id ranges requested ahead) and `live_ids` (what deletes left).
+Reading: `pages` (`write_date` slices side by side, each a keyset on `write_date`,
+`id`), `id_range_pages` (a full read split into id ranges requested ahead) and
+`live_ids` (what deletes left).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from crm_assets.core.http import ApiClient, ApiError, AuthenticationError, Fatal
 from crm_assets.core.redaction import Redactor
 from crm_assets.core.spec.streams import Record, Window
 from crm_assets.core.sync.pagination import pages_ahead, pages_at
+from crm_assets.core.sync.slices import TimeList, sliced_pages
 
 KEY_HELP = (
     "Check ODOO_API_KEY: keys are made under Preferences > Account Security and last at "
@@ -218,6 +220,8 @@ def classify_error(response: requests.Response, redactor: Redactor) -> ApiError 
 # -- reading ----------------------------------------------------------------------
 
 ORDER = "write_date asc, id asc"
+NEWEST = "write_date desc, id desc"
+TIME = "%Y-%m-%d %H:%M:%S"  # UTC, as Odoo writes and compares datetimes
 CONTEXT = {"active_test": False}
 ID_PAGE = 5000
 # What the cursor needs even when nothing else of a model can be read.
@@ -225,40 +229,41 @@ CURSOR_FIELDS = ["write_date"]
 
 
 def pages(client: ApiClient, model: str, fields: tuple[str, ...], window: Window) -> Iterator[list]:
-    """`search_read` pages in (`write_date`, `id`) order, resuming after the last record.
-
-    Odoo applies `limit` in SQL after its access rules, so a page shorter than the
-    limit is the last one. A full read in a run that requests pages ahead
-    (`core.sync.pagination.pages_ahead`) is read in id ranges instead (`id_range_pages`).
+    """`search_read` pages of the records in `window`, read as `write_date` slices side
+    by side while the run has threads free (`core.sync.slices`; `[start, end)` in whole
+    seconds), each a keyset on (`write_date`, `id`). Odoo applies `limit` in SQL after
+    its access rules, so a page shorter than the limit is a slice's last. A full read
+    in a run that requests pages ahead (`pages_ahead`) is read in id ranges instead.
     """
     wanted = sorted(set(fields) | set(CURSOR_FIELDS))
     if window.is_full and pages_ahead() > 0:
         yield from id_range_pages(client, model, wanted, context=CONTEXT)
         return
-    transport = transport_for(client)
-    limit = client.config.page_size
-    bounds: list[Any] = []
-    if not window.is_full:
-        bounds = [["write_date", ">=", _odoo_time(window.start)],
-                  ["write_date", "<", _odoo_time(window.end)]]  # fmt: skip
-    cursor: tuple[str, int] | None = None
-    while True:
-        after = [] if cursor is None else [
-            "|", ["write_date", ">", cursor[0]],
-            "&", ["write_date", "=", cursor[0]], ["id", ">", cursor[1]],
-        ]  # fmt: skip
-        page = transport.call(model, "search_read", domain=bounds + after, fields=wanted,
-                              limit=limit, order=ORDER, context=CONTEXT)  # fmt: skip
+    transport, limit = transport_for(client), client.config.page_size
+
+    def search(asked: Window, order: str, names: list[str], after: tuple | None = None) -> list:
+        bounds = ((">=", asked.start), ("<", asked.end))
+        domain = [["write_date", op, at.astimezone(UTC).strftime(TIME)] for op, at in bounds if at]
+        if after is not None:
+            domain += ["|", ["write_date", ">", after[0]],
+                       "&", ["write_date", "=", after[0]], ["id", ">", after[1]]]  # fmt: skip
+        page = transport.call(model, "search_read", domain=domain, fields=names, limit=limit,
+                              order=order, context=CONTEXT)  # fmt: skip
         if not isinstance(page, list):
             raise ApiError(f"Odoo: search_read on {model} answered {str(page)[:80]!r}, not a list.")
-        if page:
-            yield page
-        if len(page) < limit:
-            return
-        last = (page[-1].get("write_date"), page[-1]["id"])
-        if cursor is not None and last <= cursor:
-            raise ApiError(f"Odoo: search_read on {model} did not move past {cursor}; stopped.")
-        cursor = last
+        return page
+
+    def page(asked: Window, after: tuple | None) -> tuple[list, tuple | None]:
+        found = search(asked, ORDER, wanted, after)
+        return found, (found[-1]["write_date"], found[-1]["id"]) if len(found) >= limit else None
+
+    def written(record: dict) -> datetime:
+        return datetime.strptime(record["write_date"], TIME).replace(tzinfo=UTC)
+
+    listing = TimeList(page=page, updated=written, key=lambda record: record["id"],
+                       newest=lambda asked: search(asked, NEWEST, CURSOR_FIELDS),
+                       what=f"Odoo: search_read on {model}")  # fmt: skip
+    yield from sliced_pages(listing, window)
 
 
 def live_ids(client: ApiClient, model: str) -> Iterator[list[Record]]:
@@ -273,10 +278,6 @@ def live_ids(client: ApiClient, model: str) -> Iterator[list[Record]]:
         if len(ids) < ID_PAGE:
             return
         last = ids[-1]
-
-
-def _odoo_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 # -- full reads in id ranges (docs/odoo-api.md, "Full reads in id ranges") --------

@@ -1,8 +1,11 @@
 """Kommo's long lists read as time slices side by side (`core.sync.slices`): the rows
-of a sequential read, on both warehouses, within a few requests more."""
+of a sequential read, on both warehouses, within a few requests more, and a failed
+request retried alone."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 
 from crm_assets_tests.sources.kommo.conftest import SMALL, UNLIMITED
@@ -49,3 +52,30 @@ def test_a_sliced_full_read_writes_the_rows_of_a_sequential_one(make_kommo, ware
         assert metadata["rows_inserted"].value == metadata["rows_updated"].value == 0
     for path, count in list_requests(emulator.requests).items():
         assert count <= alone[path] + 4, path
+
+
+def test_a_failed_request_in_a_slice_is_retried_alone(make_kommo, warehouse):
+    kommo = make_kommo(per_second=UNLIMITED, sizes=LONG, latency=0.005)
+    emulator = kommo.emulator
+    path = "/api/v4/leads"
+    failed = threading.Event()
+
+    def fail_once_slices_are_cut() -> None:
+        deadline = time.monotonic() + 30
+        while not sliced(emulator.requests) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        emulator.inject(500, path_prefix=path)
+        failed.set()
+
+    watcher = threading.Thread(target=fail_once_slices_are_cut)
+    watcher.start()
+    result = kommo.run(warehouse, tags=FULL, streams=["leads"], **SLICED)
+    watcher.join()
+    assert result.success and failed.is_set()
+    live, deleted = emulator.records("leads"), emulator.deleted_ids("leads")
+    assert_table_is(warehouse, "kommo_leads", live + [{"id": i} for i in deleted])
+    leads = [r for r in emulator.requests if r.path == path]
+    assert Counter(r.status for r in leads)[500] == 1
+    asked = Counter(tuple(sorted((k, tuple(v)) for k, v in r.args.items())) for r in leads)
+    # The one request answered 500 was sent again; every other page once.
+    assert sorted(asked.values(), reverse=True)[:2] == [2, 1]

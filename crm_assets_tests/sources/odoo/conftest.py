@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from crm_assets.core.emulation import serve
+from crm_assets.core.warehouse import Warehouse
 from crm_assets.sources.odoo.emulator import OdooEmulator
 from crm_assets.sources.odoo.streams import SOURCE
 from crm_assets_tests.harness import Harness
@@ -64,3 +65,14 @@ def served(request) -> Iterator[Served]:
                             version=request.param)  # fmt: skip
     with serve(emulator) as url:
         yield Served(emulator, url, request.param)
+
+
+@pytest.fixture
+def two_warehouses(warehouse, request, tmp_path):
+    """The parametrized warehouse and an empty one of the same kind."""
+    if warehouse.engine.dialect.name == "sqlite":
+        other = Warehouse(url=f"sqlite:///{tmp_path / 'other.db'}")
+        yield warehouse, other
+        other.engine.dispose()
+    else:
+        yield warehouse, request.getfixturevalue("make_postgres_warehouse")()

@@ -228,3 +228,31 @@ def test_a_parameter_18_renamed_goes_by_its_name_on_each_version(make_odoo, vers
     body["params"]["args"][-1] = {new: []}
     error = requests.post(f"{running.url}/jsonrpc", json=body, timeout=10).json()["error"]
     assert error["data"]["name"] == "builtins.TypeError"
+
+
+def test_write_date_leaves_compare_times_as_odoo_does(v19):
+    model, everything = "account.payment", {"active_test": False}
+    records = v19.emulator.records(model)
+    moment = sorted(r["write_date"] for r in records)[len(records) // 2]
+    on = {r["id"] for r in records if r["write_date"] == moment}
+    before = {r["id"] for r in records if r["write_date"] < moment}
+
+    def ids(domain) -> set[int]:
+        answer = post(v19.url, f"/json/2/{model}/search",
+                      {"domain": domain, "context": everything})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        return set(answer.json())
+
+    # Half-open ranges meet without a gap or an overlap, at a second records share.
+    assert ids([["write_date", "<", moment]]) == before
+    assert ids([["write_date", ">=", moment]]) == {r["id"] for r in records} - before
+    assert ids([["write_date", "=", moment]]) == on
+    # A day stands for its first second, or its last after `>` and `<=`.
+    day = moment[:10]
+    assert ids([["write_date", ">=", day]]) == ids([["write_date", ">=", f"{day} 00:00:00"]])
+    assert ids([["write_date", "<=", day]]) == ids([["write_date", "<=", f"{day} 23:59:59"]])
+    # Odoo parses the value: an ISO `T`, a zone or a fraction is a ValueError.
+    for value in (moment.replace(" ", "T"), f"{moment}+00:00", f"{moment}.5"):
+        answer = post(v19.url, f"/json/2/{model}/search", {"domain": [["write_date", ">", value]]})
+        assert answer.status_code == 500, value
+        assert answer.json()["name"] == "builtins.ValueError"

@@ -65,7 +65,7 @@ def test_a_sliced_full_read_writes_the_rows_of_a_sequential_one(make_pipedrive, 
         assert count <= alone[path] + 4, path
 
 
-def test_a_failed_request_in_a_slice_is_retried_alone(make_pipedrive, sqlite_warehouse):
+def test_a_failed_request_in_a_slice_is_retried_alone(make_pipedrive, warehouse):
     pipedrive = make_pipedrive(sizes=LONG, latency=0.005)
     emulator = pipedrive.emulator
     failed = threading.Event()
@@ -79,10 +79,10 @@ def test_a_failed_request_in_a_slice_is_retried_alone(make_pipedrive, sqlite_war
 
     watcher = threading.Thread(target=fail_once_slices_are_cut)
     watcher.start()
-    result = pipedrive.run(sqlite_warehouse, tags=FULL, streams=["activities"], **SLICED)
+    result = pipedrive.run(warehouse, tags=FULL, streams=["activities"], **SLICED)
     watcher.join()
     assert result.success and failed.is_set()
-    assert_table_is(sqlite_warehouse, "pipedrive_activities", emulator.records("activities"))
+    assert_table_is(warehouse, "pipedrive_activities", emulator.records("activities"))
     asked = Counter(
         tuple(sorted((k, tuple(v)) for k, v in r.args.items()))
         for r in emulator.requests

@@ -7,6 +7,7 @@ joined by `"&"` (the implicit default between consecutive items), `"|"` and `"!"
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 Record = dict[str, Any]
@@ -63,7 +64,30 @@ def _parse(items: list, fields: dict[str, Any]) -> Callable[[Record], bool]:
     test = _OPERATORS[operator]
     if operator in ("in", "not in"):
         value = list(value) if isinstance(value, list | tuple) else [value]
+    elif fields[name].get("type") == "datetime" and operator in _COMPARED:
+        value = _datetime(value, operator)
     return lambda r: test(r.get(name, False), value)
+
+
+_COMPARED = {"=", "!=", ">", ">=", "<", "<="}
+DATETIME = "%Y-%m-%d %H:%M:%S"
+
+
+def _datetime(value: Any, operator: str) -> Any:
+    """A datetime leaf's value as Odoo compares it (`fields.Datetime.to_datetime`): a
+    UTC `YYYY-MM-DD HH:MM:SS`, or a day, which stands for its first second (its last
+    after `>` and `<=`); anything else, an ISO `T` or a time zone or fraction included,
+    is a ValueError. Stored datetimes are that same text, so comparing text is
+    comparing times."""
+    if value is False:
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        value += " 23:59:59" if operator in (">", "<=") else " 00:00:00"
+    try:
+        # Written back in full: Odoo parses `2026-1-5 8:00:00` too, then compares times.
+        return datetime.strptime(value, DATETIME).strftime(DATETIME)
+    except (TypeError, ValueError):
+        raise DomainError(f"time data {value!r} does not match format {DATETIME!r}") from None
 
 
 def sort(records: list[Record], order: str | None, fields: dict[str, Any]) -> list[Record]:
