@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from itertools import islice
 
 import pytest
 import sqlalchemy as sa
@@ -106,19 +107,50 @@ def warehouse(request: pytest.FixtureRequest) -> Warehouse:
 
 
 # Tests that wait on whole Dagster runs in subprocesses, a webserver or a Celery worker
-# take tens of seconds each. Started first, they overlap the many short tests on the
-# other workers instead of finishing the suite alone.
-LONG_FIRST = (
-    "test_demo.py",
-    "deploy/",
-    "test_run_control.py",
-    "test_automation.py",
-    "test_definitions.py",
-    "test_erasure_links.py",
-    "test_warehouse_url.py",
-    "test_faults.py",
+# take tens of seconds each, most of it waiting, longest first.
+LONG = (
+    "test_demo.py::test_the_demo_writes",
+    "deploy/test_production_profile.py",
+    "deploy/test_celery.py",
+    "deploy/test_webserver.py",
+    "test_run_control.py::test_a_launched_run",
+    "test_automation.py::test_all_sources_sync_starts",
+    "test_definitions.py::test_the_cli_runs",
+    "test_run_control.py::test_a_killed_cli_run",
+    "test_faults.py::test_a_run_killed",
+    "test_warehouse_url.py::test_the_cli_ends",
+    "test_run_control.py::test_stopping_the_cli",
+    "test_refresh.py::test_models_refresh_job_from_the_command_line",
 )
+# Short tests run between two long ones of a worker.
+GAP = 6
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not any(part in item.nodeid for part in LONG_FIRST))
+def _rank(item: pytest.Item) -> int:
+    return next((i for i, part in enumerate(LONG) if part in item.nodeid), len(LONG))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order the tests for xdist's `worksteal` schedule (pyproject's addopts).
+
+    Worksteal hands each of W workers an equal run of consecutive tests, then moves the
+    tail of the longest queue to a worker that ran out. Each run here starts with a
+    share of the long tests, a few short ones between them, so that they overlap the
+    short tests instead of finishing the suite alone; the short tests keep their
+    collection order, so a module's fixtures are set up once per worker.
+    """
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    ranked = sorted(items, key=_rank)  # stable: collection order within a rank
+    long = [item for item in ranked if _rank(item) < len(LONG)]
+    short = iter(ranked[len(long) :])
+    ordered: list[pytest.Item] = []
+    remaining = len(items)
+    for worker in range(workers):
+        size = remaining // (workers - worker)  # as worksteal splits the queue
+        remaining -= size
+        run: list[pytest.Item] = []
+        for item in long[worker::workers]:
+            run += [item, *islice(short, GAP)]
+        run += islice(short, max(0, size - len(run)))
+        ordered += run
+    items[:] = ordered + list(short)

@@ -109,19 +109,27 @@ def test_an_error_past_the_end_of_the_list_is_not_the_lists_error():
 
 
 class KeyedVendor:
-    """Pages by key, each answered after a short wait, counting the requests in flight."""
+    """Pages by key, each answered after a short wait, counting the requests in flight.
 
-    def __init__(self, fail: int | None = None):
+    With `meet`, the first requests wait (up to a second) until that many are in
+    flight, so that a busy machine's slow threads cannot hide what the client asks for
+    side by side; a client that never sends that many fails the count, a second late.
+    """
+
+    def __init__(self, fail: int | None = None, meet: int = 1):
         self.fail = fail
+        self.meet = meet
         self.asked: Counter[int] = Counter()
         self.in_flight = self.most_in_flight = 0
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
 
     def page(self, key: int) -> list[int]:
         with self.lock:
             self.asked[key] += 1
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self.lock.notify_all()
+            self.lock.wait_for(lambda: self.most_in_flight >= self.meet, timeout=1.0)
         try:
             time.sleep(0.01)
             if key == self.fail:
@@ -136,7 +144,7 @@ class KeyedVendor:
 # since none is past the last; prefetch_pages 0 asks one at a time.
 @pytest.mark.parametrize(("prefetch", "side_by_side"), [(0, 1), (1, 2), (2, 2), (4, 4)])
 def test_pages_at_known_keys_are_read_once_in_order_and_none_past_the_last(prefetch, side_by_side):
-    vendor = KeyedVendor()
+    vendor = KeyedVendor(meet=side_by_side)
     keys = [10, 3, 7, 50, 21, 8, 9]
     with Workers(Concurrency(1, prefetch=prefetch)) as workers, workers.as_current():
         pages = list(pages_at(vendor.page, keys))
