@@ -5,8 +5,8 @@ warehouse (SQLite at data/warehouse.db unless CRM_WAREHOUSE_URL says otherwise):
 incremental streams read the records updated today, full-table streams read
 everything. Then every table is printed with its live rows and the rows marked
 `_deleted` (the source no longer has them; rows are never removed). Runs are
-recorded in the project's .dagster/ instance, so they show in `dagster dev`
-afterwards.
+recorded in the instance at DAGSTER_HOME, else the project's .dagster/, where
+`dagster dev` started from the project root finds them afterwards.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def main() -> int:
     shown = warehouse_url(warehouse.resolved_url()).render_as_string(hide_password=True)
     defs = build_definitions()
     today = datetime.now(UTC).strftime("%Y-%m-%d")
-    instance = DagsterInstance.from_config(str(ROOT))
+    instance = DagsterInstance.from_config(os.environ.get("DAGSTER_HOME") or str(ROOT))
     # Each run's progress and failures, not Dagster's step-by-step DEBUG events.
     quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     for connection in load_connections():

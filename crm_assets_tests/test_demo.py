@@ -24,8 +24,10 @@ from crm_assets.models import MODELS
 ROW = re.compile(r"^  (\w+)\s+(\d+)\s+(\d+)$", re.MULTILINE)
 
 
-def run_demo(url: str) -> str:
-    env = {**os.environ, "CRM_WAREHOUSE_URL": url}
+def run_demo(url: str, home) -> str:
+    # An instance of its own: the project's would hold the runs of every test, and the
+    # two warehouses' demos would queue for its one-step-per-source pools.
+    env = {**os.environ, "CRM_WAREHOUSE_URL": url, "DAGSTER_HOME": str(home)}
     done = subprocess.run(
         [sys.executable, "-m", "crm_assets.demo"],
         env=env, capture_output=True, text=True, timeout=300,
@@ -54,9 +56,9 @@ def check_listing(stdout: str, warehouse: Warehouse) -> None:
 
 
 @pytest.mark.parametrize("warehouse", ["sqlite", "postgres"], indirect=True)
-def test_the_demo_writes_to_the_warehouse_url_and_lists_live_and_deleted_rows(warehouse):
+def test_the_demo_writes_to_the_warehouse_url_and_lists_live_and_deleted_rows(warehouse, tmp_path):
     assert warehouse.table_names() == []
-    stdout = run_demo(warehouse.url)
+    stdout = run_demo(warehouse.url, tmp_path)
     check_listing(stdout, warehouse)
     assert "password" not in stdout
 
