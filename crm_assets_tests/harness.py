@@ -1,7 +1,8 @@
 """One way for source tests to run a source's assets against its emulator.
 
 The emulator is served on a loopback socket; the resource points at it; runs go
-through Dagster's `materialize` on an ephemeral instance, as a user's run would.
+through Dagster's `materialize` on an ephemeral instance, as a user's run would; the
+instance is shared by the harnesses of a test process.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 from dagster import DagsterInstance, materialize
@@ -53,10 +55,20 @@ class Harness:
         )
 
 
+@cache
+def shared_instance() -> DagsterInstance:
+    """One ephemeral instance for every harness of a test process.
+
+    Making one costs about 60 ms, nearly 300 times a suite; the harnesses' tests read
+    their runs' logs by run id, so they never see each other's runs.
+    """
+    return DagsterInstance.ephemeral()
+
+
 @contextmanager
 def harness(source: SourceSpec, emulator: Any, anchor: date, settings) -> Iterator[Harness]:
-    with serve(emulator) as url, DagsterInstance.ephemeral() as instance:
-        yield Harness(source, emulator, url, instance, anchor, settings)
+    with serve(emulator) as url:
+        yield Harness(source, emulator, url, shared_instance(), anchor, settings)
 
 
 def failure_text(result) -> str:
