@@ -59,16 +59,14 @@ class Staging:
     def load(self, keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> None:
         """Replace the staging table's rows by the batch: `columns` holds the values of
         each of `keys`, in order, one value per row."""
+        if self.dialect.name == "postgresql":
+            copy_rows(self.connection, self.table, keys, columns)
+            return
         quote = self.dialect.identifier_preparer.quote
         names = ", ".join(quote(k) for k in keys)
         target = quote(self.table.name)
         cursor = self.connection.connection.cursor()
         try:
-            if self.dialect.name == "postgresql":
-                with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-                    for row in zip(*columns, strict=True):
-                        copy.write_row(row)
-                return
             cursor.execute(f"DELETE FROM {target}")  # noqa: S608 (a name we made)
             row = "(" + ", ".join("?" for _ in keys) + ")"
             rows = list(zip(*self._for_sqlite(keys, columns), strict=True))
@@ -94,6 +92,28 @@ class Staging:
             values if process is None else _each_once(process, values)
             for process, values in zip(processors, columns, strict=True)
         ]
+
+
+def copy_rows(
+    connection: Connection, table: sa.Table, keys: Sequence[str], columns: Sequence[Sequence[Any]]
+) -> None:
+    """Append rows to `table` on PostgreSQL by one binary `COPY ... FROM STDIN`:
+    `columns` holds the values of each of the columns keyed `keys`, one value per row,
+    each already of its column's type (`TableWriter._prepare`).
+
+    Binary, with each column's type named up front: psycopg then picks one dumper per
+    column rather than one per value, and PostgreSQL parses no text.
+    """
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(table.c[k].name) for k in keys)
+    target = quote(table.name)
+    types = [table.c[k].type.compile(dialect=dialect).lower() for k in keys]
+    statement = f"COPY {target} ({names}) FROM STDIN (FORMAT BINARY)"
+    with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.set_types(types)
+        for row in zip(*columns, strict=True):
+            copy.write_row(row)
 
 
 def _each_once(process: Callable[[Any], Any], values: Sequence[Any]) -> Iterable[Any]:
