@@ -34,7 +34,7 @@ from crm_assets.core.warehouse.columns import (
 from crm_assets.core.warehouse.deletes import SeenKeys, stale_children
 from crm_assets.core.warehouse.history import SUFFIX as HISTORY_SUFFIX
 from crm_assets.core.warehouse.history import History
-from crm_assets.core.warehouse.staging import Merge, Staging, conflict_insert
+from crm_assets.core.warehouse.staging import Merge, Staging, conflict_insert, copy_rows
 from crm_assets.core.warehouse.transactions import Transactions
 
 
@@ -88,6 +88,9 @@ class TableWriter:
         # Whether this writer created its table and inserts new rows first (until a
         # key comes back).
         self._fresh = False
+        # Whether batches into a table this writer created are copied straight in
+        # (`_load_new`) until a key comes back.
+        self._direct = connection.dialect.name == "postgresql"
         # Opt-in: the versions this writer replaces go to `<table>__history`. With
         # history off it keeps none, and pruning empties what earlier runs kept.
         self._retention = History(
@@ -123,14 +126,18 @@ class TableWriter:
             self._fresh = True
         table = self.columns.table()
         write_columns = [c for c in self.columns.current() if c in columns or c in META]
-        staging = self._staging_for(table)
         keys = [self.columns.keys[c] for c in write_columns]
         prepared = self._prepare(columns, types, write_columns, len(rows))
         staged = len(prepared[0])  # rows: two raw keys may have stored as one
-        staging.load(keys, prepared)
-        statements = self._statements(table, staging.table, tuple(keys))
         if self._history is not None:
             self._history.follow(self.columns.current())
+        if self._fresh and self._direct:
+            loaded = self._load_new(table, keys, prepared)
+            if loaded is not None:
+                return loaded
+        staging = self._staging_for(table)
+        staging.load(keys, prepared)
+        statements = self._statements(table, staging.table, tuple(keys))
         inserted = None
         if self._fresh:
             inserted = self._insert_new(table, staging.table, tuple(keys))
@@ -158,6 +165,28 @@ class TableWriter:
         if stats.inserted or stats.updated:
             self.connection.execute(statements.upsert)
         return stats
+
+    def _load_new(
+        self, table: sa.Table, keys: list[str], prepared: list[Sequence[Any]]
+    ) -> WriteStats | None:
+        """Copy the batch straight into the table this writer created, with no staging
+        table and no merge; None, having written nothing, when a key is already stored.
+
+        Such a table holds only what this writer wrote, so a batch is nearly always all
+        new. A key that comes back (a record on two pages) violates the primary key: the
+        copy is rolled back to a savepoint and the batch, and every later one, takes the
+        merge, which finds the stored row unchanged or changed as ever.
+        """
+        try:
+            with self.connection.begin_nested():
+                copy_rows(self.connection, table, keys, prepared)
+                if self._track_seen:
+                    self._seen.copy(dict(zip(keys, prepared, strict=True)))
+        except self.connection.dialect.loaded_dbapi.IntegrityError:
+            self._direct = False
+            return None
+        flags = prepared[keys.index(self.columns.keys[DELETED])]
+        return WriteStats(inserted=len(flags), deleted=sum(flags))
 
     def _insert_new(self, table: sa.Table, staging: sa.Table, keys: tuple[str, ...]) -> WriteStats:
         """Insert the staged rows whose keys are not stored, in one statement.
