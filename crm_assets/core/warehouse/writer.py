@@ -370,5 +370,10 @@ def _by_column(rows: list[dict[str, Any]]) -> dict[str, tuple]:
     # In first-seen order, never a set's: new columns are created in this order, and a
     # set's order changes with the process's hash seed.
     names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
-    values = zip(*[tuple(map(row.get, names)) for row in rows], strict=True)
+    if len(names) > 1 and all(len(row) == len(names) for row in rows):
+        # Every row has every field (each has as many as the batch names): one C call
+        # a row reads them all.
+        values = zip(*map(itemgetter(*names), rows), strict=True)
+    else:
+        values = zip(*[tuple(map(row.get, names)) for row in rows], strict=True)
     return dict(zip(names, values, strict=True))
