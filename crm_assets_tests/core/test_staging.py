@@ -186,3 +186,20 @@ def test_a_key_written_again_into_a_table_the_writer_created_is_merged(warehouse
     with warehouse.writer("t", ["id"], track_seen=True) as writer:
         writer.write([{"id": i, "v": "a"} for i in (1, 2)])
         assert writer.mark_unseen_deleted() == 2
+
+
+def test_a_key_coming_back_after_many_new_rows_of_one_batch_counts_each_row_once(
+    warehouse: Warehouse,
+):
+    # More rows than one SQLite INSERT takes, the stored key last: on SQLite the
+    # statements before it have written their rows when it fails.
+    with warehouse.writer("t", ["id"]) as writer:
+        writer.write([{"id": 0, "v": "a"}])
+        batch = [{"id": i, "v": "a", "_deleted": i == 1} for i in range(1, 61)]
+        stats = writer.write([*batch, {"id": 0, "v": "b"}])
+        assert writer.write([{"id": 61, "v": "a"}, {"id": 0, "v": "b"}]).unchanged == 1
+    assert (stats.inserted, stats.updated, stats.unchanged, stats.deleted) == (60, 1, 0, 1)
+    stored = {r["id"]: (r["v"], r["_deleted"]) for r in warehouse.rows("t")}
+    assert stored == {0: ("b", False), 1: ("a", True), 61: ("a", False)} | {
+        i: ("a", False) for i in range(2, 61)
+    }
