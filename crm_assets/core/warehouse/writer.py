@@ -193,22 +193,17 @@ class TableWriter:
         stay, and the merge counts them as its own stored rows.
         """
         flags = prepared[keys.index(self.columns.keys[DELETED])]
-        integrity_error = self.connection.dialect.loaded_dbapi.IntegrityError
-        if self.connection.dialect.name != "postgresql":
-            written = 0
-            try:
-                for count in insert_rows(self.connection, table, keys, prepared):
-                    written += count
-            except integrity_error:
-                self._direct = False
-                return False, WriteStats(inserted=written, deleted=sum(flags[:written]))
-        else:
-            try:
+        written = 0
+        try:
+            if self.connection.dialect.name == "postgresql":
                 with self.connection.begin_nested():
                     copy_rows(self.connection, table, keys, prepared)
-            except integrity_error:
-                self._direct = False
-                return False, WriteStats()
+            else:
+                for count in insert_rows(self.connection, table, keys, prepared):
+                    written += count
+        except self.connection.dialect.loaded_dbapi.IntegrityError:
+            self._direct = False
+            return False, WriteStats(inserted=written, deleted=sum(flags[:written]))
         if self._track_seen:
             self._seen.load(dict(zip(keys, prepared, strict=True)))
         return True, WriteStats(inserted=len(flags), deleted=sum(flags))
