@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from benchmarks.server_cpu import ServerCpu
 from crm_assets.core.emulation import serve
 from crm_assets.core.spec.streams import SourceSpec, StreamSpec, Window
 from crm_assets.core.sync.source import sync_source
@@ -120,7 +121,10 @@ def warehouse_for(choice: str | None) -> Iterator[Warehouse]:
     with admin.begin() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     separator = "&" if "?" in POSTGRES_URL else "?"
-    warehouse = Warehouse(url=f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}")
+    # The application name marks the pass's own server processes (`ServerCpu`).
+    warehouse = Warehouse(
+        url=f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}&application_name={schema}"
+    )
     try:
         yield warehouse
     finally:
@@ -237,7 +241,7 @@ def _one_pass(source: SourceSpec, res: Any, target: Warehouse, concurrency: Conc
     started, cpu = time.perf_counter(), time.process_time()
     totals = {"records": 0, "requests": 0, "throttled": 0, "bytes": 0}
     destination = Destination(target, res.table_prefix, res.privacy_policy(), res.history_days)
-    with res.client(concurrency=concurrency) as client:
+    with res.client(concurrency=concurrency) as client, _server_cpu(target) as server:
         outcomes = sync_source(
             [_timed(stream, clock) for stream in source.streams], client, destination,
             window_for=lambda stream: Window(None, None), log=_Quiet(), concurrency=concurrency,
@@ -268,10 +272,35 @@ def _one_pass(source: SourceSpec, res: Any, target: Warehouse, concurrency: Conc
         f"fetching pages (request, decoding, custom fields) took {clock.fetching:.1f}s summed "
         "over the streams, beside the writing"
     )
+    if server is not None:
+        print(
+            f"warehouse server CPU {server.seconds:.1f}s (its processes serving this pass; "
+            f"{cpu + server.seconds:.1f}s with the connector's)"
+        )
     print(
         f"garbage collector: {collector.seconds:.2f}s in {collector.passes} passes "
         f"(threshold {gc.get_threshold()[0]} outside syncs)"
     )
+
+
+@contextmanager
+def _server_cpu(target: Warehouse) -> Iterator[ServerCpu | None]:
+    """The CPU of the local PostgreSQL server's processes serving `target`, where
+    `warehouse_for` named its connections; else None."""
+    url = target.engine.url
+    name = url.query.get("application_name")
+    if url.get_backend_name() != "postgresql" or not name or url.host not in LOCAL_HOSTS:
+        yield None
+        return
+    admin = sa.create_engine(url.difference_update_query(["application_name"]))
+    try:
+        with ServerCpu(admin, name) as server:
+            yield server
+    finally:
+        admin.dispose()
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class _CollectorClock:

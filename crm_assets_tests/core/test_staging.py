@@ -159,3 +159,47 @@ def test_values_stored_before_a_widening_read_as_the_text_written_after_it(
     with warehouse.writer("t", ["id"]) as writer:
         again = writer.write(first)
     assert (again.updated, again.unchanged) == (0, 3)
+
+
+def test_a_key_written_again_into_a_table_the_writer_created_is_merged(warehouse: Warehouse):
+    # A table this writer created takes its first batches without a merge; a record on
+    # two pages then brings a stored key back, which must update the row, not fail or
+    # store it twice, and every later batch must still merge.
+    with warehouse.writer("t", ["id"], track_seen=True) as writer:
+        first = writer.write([{"id": i, "v": "a"} for i in range(1, 4)])
+        again = writer.write([{"id": 3, "v": "b"}, {"id": 4, "v": "a", "_deleted": True}])
+        later = writer.write([{"id": 4, "v": "a", "_deleted": True}, {"id": 5, "v": "a"}])
+        assert writer.mark_unseen_deleted() == 0
+    assert (first.inserted, first.deleted) == (3, 0)
+    assert (again.inserted, again.updated, again.unchanged, again.deleted) == (1, 1, 0, 1)
+    assert (later.inserted, later.updated, later.unchanged, later.deleted) == (1, 0, 1, 0)
+    stored = {r["id"]: (r["v"], r["_deleted"]) for r in warehouse.rows("t")}
+    assert stored == {
+        1: ("a", False),
+        2: ("a", False),
+        3: ("b", False),
+        4: ("a", True),
+        5: ("a", False),
+    }
+
+    # The keys the first batches noted count as seen: a full read missing one flags it.
+    with warehouse.writer("t", ["id"], track_seen=True) as writer:
+        writer.write([{"id": i, "v": "a"} for i in (1, 2)])
+        assert writer.mark_unseen_deleted() == 2
+
+
+def test_a_key_coming_back_after_many_new_rows_of_one_batch_counts_each_row_once(
+    warehouse: Warehouse,
+):
+    # More rows than one SQLite INSERT takes, the stored key last: on SQLite the
+    # statements before it have written their rows when it fails.
+    with warehouse.writer("t", ["id"]) as writer:
+        writer.write([{"id": 0, "v": "a"}])
+        batch = [{"id": i, "v": "a", "_deleted": i == 1} for i in range(1, 61)]
+        stats = writer.write([*batch, {"id": 0, "v": "b"}])
+        assert writer.write([{"id": 61, "v": "a"}, {"id": 0, "v": "b"}]).unchanged == 1
+    assert (stats.inserted, stats.updated, stats.unchanged, stats.deleted) == (60, 1, 0, 1)
+    stored = {r["id"]: (r["v"], r["_deleted"]) for r in warehouse.rows("t")}
+    assert stored == {0: ("b", False), 1: ("a", True), 61: ("a", False)} | {
+        i: ("a", False) for i in range(2, 61)
+    }

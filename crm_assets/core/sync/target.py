@@ -155,14 +155,18 @@ def _child_rows(
 ) -> tuple[list[tuple], list[Record]]:
     parents, rows = [], []
     scope = tuple(child.scope.values())
+    names = [f"_parent_{k}" for k in key]
     for record, flattened in zip(raw, flat, strict=True):
         parent = tuple(flattened[k] for k in key)
         parents.append(parent + scope)
-        for index, item in enumerate(child.extract(record)):
-            row = dict(child.scope)
-            row.update({f"_parent_{k}": v for k, v in zip(key, parent, strict=True)})
-            if not child.key:
-                row["_index"] = index
-            row.update(item)
-            rows.append(row)
+        # Built once per parent, then copied with each of its items: a source such as
+        # Kommo lists about fourteen child rows a record.
+        head = {**child.scope, **dict(zip(names, parent, strict=True))}
+        if child.key:
+            rows.extend([{**head, **item} for item in child.extract(record)])
+        else:
+            rows.extend(
+                {**head, "_index": index, **item}
+                for index, item in enumerate(child.extract(record))
+            )
     return parents, rows

@@ -9,6 +9,7 @@ stays flat however many keys a full sync sees.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.sql import quoted_name
 
 from crm_assets.core import schema
 from crm_assets.core.warehouse.columns import DELETED, TableColumns, temporary_name
+from crm_assets.core.warehouse.staging import copy_rows, insert_rows
 
 # Key values of these types compare as they are, written or read back (`schema.comparable`).
 _COMPARABLE_AS_THEY_ARE = {int, str, bool, type(None)}
@@ -43,6 +45,20 @@ class SeenKeys:
         if keys:
             self.connection.execute(sa.insert(self._table), keys)
             self.any = True
+
+    def load(self, batch: dict[str, Sequence[Any]]) -> None:
+        """Note the keys of a batch as seen, by the bulk path: `batch` holds each column's
+        values (as stored) by the column's key in the table (`TableColumns.keys`)."""
+        if self._table is None:
+            self._table = self._create()
+        keys = [batch[self.columns.keys[k]] for k in self.primary_key]
+        if self.connection.dialect.name == "postgresql":
+            copy_rows(self.connection, self._table, self.primary_key, keys)
+        else:
+            collections.deque(
+                insert_rows(self.connection, self._table, self.primary_key, keys), maxlen=0
+            )
+        self.any = True
 
     def remember_staged(self, staging: sa.Table) -> None:
         """Note the keys of the batch in `staging` as seen, without them leaving the database."""

@@ -2,8 +2,8 @@
 
 The table writer compares a batch with the stored rows and upserts it inside the
 database, set against set, instead of reading stored rows back into Python. The
-batch gets there by the fastest path each driver has: `COPY ... FROM STDIN` on
-PostgreSQL (psycopg 3), and on SQLite INSERTs of `ROWS_PER_INSERT` rows each. An
+batch gets there by the fastest path each driver has: a binary `COPY ... FROM STDIN`
+on PostgreSQL (psycopg 3, `copy_rows`), and on SQLite INSERTs of `ROWS_PER_INSERT` rows each. An
 `executemany` costs as much alone, but hands the GIL over at every row: with streams
 writing and reading in other threads, each row then waits for it to come back
 (BENCHMARKS.md, "What changed in the write path").
@@ -15,9 +15,10 @@ reaches its SQL. It lives on the writer's connection only and holds one batch.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -51,49 +52,72 @@ class Staging:
         )
         self.table.drop(connection, checkfirst=True)
         self.table.create(connection)
-        # SQLite stores timestamps and dates as SQLAlchemy's text form of them, so rows
-        # loaded here compare equal to rows SQLAlchemy wrote. Other values bind as they are.
-        self._processors = {c.key: _sqlite_text(c.type) for c in self.table.columns}
-        self._parameters: int | None = None
 
     def load(self, keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> None:
         """Replace the staging table's rows by the batch: `columns` holds the values of
         each of `keys`, in order, one value per row."""
-        quote = self.dialect.identifier_preparer.quote
-        names = ", ".join(quote(k) for k in keys)
-        target = quote(self.table.name)
-        cursor = self.connection.connection.cursor()
-        try:
-            if self.dialect.name == "postgresql":
-                with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-                    for row in zip(*columns, strict=True):
-                        copy.write_row(row)
-                return
-            cursor.execute(f"DELETE FROM {target}")  # noqa: S608 (a name we made)
-            row = "(" + ", ".join("?" for _ in keys) + ")"
-            rows = list(zip(*self._for_sqlite(keys, columns), strict=True))
-            per = max(1, min(ROWS_PER_INSERT, self._sqlite_parameters() // len(keys)))
-            for start in range(0, len(rows), per):
-                chunk = rows[start : start + per]
-                values = ", ".join([row] * len(chunk))
-                statement = f"INSERT INTO {target} ({names}) VALUES {values}"  # noqa: S608
-                cursor.execute(statement, list(itertools.chain.from_iterable(chunk)))
-        finally:
-            cursor.close()
+        if self.dialect.name == "postgresql":
+            copy_rows(self.connection, self.table, keys, columns)
+            return
+        target = self.dialect.identifier_preparer.quote(self.table.name)
+        self.connection.exec_driver_sql(f"DELETE FROM {target}")  # noqa: S608 (a name we made)
+        collections.deque(insert_rows(self.connection, self.table, keys, columns), maxlen=0)
 
-    def _sqlite_parameters(self) -> int:
-        """How many parameters one SQLite statement may take (32,766 since 3.32)."""
-        if self._parameters is None:
-            driver = self.connection.connection.dbapi_connection
-            self._parameters = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        return self._parameters
 
-    def _for_sqlite(self, keys: Sequence[str], columns: Sequence[Sequence[Any]]) -> list:
-        processors = [self._processors[k] for k in keys]
-        return [
-            values if process is None else _each_once(process, values)
-            for process, values in zip(processors, columns, strict=True)
-        ]
+def insert_rows(
+    connection: Connection, table: sa.Table, keys: Sequence[str], columns: Sequence[Sequence[Any]]
+) -> Iterator[int]:
+    """Insert rows into `table` on SQLite by INSERTs of up to `ROWS_PER_INSERT` rows,
+    yielding how many each inserted; `columns` as for `copy_rows`.
+
+    Timestamps and dates are stored as SQLAlchemy's text form of them, so these rows
+    compare equal to rows SQLAlchemy wrote. A statement that fails (a key already
+    stored) raises there, leaving the transaction and the statements before it in place.
+    """
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(table.c[k].name) for k in keys)
+    target = quote(table.name)
+    processors = [_sqlite_text(table.c[k].type) for k in keys]
+    values = [
+        column if process is None else _each_once(process, column)
+        for process, column in zip(processors, columns, strict=True)
+    ]
+    rows = list(zip(*values, strict=True))
+    driver = connection.connection.dbapi_connection
+    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # 32,766 since 3.32
+    per = max(1, min(ROWS_PER_INSERT, limit // len(keys)))
+    row = "(" + ", ".join("?" for _ in keys) + ")"
+    cursor = connection.connection.cursor()
+    try:
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            statement = f"INSERT INTO {target} ({names}) VALUES {', '.join([row] * len(chunk))}"  # noqa: S608
+            cursor.execute(statement, list(itertools.chain.from_iterable(chunk)))
+            yield len(chunk)
+    finally:
+        cursor.close()
+
+
+def copy_rows(
+    connection: Connection, table: sa.Table, keys: Sequence[str], columns: Sequence[Sequence[Any]]
+) -> None:
+    """Append rows to `table` on PostgreSQL by one binary `COPY ... FROM STDIN`:
+    `columns` holds the values of each of the columns keyed `keys`, one value per row,
+    each already of its column's type (`TableWriter._prepare`).
+
+    Binary, with each column's type named up front: psycopg then picks one dumper per
+    column rather than one per value, and PostgreSQL parses no text.
+    """
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(table.c[k].name) for k in keys)
+    target = quote(table.name)
+    types = [table.c[k].type.compile(dialect=dialect).lower() for k in keys]
+    statement = f"COPY {target} ({names}) FROM STDIN (FORMAT BINARY)"
+    with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.set_types(types)
+        for row in zip(*columns, strict=True):
+            copy.write_row(row)
 
 
 def _each_once(process: Callable[[Any], Any], values: Sequence[Any]) -> Iterable[Any]:

@@ -6,7 +6,9 @@ decided once per batch from the set of Python types each field holds: `columns`)
 the batch into a staging table by the driver's bulk path, then compare and upsert inside
 the database (`INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE` a value differs:
 `staging.Merge`). Unchanged rows are left alone, so `_synced_at` says when a row last
-changed and a re-run writes nothing; stored rows never travel back to Python.
+changed and a re-run writes nothing; stored rows never travel back to Python. A table
+the writer created takes its batches straight in, with nothing to compare, until a
+key comes back (`TableWriter._load_new`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ from crm_assets.core.warehouse.columns import (
 from crm_assets.core.warehouse.deletes import SeenKeys, stale_children
 from crm_assets.core.warehouse.history import SUFFIX as HISTORY_SUFFIX
 from crm_assets.core.warehouse.history import History
-from crm_assets.core.warehouse.staging import Merge, Staging, conflict_insert
+from crm_assets.core.warehouse.staging import (
+    Merge,
+    Staging,
+    conflict_insert,
+    copy_rows,
+    insert_rows,
+)
 from crm_assets.core.warehouse.transactions import Transactions
 
 
@@ -88,6 +96,9 @@ class TableWriter:
         # Whether this writer created its table and inserts new rows first (until a
         # key comes back).
         self._fresh = False
+        # Whether batches into a table this writer created go straight in
+        # (`_load_new`): until a key comes back.
+        self._direct = True
         # Opt-in: the versions this writer replaces go to `<table>__history`. With
         # history off it keeps none, and pruning empties what earlier runs kept.
         self._retention = History(
@@ -123,14 +134,20 @@ class TableWriter:
             self._fresh = True
         table = self.columns.table()
         write_columns = [c for c in self.columns.current() if c in columns or c in META]
-        staging = self._staging_for(table)
         keys = [self.columns.keys[c] for c in write_columns]
         prepared = self._prepare(columns, types, write_columns, len(rows))
         staged = len(prepared[0])  # rows: two raw keys may have stored as one
-        staging.load(keys, prepared)
-        statements = self._statements(table, staging.table, tuple(keys))
         if self._history is not None:
             self._history.follow(self.columns.current())
+        # Rows of the batch already written straight in, before a key came back.
+        early = WriteStats()
+        if self._fresh and self._direct:
+            loaded, early = self._load_new(table, keys, prepared)
+            if loaded:
+                return early
+        staging = self._staging_for(table)
+        staging.load(keys, prepared)
+        statements = self._statements(table, staging.table, tuple(keys))
         inserted = None
         if self._fresh:
             inserted = self._insert_new(table, staging.table, tuple(keys))
@@ -146,6 +163,9 @@ class TableWriter:
                 stats.add(inserted)
         if self._track_seen and not (inserted is not None and self._seen_with_insert()):
             self._seen.remember_staged(staging.table)
+        # The merge found the rows written straight in stored and unchanged.
+        stats.unchanged -= early.inserted
+        stats.add(early)
         return stats
 
     def _merge(self, table: sa.Table, statements: Merge) -> WriteStats:
@@ -158,6 +178,35 @@ class TableWriter:
         if stats.inserted or stats.updated:
             self.connection.execute(statements.upsert)
         return stats
+
+    def _load_new(
+        self, table: sa.Table, keys: list[str], prepared: list[Sequence[Any]]
+    ) -> tuple[bool, WriteStats]:
+        """Write the batch straight into the table this writer created, with no staging
+        table and no merge. Returns whether the whole batch went in, and what went in.
+
+        Such a table holds only what this writer wrote, so a batch is nearly always all
+        new. A key that comes back (a record on two pages) violates the primary key and
+        the batch, and every later one, takes the merge, which finds the stored row
+        unchanged or changed as ever. On PostgreSQL one COPY goes in under a savepoint,
+        rolled back on that violation; on SQLite the INSERTs before the failing one
+        stay, and the merge counts them as its own stored rows.
+        """
+        flags = prepared[keys.index(self.columns.keys[DELETED])]
+        written = 0
+        try:
+            if self.connection.dialect.name == "postgresql":
+                with self.connection.begin_nested():
+                    copy_rows(self.connection, table, keys, prepared)
+            else:
+                for count in insert_rows(self.connection, table, keys, prepared):
+                    written += count
+        except self.connection.dialect.loaded_dbapi.IntegrityError:
+            self._direct = False
+            return False, WriteStats(inserted=written, deleted=sum(flags[:written]))
+        if self._track_seen:
+            self._seen.load(dict(zip(keys, prepared, strict=True)))
+        return True, WriteStats(inserted=len(flags), deleted=sum(flags))
 
     def _insert_new(self, table: sa.Table, staging: sa.Table, keys: tuple[str, ...]) -> WriteStats:
         """Insert the staged rows whose keys are not stored, in one statement.
@@ -341,5 +390,10 @@ def _by_column(rows: list[dict[str, Any]]) -> dict[str, tuple]:
     # In first-seen order, never a set's: new columns are created in this order, and a
     # set's order changes with the process's hash seed.
     names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
-    values = zip(*[tuple(map(row.get, names)) for row in rows], strict=True)
+    if len(names) > 1 and all(len(row) == len(names) for row in rows):
+        # Every row has every field (each has as many as the batch names): one C call
+        # a row reads them all.
+        values = zip(*map(itemgetter(*names), rows), strict=True)
+    else:
+        values = zip(*[tuple(map(row.get, names)) for row in rows], strict=True)
     return dict(zip(names, values, strict=True))
