@@ -159,8 +159,8 @@ def _child_rows(
     for record, flattened in zip(raw, flat, strict=True):
         parent = tuple(flattened[k] for k in key)
         parents.append(parent + scope)
-        # Built once per parent, then copied with each of its items: a source such as
-        # Kommo lists about fourteen child rows a record.
+        # Built once per parent, then copied with each of its items: a record's custom
+        # field values can be a dozen child rows or more.
         head = {**child.scope, **dict(zip(names, parent, strict=True))}
         if child.key:
             rows.extend([{**head, **item} for item in child.extract(record)])

@@ -171,8 +171,8 @@ class Warehouse(BoundResource):
 
 # Rows per batch, each one statement's worth. On PostgreSQL a batch is one binary COPY,
 # whose cost per statement (a savepoint or a staging table, a round trip, the merge's
-# plan) outweighs its cost per row: a page of Kommo leads with its 3,500 custom field
-# values goes in one batch, not seven. SQLite showed no gain from larger batches.
+# plan) outweighs its cost per row: a page of 250 records with fourteen child rows
+# each goes in one batch, not seven. SQLite showed no gain from larger batches.
 BATCH_SIZES = {"postgresql": 5000, "sqlite": 500}
 
 
