@@ -30,8 +30,7 @@ def _snapshot(warehouse) -> dict[str, Counter]:
     inspector = sa.inspect(warehouse.engine)
     with warehouse.engine.connect() as connection:
         for name in inspector.get_table_names():
-            table = sa.Table(name, sa.MetaData(), autoload_with=connection)
-            rows = connection.execute(sa.select(table)).all()
+            rows = connection.execute(sa.select(sa.text("*")).select_from(sa.table(name))).all()
             tables[name] = Counter(repr(tuple(map(str, row))) for row in rows)
     return tables
 

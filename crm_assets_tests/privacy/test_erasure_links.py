@@ -67,8 +67,8 @@ def traces(engine: sa.Engine, person: Person) -> dict[str, set[str]]:
         for name in inspector.get_table_names():
             if name == REGISTER:
                 continue
-            table = sa.Table(name, sa.MetaData(), autoload_with=connection)
-            for row in connection.execute(sa.select(table)):
+            # Every cell as the driver gives it: no reflection, no type of ours between.
+            for row in connection.execute(sa.select(sa.text("*")).select_from(sa.table(name))):
                 for column, cell in row._mapping.items():
                     if cell is not None and pattern.search(str(cell)):
                         found.setdefault(name, set()).add(column)
