@@ -103,7 +103,7 @@ def copy_rows(
 ) -> None:
     """Append rows to `table` on PostgreSQL by one binary `COPY ... FROM STDIN`:
     `columns` holds the values of each of the columns keyed `keys`, one value per row,
-    each already of its column's type (`TableWriter._prepare`).
+    each already of its column's type (`batch.stored_values`).
 
     Binary, with each column's type named up front: psycopg then picks one dumper per
     column rather than one per value, and PostgreSQL parses no text.

@@ -13,7 +13,6 @@ key comes back (`TableWriter._load_new`).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from crm_assets.core import schema
+from crm_assets.core.warehouse.batch import by_column, stored_values
 from crm_assets.core.warehouse.columns import (
     DELETED,
     META,
@@ -128,14 +128,17 @@ class TableWriter:
         return done
 
     def _write_batch(self, rows: list[dict[str, Any]]) -> WriteStats:
-        columns = _by_column(rows)
+        columns = by_column(rows)
         types = {name: set(map(type, values)) for name, values in columns.items()}
         if self.columns.evolve(types):
             self._fresh = True
         table = self.columns.table()
         write_columns = [c for c in self.columns.current() if c in columns or c in META]
         keys = [self.columns.keys[c] for c in write_columns]
-        prepared = self._prepare(columns, types, write_columns, len(rows))
+        prepared = stored_values(
+            columns, types, write_columns, len(rows), column_types=self.columns.current(),
+            primary_key=self.primary_key, synced_at=self.synced_at,
+        )  # fmt: skip
         staged = len(prepared[0])  # rows: two raw keys may have stored as one
         if self._history is not None:
             self._history.follow(self.columns.current())
@@ -237,40 +240,6 @@ class TableWriter:
 
     def _seen_with_insert(self) -> bool:
         return self._track_seen and self.connection.dialect.name == "postgresql"
-
-    def _prepare(
-        self,
-        columns: dict[str, Sequence[Any]],
-        types: dict[str, set[type]],
-        names: list[str],
-        count: int,
-    ) -> list[Sequence[Any]]:
-        """The batch's values of each of `names`, each value as its column stores it.
-
-        Works a column at a time, so a column that needs no conversion costs nothing
-        per value and one that does costs one mapped call.
-        """
-        prepared: list[Sequence[Any]] = []
-        converted_key = False
-        for name in names:
-            if name == SYNCED_AT:
-                prepared.append([self.synced_at] * count)
-            elif name == DELETED:
-                # A record in hand is live unless the source itself says it is deleted.
-                prepared.append(list(map(bool, columns.get(DELETED, [False] * count))))
-            else:
-                convert = schema.converter(self.columns.current()[name], types[name])
-                values = columns[name]
-                prepared.append(values if convert is None else list(map(convert, values)))
-                converted_key |= convert is not None and name in self.primary_key
-        if not converted_key:
-            return prepared
-        # Two raw keys can store as one (1 and "1" in a text column): the last one wins,
-        # as it would have in a row-by-row upsert.
-        rows = list(zip(*prepared, strict=True))
-        key = itemgetter(*[names.index(k) for k in self.primary_key])
-        kept = dict(zip(map(key, rows), rows, strict=True)).values()
-        return [list(column) for column in zip(*kept, strict=True)]
 
     def _staging_for(self, table: sa.Table) -> Staging:
         if self._staging is None or self._staging_shape != self.columns.shape:
@@ -383,17 +352,3 @@ class TableWriter:
         if self._history is not None:
             self._history.follow(self.columns.current())
             self._history.keep_where(table, where, keys)
-
-
-def _by_column(rows: list[dict[str, Any]]) -> dict[str, tuple]:
-    """Each field's values across `rows`, None where a row lacks the field."""
-    # In first-seen order, never a set's: new columns are created in this order, and a
-    # set's order changes with the process's hash seed.
-    names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
-    if len(names) > 1 and all(len(row) == len(names) for row in rows):
-        # Every row has every field (each has as many as the batch names): one C call
-        # a row reads them all.
-        values = zip(*map(itemgetter(*names), rows), strict=True)
-    else:
-        values = zip(*[tuple(map(row.get, names)) for row in rows], strict=True)
-    return dict(zip(names, values, strict=True))
