@@ -7,6 +7,7 @@ CRM_REQUIRE_POSTGRES=1 (set by .ci/run), which makes them fail instead.
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from itertools import islice
 import pytest
 import sqlalchemy as sa
 
+from crm_assets.core.sync.garbage_collection import SYNC_THRESHOLD
 from crm_assets.core.warehouse import Warehouse
 
 POSTGRES_URL = os.getenv(
@@ -106,6 +108,17 @@ def warehouse(request: pytest.FixtureRequest) -> Warehouse:
     return request.getfixturevalue(f"{request.param}_warehouse")
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # What collection imported (Dagster, SQLAlchemy, every test module) lives as long
+    # as the process: frozen, the collector's full passes no longer walk it. Between
+    # syncs the tests make many short-lived containers, and at the default threshold
+    # the collector took a seventh of the suite's CPU; syncs already run at this one
+    # (`core.sync.garbage_collection`).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(SYNC_THRESHOLD, *gc.get_threshold()[1:])
+
+
 # Tests that wait on whole Dagster runs in subprocesses, a webserver or a Celery worker
 # take tens of seconds each, most of it waiting, longest first.
 LONG = (
@@ -122,8 +135,6 @@ LONG = (
     "test_run_control.py::test_stopping_the_cli",
     "test_refresh.py::test_models_refresh_job_from_the_command_line",
 )
-# Short tests run between two long ones of a worker.
-GAP = 6
 
 
 def _rank(item: pytest.Item) -> int:
@@ -134,9 +145,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Order the tests for xdist's `worksteal` schedule (pyproject's addopts).
 
     Worksteal hands each of W workers an equal run of consecutive tests, then moves the
-    tail of the longest queue to a worker that ran out. Each run here starts with a
-    share of the long tests, a few short ones between them, so that they overlap the
-    short tests instead of finishing the suite alone; the short tests keep their
+    tail of the longest queue to a worker that ran out. The long tests, mostly waiting,
+    are spread over the first half of the runs and staggered from one worker to the
+    next, so that the cores are not idle while every worker waits at once, and they
+    start early enough never to finish the suite alone. The short tests keep their
     collection order, so a module's fixtures are set up once per worker.
     """
     workers = getattr(config, "workerinput", {}).get("workercount", 1)
@@ -148,9 +160,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for worker in range(workers):
         size = remaining // (workers - worker)  # as worksteal splits the queue
         remaining -= size
-        run: list[pytest.Item] = []
-        for item in long[worker::workers]:
-            run += [item, *islice(short, GAP)]
+        mine = long[worker::workers]
+        spread = max(1, size // 2 // max(1, len(mine)))
+        run: list[pytest.Item] = list(islice(short, worker * spread // workers))
+        for item in mine:
+            run += [item, *islice(short, spread - 1)]
         run += islice(short, max(0, size - len(run)))
         ordered += run
     items[:] = ordered + list(short)
