@@ -180,6 +180,12 @@ def report(
         )
 
 
+def resource_tuning(args: argparse.Namespace) -> dict[str, int]:
+    """The resource settings `--streams` and `--prefetch` give; none left at default."""
+    given = (("max_concurrent_streams", args.streams), ("prefetch_pages", args.prefetch))
+    return {name: value for name, value in given if value is not None}
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -207,14 +213,7 @@ def main() -> None:
     SIZES_IN_USE.update({k: max(1, round(v * args.scale)) for k, v in SIZES.items()})
     today = datetime.now(UTC).date()
     settings = dict(sizes=SIZES_IN_USE, burst_limit=args.budget, latency=args.latency, anchor=today)
-    tuning = {
-        k: v
-        for k, v in (
-            ("max_concurrent_streams", args.streams),
-            ("prefetch_pages", args.prefetch),
-        )
-        if v is not None
-    }
+    tuning = resource_tuning(args)
     with emulator_process(settings) as (url, pipe), tempfile.TemporaryDirectory() as tmp:
         warehouse = Warehouse(url=args.warehouse or f"sqlite:///{Path(tmp) / 'bench.db'}")
         pipedrive = PipedriveResource(

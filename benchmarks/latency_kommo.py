@@ -20,7 +20,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.latency import _Counting, ask, emulator_process, peak_rss_mb, report, run_job
+from benchmarks.latency import (
+    _Counting,
+    ask,
+    emulator_process,
+    peak_rss_mb,
+    report,
+    resource_tuning,
+    run_job,
+)
 from crm_assets.core.emulation import serve
 from crm_assets.core.runtime.assets import FULL_SYNC_TAG, build_source_assets
 from crm_assets.core.runtime.connection import Connection
@@ -49,11 +57,7 @@ def main(args: argparse.Namespace) -> None:
     sizes = {kind: max(1, round(n * args.scale)) for kind, n in DEFAULT_SIZES.items()}
     today = datetime.now(UTC).date()
     settings = dict(sizes=sizes, per_second=budget, latency=args.latency, anchor=today)
-    tuning = {
-        k: v
-        for k, v in (("max_concurrent_streams", args.streams), ("prefetch_pages", args.prefetch))
-        if v is not None
-    }
+    tuning = resource_tuning(args)
     with emulator_process(settings, _serve) as (url, pipe), tempfile.TemporaryDirectory() as tmp:
         warehouse = Warehouse(url=args.warehouse or f"sqlite:///{Path(tmp) / 'bench.db'}")
         kommo = KommoResource(
