@@ -9,29 +9,20 @@ builds the definitions in demo mode as a deployment's code server would.
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dagster import AssetKey, DagsterInstance, build_run_status_sensor_context
+from dagster import AssetKey, DagsterInstance
 
-from crm_assets.alerts import ALERTS_KEY, AlertWebhook
+from crm_assets.alerts import AlertWebhook
 from crm_assets.core.demo import DEMO_VARIABLE
 from crm_assets.definitions import build_definitions
+from crm_assets_tests.test_alerts import Captured, evaluate
 
 KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
 # The key pasted into the policy's variable too: the message says where, not what.
 BAD_POLICIES = ["hash: email", KEY, '{"hash": "email"}', '{"hash": ["mail"]}']
 PIPEDRIVE_OWN_POLICY = {"resources": {"pipedrive": {"config": {"privacy": {"mask": ["email"]}}}}}
-
-
-class Captured(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
 
 
 def _load_and_run(monkeypatch, tmp_path, env: dict, failing, healthy, healthy_config=None) -> dict:
@@ -59,18 +50,10 @@ def _load_and_run(monkeypatch, tmp_path, env: dict, failing, healthy, healthy_co
     with DagsterInstance.ephemeral() as instance:
         failed = run(instance, *failing)
         seen["failed"] = not failed.success
-        [event] = [e for e in failed.all_events if e.event_type_value == "PIPELINE_FAILURE"]
-        context = build_run_status_sensor_context(
-            sensor_name="crm_run_failure_alert",
-            dagster_event=event,
-            dagster_instance=instance,
-            dagster_run=instance.get_run_by_id(failed.run_id),
-            resources={ALERTS_KEY: AlertWebhook()},
-        ).for_run_failure()
         captured = Captured()
-        context.log.addHandler(captured)
-        defs.resolve_sensor_def("crm_run_failure_alert")(context)
-        seen["alert"] = "\n".join(captured.lines)
+        sensor = defs.resolve_sensor_def("crm_run_failure_alert")
+        evaluate(failed, instance, AlertWebhook(), captured, sensor=sensor)
+        seen["alert"] = captured.text
         seen["logs"] = "\n".join(str(record) for record in instance.all_logs(failed.run_id))
         seen["healthy"] = run(instance, *healthy, config=healthy_config).success
     return seen
